@@ -1,0 +1,41 @@
+# vmctl developer entry points. `make demo` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.vmctl-installed
+
+.PHONY: demo test unit setup-local lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,local]'
+	touch $(STAMP)
+
+## demo: set up everything, resolve a VM from the bundled test-guest template, boot it locally, show its console
+demo: $(STAMP) setup-local
+	bash scripts/demo.sh
+
+## setup-local: install and start libvirt, build the test guest, start the local registry (idempotent)
+setup-local: $(STAMP)
+	bash tests/vm/setup_libvirt.sh
+	$(BIN)/python tests/vm/build_test_guest.py
+	bash tests/vm/setup_registry.sh
+
+## test: the whole test suite (unit, CLI and real-libvirt integration tests)
+test: $(STAMP) setup-local
+	$(BIN)/ruff check src tests
+	$(BIN)/pytest -q
+
+## unit: only the tests that need no libvirt
+unit: $(STAMP)
+	$(BIN)/pytest -q -m "not libvirt and not registry"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache

@@ -1,0 +1,5 @@
+"""Allow ``python -m vmctl``."""
+
+from vmctl.cli.main import main
+
+main()

@@ -1,0 +1,40 @@
+"""Options shared by several commands, so every command spells them the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from vmctl.cli.output import Format
+
+Output = Annotated[Format, typer.Option("--output", "-o", help="Output format: yaml, json or name.")]
+Namespace = Annotated[
+    Optional[str], typer.Option("--namespace", "-n", help="Namespace (default: from the object, else 'default').")
+]
+Files = Annotated[
+    list[str],
+    typer.Option("--filename", "-f", help="File, directory or '-' (stdin); YAML or JSON, multi-document. Repeatable."),
+]
+Catalog = Annotated[
+    Optional[list[Path]],
+    typer.Option("--catalog", help="Extra catalog folder of instancetypes/preferences/presets. Repeatable."),
+]
+Strict = Annotated[bool, typer.Option("--strict", help="Fail on unknown fields and kinds instead of warning.")]
+Backend = Annotated[
+    Optional[str],
+    typer.Option(
+        "--backend", envvar="VMCTL_BACKEND",
+        help="Where VMs run: 'local' (libvirt) or 'cluster' (KubeVirt). Default: cluster when a kubeconfig exists, else local.",
+    ),
+]
+StateDir = Annotated[
+    Optional[Path], typer.Option("--state-dir", envvar="VMCTL_STATE_DIR", help="Local backend state folder.")
+]
+LibvirtUri = Annotated[
+    Optional[str],
+    typer.Option("--libvirt-uri", envvar="VMCTL_LIBVIRT_URI", help="libvirt URI (default qemu:///system as root, else qemu:///session)."),
+]
+Wait = Annotated[bool, typer.Option("--wait", help="Wait until the operation has taken effect.")]
+Timeout = Annotated[int, typer.Option("--timeout", help="Seconds to wait with --wait.")]

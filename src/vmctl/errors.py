@@ -1,0 +1,65 @@
+"""Errors vmctl reports to the user, and the exit codes they map to.
+
+Exit codes (stable, documented in docs/exit-codes.md):
+0 success, 1 error (bad input, rejected object, failed operation), 2 usage error (bad flags or arguments).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class VmctlError(Exception):
+    """An error with a one-line message for stderr and an exit code."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(VmctlError):
+    """Bad flags or arguments (exit code 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class InputError(VmctlError):
+    """Malformed or out-of-bounds input: a file, a document or a flag value."""
+
+
+class NotFoundError(VmctlError):
+    """A referenced object (instancetype, preference, template, VM, ...) does not exist."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One problem at one field path, as KubeVirt reports a StatusCause."""
+
+    field: str
+    message: str
+    reason: str = "FieldValueInvalid"
+
+
+@dataclass
+class ObjectRejected(VmctlError):
+    """KubeVirt would reject the object: a message plus the field-level causes."""
+
+    message: str
+    causes: list[FieldProblem] = field(default_factory=list)
+    hint: str | None = None
+
+    def __post_init__(self) -> None:
+        Exception.__init__(self, self.message)
+
+    def __str__(self) -> str:
+        return self.message

@@ -1,0 +1,46 @@
+"""Read the ``-f`` inputs: files, directories (recursively) and ``-`` (stdin)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from vmctl.errors import InputError
+from vmctl.io.yamlio import MAX_INPUT_BYTES, Document, parse_documents
+
+_SUFFIXES = {".yaml", ".yml", ".json"}
+
+
+def _read(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise InputError(f"{path}: input is {size} bytes, more than the limit of {MAX_INPUT_BYTES} bytes")
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file or directory") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def read_inputs(sources: Iterable[str]) -> list[Document]:
+    """Parse every document of every source in order."""
+    docs: list[Document] = []
+    for source in sources:
+        if source == "-":
+            data = sys.stdin.read(MAX_INPUT_BYTES + 1)
+            docs.extend(parse_documents(data, "<stdin>"))
+            continue
+        path = Path(source)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES)
+            if not files:
+                raise InputError(f"{path}: directory holds no .yaml, .yml or .json file")
+            for file in files:
+                docs.extend(parse_documents(_read(file), str(file)))
+        else:
+            docs.extend(parse_documents(_read(path), str(path)))
+    return docs
