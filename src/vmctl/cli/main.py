@@ -1,8 +1,9 @@
 """Assemble the vmctl command line and map errors to exit codes.
 
-Each command lives in its own module under ``vmctl.cli`` and exposes ``register(app)``. Command modules
-import only typer and the standard library at import time; heavy modules (jinja2, libvirt, kubernetes,
-rich) are imported inside the functions that need them, so ``vmctl version`` starts fast.
+Each command lives in its own module under ``vmctl.cli`` and exposes ``register(app)``. Modules are imported
+only when their command runs (``LazyGroup``), and import only typer and the standard library at import time;
+heavy modules (jinja2, libvirt, kubernetes, rich) are imported inside the functions that need them, so
+``vmctl version`` starts about as fast as Python can import typer.
 """
 
 from __future__ import annotations
@@ -11,33 +12,70 @@ import importlib
 import os
 import sys
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from vmctl.errors import EXIT_ERROR, VmctlError
 
-#: Command modules, in the order their commands appear in ``--help``.
-COMMAND_MODULES = (
-    "create",
-    "template",
-    "expand",
-    "resolve",
-    "validate",
-    "get",
-    "describe",
-    "apply",
-    "delete",
-    "lifecycle",
-    "console",
-    "vnc",
-    "port_forward",
-    "volume",
-    "controller",
-    "version",
-)
+#: Command name -> module under vmctl.cli, in the order commands appear in ``--help``.
+COMMANDS: dict[str, str] = {
+    "create": "create",
+    "template": "template",
+    "expand": "expand",
+    "resolve": "resolve",
+    "validate": "validate",
+    "get": "get",
+    "describe": "describe",
+    "apply": "apply",
+    "delete": "delete",
+    "start": "lifecycle",
+    "stop": "lifecycle",
+    "restart": "lifecycle",
+    "pause": "lifecycle",
+    "unpause": "lifecycle",
+    "soft-reboot": "lifecycle",
+    "reset": "lifecycle",
+    "console": "console",
+    "vnc": "vnc",
+    "port-forward": "port_forward",
+    "volume": "volume",
+    "controller": "controller",
+    "version": "version",
+}
+
+
+def load_module_commands(module: str) -> dict[str, click.Command]:
+    """Import one command module and return the click commands it registers, by name."""
+    sub = typer.Typer()
+    importlib.import_module(f"vmctl.cli.{module}").register(sub)
+    if not sub.registered_commands and not sub.registered_groups:
+        return {}
+    if len(sub.registered_commands) + len(sub.registered_groups) == 1 and not sub.registered_groups:
+        command = typer.main.get_command(sub)
+        return {command.name or "": command}
+    sub.callback()(lambda: None)  # force a group so every command keeps its own name
+    group = typer.main.get_command(sub)
+    assert isinstance(group, click.Group)
+    return dict(group.commands)
+
+
+class LazyGroup(TyperGroup):
+    """A root group that imports a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        return load_module_commands(module).get(cmd_name)
+
 
 app = typer.Typer(
     name="vmctl",
-    help="Resolve, validate and run KubeVirt virtual machines: offline, on a cluster, or on a local libvirt host.",
+    cls=LazyGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -46,14 +84,9 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def _root() -> None:
     """Resolve, validate and run KubeVirt virtual machines: offline, on a cluster, or on a local libvirt host."""
-
-
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"vmctl.cli.{_name}").register(app)
 
 
 def report(message: str, hint: str | None = None) -> None:
