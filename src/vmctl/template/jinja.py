@@ -1,0 +1,173 @@
+"""vmctl's own ``JinjaTemplate`` (``vmctl.dev/v1alpha1``): parameters plus Jinja2 text that renders YAML objects.
+
+Rendering happens only in a :class:`jinja2.sandbox.SandboxedEnvironment` subclass with ``StrictUndefined``
+and no autoescaping: no loader (no ``include``/``import`` of files), no access to Python internals
+(``__class__``, ``__globals__``, ...), ``*`` and ``**`` results bounded, output bounded. Parameter values are
+plain strings passed as variables and are never rendered again, so ``{{ 7*7 }}`` in a value stays literal.
+The ``yaml`` filter quotes a value as a YAML/JSON string so that newlines or ``: `` in a value cannot add keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from vmctl.errors import InputError
+from vmctl.io.yamlio import MAX_INPUT_BYTES, iter_objects, parse_documents
+from vmctl.template.generator import Chooser, GeneratorError, generate_kubevirt
+from vmctl.template.model import Obj, ProcessResult, template_name
+from vmctl.template.openshift import merge_labels
+from vmctl.template.params import check_parameters, inject
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_SEQUENCE = 1_000_000  # longest string/list a `*` may build
+MAX_POWER_BITS = 4096  # largest result of `**`
+
+
+class TemplateFailure(Exception):
+    """Raised by the template's own ``fail("...")`` call."""
+
+
+def generate_values(params: list[Obj], choose: Chooser | None = None) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for i, param in enumerate(params):
+        path = f"parameters[{i}]"
+        name = str(param.get("name") or "")
+        if not _NAME.match(name):
+            raise InputError(f"{path}.name: invalid parameter name {name!r}: use letters, digits and '_'")
+        if name in values:
+            raise InputError(f'{path}.name: Duplicate value: "{name}"')
+        value = str(param.get("value") or "")
+        generate = param.get("generate") or ""
+        if not value and generate:
+            if generate != "expression":
+                raise InputError(f"{path}: Unknown generator name '{generate}' for parameter {name}")
+            try:
+                source = str(param.get("from") or "")
+                if not source:
+                    raise GeneratorError(f"from cannot be empty for parameter '{name}' using generator 'expression'")
+                value = generate_kubevirt(source, choose) if choose else generate_kubevirt(source)
+            except GeneratorError as exc:
+                raise InputError(f"{path}: {exc}") from None
+        if not value and param.get("required"):
+            raise InputError(f"{path}: parameter {name} is required and must be specified")
+        values[name] = value
+    return values
+
+
+def _yaml_quote(value: Any) -> str:
+    """Render a value as a YAML flow scalar that parses back to exactly that value."""
+    return json.dumps(value if isinstance(value, bool | int | float | list | dict) or value is None else str(value))
+
+
+def _environment() -> Any:
+    from jinja2 import StrictUndefined
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    class BoundedSandbox(SandboxedEnvironment):
+        """SandboxedEnvironment that also bounds ``*`` and ``**``."""
+
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "*":
+                for seq, count in ((left, right), (right, left)):
+                    if isinstance(seq, str | list | tuple) and isinstance(count, int) and len(seq) * count > MAX_SEQUENCE:
+                        raise SecurityError(f"the result of '*' would be longer than {MAX_SEQUENCE} items")
+            if (
+                operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0
+                and max(abs(left), 1).bit_length() * right > MAX_POWER_BITS
+            ):
+                raise SecurityError(f"the result of '**' would be larger than {MAX_POWER_BITS} bits")
+            return super().call_binop(context, operator, left, right)
+
+    def fail(message: str) -> None:
+        raise TemplateFailure(str(message))
+
+    env = BoundedSandbox(
+        undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+    )
+    env.globals.pop("lipsum", None)
+    env.globals["fail"] = fail
+    env.filters["yaml"] = _yaml_quote
+    return env
+
+
+def render(text: str, variables: dict[str, Any], source: str) -> str:
+    """Render Jinja2 ``text`` in the sandbox; every failure becomes one InputError line."""
+    import jinja2.exceptions as jexc
+
+    env = _environment()
+    try:
+        compiled = env.from_string(text)
+        chunks: list[str] = []
+        size = 0
+        for chunk in compiled.generate(**variables):
+            size += len(chunk)
+            if size > MAX_INPUT_BYTES:
+                raise InputError(f"{source}: rendered output is larger than {MAX_INPUT_BYTES} bytes")
+            chunks.append(chunk)
+        return "".join(chunks)
+    except InputError:
+        raise
+    except TemplateFailure as exc:
+        raise InputError(f"{source}: {exc}") from None
+    except jexc.SecurityError as exc:
+        raise InputError(f"{source} blocked by the sandbox: {exc}") from None
+    except jexc.UndefinedError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    except jexc.TemplateSyntaxError as exc:
+        raise InputError(f"{source}: line {exc.lineno}: template syntax error: {exc.message}") from None
+    except jexc.TemplateError as exc:
+        raise InputError(f"{source}: template error: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{source}: template recursion too deep") from None
+    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
+        raise InputError(f"{source}: template failed: {type(exc).__name__}: {exc}") from None
+
+
+def process(
+    template: Obj,
+    supplied: dict[str, str],
+    *,
+    ignore_unknown: bool = False,
+    labels: dict[str, str] | None = None,
+    choose: Chooser | None = None,
+) -> ProcessResult:
+    name = template_name(template)
+    body = template.get("template")
+    if not isinstance(body, str) or not body.strip():
+        raise InputError(f"{name}: template: Required value: Jinja2 text producing YAML objects")
+    raw_params = template.get("parameters") or []
+    if not isinstance(raw_params, list) or not all(isinstance(p, dict) for p in raw_params):
+        raise InputError(f"{name}: parameters: expected a list of parameter mappings")
+    check_parameters(raw_params, f"{name}: parameters")
+    params, _ = inject(raw_params, supplied, ignore_unknown=ignore_unknown, unknown='unknown parameter name "{name}"')
+    try:
+        values = generate_values(params, choose)
+    except InputError as exc:
+        raise InputError(f"{name}: {exc.message}") from None
+
+    variables: dict[str, Any] = {**values, "parameters": dict(values)}
+    text = render(body, variables, f"{name}: template")
+    docs = parse_documents(text, f"{name} (rendered)")
+    objects: list[Obj] = []
+    for doc, obj in iter_objects(docs):
+        if not isinstance(obj, dict):
+            raise InputError(f"{doc.where}: expected an object mapping, got {type(obj).__name__}")
+        objects.append(obj)
+    if not objects:
+        raise InputError(f"{name}: the template rendered no objects")
+
+    object_labels = template.get("labels") or {}
+    if not isinstance(object_labels, dict):
+        raise InputError(f"{name}: labels: expected a map of label keys to values")
+    merged = {str(k): str(v) for k, v in {**object_labels, **(labels or {})}.items()}
+    for obj in objects:
+        merge_labels(obj, merged)
+
+    message = template.get("message")
+    rendered_message = render(message, variables, f"{name}: message").strip() if isinstance(message, str) and message else None
+    return ProcessResult(objects, rendered_message or None)
