@@ -1,0 +1,2 @@
+"""Manifest builders for ``vmctl create``: VirtualMachine (``vm``), instancetype and preference, from
+virtctl-style flags (``params`` holds the ``key:value,key:value`` flag grammar)."""
