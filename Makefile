@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,local]'
+	$(BIN)/python -m compileall -q src
 	touch $(STAMP)
 
 ## demo: set up everything, resolve a VM from the bundled test-guest template, boot it locally, show its console

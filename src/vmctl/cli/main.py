@@ -12,11 +12,14 @@ import importlib
 import os
 import sys
 
-import click
-import typer
-from typer.core import TyperGroup
+# Plain click help (kubectl-like, wraps to the terminal) and no rich import on start-up; TYPER_USE_RICH=1 restores it.
+os.environ.setdefault("TYPER_USE_RICH", "0")
 
-from vmctl.errors import EXIT_ERROR, VmctlError
+import click  # noqa: E402
+import typer  # noqa: E402
+from typer.core import TyperGroup  # noqa: E402
+
+from vmctl.errors import EXIT_ERROR, VmctlError  # noqa: E402
 
 #: Command name -> module under vmctl.cli, in the order commands appear in ``--help``.
 COMMANDS: dict[str, str] = {
