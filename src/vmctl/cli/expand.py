@@ -1,9 +1,32 @@
-"""``vmctl expand``: not written yet."""
+"""``vmctl expand``: VMs with their instancetype and preference written into the template (virtctl expand)."""
 
 from __future__ import annotations
 
 import typer
 
+from vmctl.cli.options import Catalog, Files, Namespace, Output
+from vmctl.cli.output import Format
+from vmctl.cli.resolve import ShowOrigin, run
+
+HELP = """Expand VMs: write the instancetype and preference into spec.template and drop the matchers.
+
+Does what KubeVirt's expand-spec endpoint (virtctl expand) does, offline: default disks for volumes, the default pod network, the instancetype and preference, then the VMI-spec defaults. A VM without instancetype and preference is printed unchanged. Conflicts are reported with KubeVirt's text and exit code 1. Instancetypes and preferences are taken from the input documents first, then the catalog.
+
+Example: vmctl expand -f vm.yaml
+
+Example: vmctl expand -f vm.yaml -o json
+
+Example: vmctl expand -f vm.yaml --show-origin
+"""
+
 
 def register(app: typer.Typer) -> None:
-    """Register this module's commands (filled in by its owner)."""
+    @app.command("expand", help=HELP)
+    def expand_cmd(
+        files: Files = [],  # noqa: B006 - typer reads the default, never mutates it
+        catalog: Catalog = None,
+        namespace: Namespace = None,
+        output: Output = Format.yaml,
+        show_origin: ShowOrigin = False,
+    ) -> None:
+        run(files, catalog, namespace, output, show_origin, expand=True)

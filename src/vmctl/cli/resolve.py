@@ -1,9 +1,133 @@
-"""``vmctl resolve``: not written yet."""
+"""``vmctl resolve``: the VMI KubeVirt would create for each VM (or admit for each VMI) of the inputs."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from vmctl.cli.options import Catalog, Files, Namespace, Output
+from vmctl.cli.output import Format
+
+HELP = """Resolve VMs into the exact VMI KubeVirt would create, offline.
+
+Runs KubeVirt's pipeline: VM admission (matchers, preferred architecture/machine type, conflicts, requirements), the VM controller (firmware UUID, default disks, autoattach preferences, default pod network, instancetype and preference), then VMI admission (presets, defaults). VMIs in the input get presets and defaults. Instancetypes, preferences and presets are taken from the input documents first, then the catalog. Other kinds are only used for lookups and not printed.
+
+--show-origin adds, per field, the stage that set it: vm, instancetype/NAME, preference/NAME, preset/NAME or default.
+
+Example: vmctl resolve -f vm.yaml
+
+Example: vmctl resolve -f vm.yaml --show-origin
+
+Example: cat vm.yaml | vmctl resolve -f - -o json --show-origin
+
+Example: vmctl resolve -f manifests/ --catalog ./my-instancetypes -n dev
+"""
+
+ShowOrigin = Annotated[
+    bool, typer.Option("--show-origin", help="Annotate every field with the stage that set it (yaml comments or json 'origins').")
+]
+
+_RESOLVABLE = ("VirtualMachine", "VirtualMachineInstance")
+
+
+def _label(doc: Any, obj: dict[str, Any]) -> str:
+    name = (obj.get("metadata") or {}).get("name", "<no name>")
+    return f"{doc.where} {obj.get('kind')}/{name}"
+
+
+def _report(label: str, exc: Exception) -> None:
+    from vmctl.errors import ObjectRejected, VmctlError
+
+    message = exc.message if isinstance(exc, VmctlError) else str(exc)
+    sys.stderr.write(f"error: {label}: {message}\n")
+    if isinstance(exc, ObjectRejected):
+        for cause in exc.causes:
+            sys.stderr.write(f"  {cause.field}: {cause.message}\n" if cause.field else f"  {cause.message}\n")
+    hint = getattr(exc, "hint", None)
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+
+
+def run(
+    files: list[str],
+    catalog: list[Path] | None,
+    namespace: str | None,
+    output: Format,
+    show_origin: bool,
+    *,
+    expand: bool,
+) -> None:
+    """Shared body of ``vmctl resolve`` and ``vmctl expand``."""
+    from vmctl.catalog import load_catalog
+    from vmctl.cli.output import render, warn
+    from vmctl.core.pipeline import MemoSource, expand_vm, resolve
+    from vmctl.errors import EXIT_ERROR, UsageError, VmctlError
+    from vmctl.io.inputs import read_inputs
+    from vmctl.io.yamlio import iter_objects
+
+    command = "expand" if expand else "resolve"
+    if not files:
+        raise UsageError(f"-f/--filename is required, e.g. 'vmctl {command} -f vm.yaml'")
+    if show_origin and Format(output) is Format.name:
+        raise UsageError("--show-origin works with -o yaml or -o json, not -o name")
+    docs = read_inputs(files)
+    pairs = list(iter_objects(docs))
+    for doc, obj in pairs:
+        if not isinstance(obj, dict):
+            raise VmctlError(f"{doc.where}: expected an object with 'kind', got {type(obj).__name__}")
+    source = MemoSource(load_catalog([obj for _, obj in pairs], extra_dirs=catalog))
+    wanted = ("VirtualMachine",) if expand else _RESOLVABLE
+    targets = [(doc, obj) for doc, obj in pairs if obj.get("kind") in wanted]
+    if expand:
+        for doc, obj in pairs:
+            if obj.get("kind") == "VirtualMachineInstance":
+                raise VmctlError(f"{_label(doc, obj)}: expand takes VirtualMachines; use 'vmctl resolve' for VMIs")
+    if not targets:
+        kinds = " or ".join(wanted)
+        raise VmctlError(f"no {kinds} in the input ({', '.join(files)})")
+    results = []
+    failed = False
+    for doc, obj in targets:
+        try:
+            if expand:
+                results.append(expand_vm(obj, source, namespace=namespace, origins=show_origin))
+            else:
+                results.append(resolve(obj, source, namespace=namespace, origins=show_origin))
+        except VmctlError as exc:
+            _report(_label(doc, obj), exc)
+            failed = True
+    if failed:
+        raise typer.Exit(EXIT_ERROR)
+    for result in results:
+        for warning in result.warnings:
+            warn(warning)
+    sys.stdout.write(_render(results, Format(output), show_origin, render))
+    sys.stdout.flush()
+
+
+def _render(results: list[Any], fmt: Format, show_origin: bool, render: Any) -> str:
+    if not show_origin:
+        return render([r.obj for r in results], fmt)
+    if fmt is Format.json:
+        import json
+
+        body: Any = [{"object": r.obj, "origins": r.origins} for r in results]
+        return json.dumps(body[0] if len(body) == 1 else body, indent=2, sort_keys=True) + "\n"
+    from vmctl.core.origin import render_yaml_with_origins
+
+    return "---\n".join(render_yaml_with_origins(r.obj, r.origins) for r in results)
 
 
 def register(app: typer.Typer) -> None:
-    """Register this module's commands (filled in by its owner)."""
+    @app.command("resolve", help=HELP)
+    def resolve_cmd(
+        files: Files = [],  # noqa: B006 - typer reads the default, never mutates it
+        catalog: Catalog = None,
+        namespace: Namespace = None,
+        output: Output = Format.yaml,
+        show_origin: ShowOrigin = False,
+    ) -> None:
+        run(files, catalog, namespace, output, show_origin, expand=False)

@@ -1,0 +1,474 @@
+"""The VM → VMI pipeline: what KubeVirt's webhooks and controllers do, in their order, offline.
+
+``resolve`` (VM or VMI in, VMI out):
+  VM admission (mutating)   matcher validation → preferred architecture / machine type / storage class →
+                            firmware UUID, architecture and machine-type defaults, PCI topology annotation
+  VM admission (validating) on a copy: CheckSpreadCPUTopology → ApplyToVMI(spec.template.spec) conflicts →
+                            VMI-spec defaults → preference requirements
+  VM controller             SetupVMIFromVM → preferredAutoattach* → AutoAttachInputDevice →
+                            SetDefaultNetworkInterface → instancetype/preference annotations → ApplyToVMI(spec)
+  VMI admission (mutating)  presets → SetDefaultVirtualMachineInstance (+ status, finalizer)
+
+``expand_vm`` is KubeVirt's expand-spec: SetDefaultVolumeDisk → SetDefaultNetworkInterface →
+ApplyToVMI(spec.template.spec) → VMI-spec defaults → matchers removed.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from vmctl.core import defaults, presets, quantity
+from vmctl.core.api import Conflict, ObjectSource, Resolved
+from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
+from vmctl.core.fields import clone
+from vmctl.core.instancetype import apply_instancetype
+from vmctl.core.matchers import validate_matchers
+from vmctl.core.origin import OriginTracker
+from vmctl.core.preference import apply_autoattach, apply_preference, check_spread_topology
+from vmctl.core.requirements import check_requirements
+from vmctl.core.vmi_from_vm import (
+    instancetype_annotations,
+    mutate_defaults,
+    mutate_preferences,
+    setup_vmi_from_vm,
+)
+from vmctl.errors import FieldProblem, NotFoundError, ObjectRejected, VmctlError
+
+Obj = dict[str, Any]
+_MAX_CAUSES_IN_MESSAGE = 10
+
+
+class MemoSource:
+    """An ``ObjectSource`` wrapper that remembers lookups (and not-found errors) for a whole run."""
+
+    def __init__(self, source: ObjectSource) -> None:
+        self.source = source
+        self._cache: dict[tuple[str, str, str, str], Any] = {}
+
+    def _get(self, key: tuple[str, str, str, str], fetch: Any) -> Any:
+        try:
+            found = self._cache[key]
+        except KeyError:
+            try:
+                found = fetch()
+            except VmctlError as exc:
+                found = exc
+            self._cache[key] = found
+        if isinstance(found, VmctlError):
+            raise found
+        return found
+
+    def find_instancetype(self, name: str, kind: str, namespace: str) -> Obj:
+        return self._get(("it", name, kind, namespace), lambda: self.source.find_instancetype(name, kind, namespace))
+
+    def find_preference(self, name: str, kind: str, namespace: str) -> Obj:
+        return self._get(("pref", name, kind, namespace), lambda: self.source.find_preference(name, kind, namespace))
+
+    def presets(self, namespace: str) -> list[Obj]:
+        return self._get(("presets", namespace, "", ""), lambda: self.source.presets(namespace))
+
+
+def _memo(source: ObjectSource) -> MemoSource:
+    return source if isinstance(source, MemoSource) else MemoSource(source)
+
+
+def rejection(causes: list[FieldProblem]) -> ObjectRejected:
+    """KubeVirt's admission response: cause messages joined with ", " (at most 10, then a count)."""
+    shown = [c.message for c in causes[:_MAX_CAUSES_IN_MESSAGE]]
+    message = ", ".join(shown)
+    if len(causes) > _MAX_CAUSES_IN_MESSAGE:
+        message += f", and {len(causes) - _MAX_CAUSES_IN_MESSAGE} more validation errors"
+    return ObjectRejected(message, list(causes))
+
+
+def _conflict_causes(conflicts: list[Conflict]) -> list[FieldProblem]:
+    return [FieldProblem(c.path, c.message(), "FieldValueInvalid") for c in conflicts]
+
+
+def _namespace(obj: Obj, namespace: str | None) -> str:
+    own = (obj.get("metadata") or {}).get("namespace")
+    if namespace and own and own != namespace:
+        raise VmctlError(
+            f'the namespace from the provided object "{own}" does not match the namespace "{namespace}". '
+            f"You must pass '--namespace={own}' to perform this operation."
+        )
+    return str(own or namespace or "default")
+
+
+# --- lookups ----------------------------------------------------------------------------------------
+
+
+def _find(vm: Obj, source: MemoSource, namespace: str) -> tuple[Obj | None, Obj | None]:
+    """The instancetype and preference objects a VM's matchers name (NotFoundError when missing)."""
+    spec = vm.get("spec") or {}
+    found: list[Obj | None] = []
+    for which in ("instancetype", "preference"):
+        matcher = spec.get(which)
+        if not isinstance(matcher, dict):
+            found.append(None)
+            continue
+        name = matcher.get("name")
+        if not name:
+            volume = matcher.get("inferFromVolume")
+            raise ObjectRejected(
+                f"spec.{which}.inferFromVolume: cannot infer the {which} from volume {volume!r} offline; "
+                f"set spec.{which}.name instead",
+                [FieldProblem(f"spec.{which}.inferFromVolume", "inferring needs the cluster's volume labels")],
+            )
+        kind = str(matcher.get("kind") or "")
+        if which == "instancetype":
+            found.append(source.find_instancetype(str(name), kind, namespace))
+        else:
+            found.append(source.find_preference(str(name), kind, namespace))
+    return found[0], found[1]
+
+
+def _spec(obj: Obj | None) -> Obj | None:
+    if obj is None:
+        return None
+    spec = obj.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _stage(obj: Obj | None, which: str) -> str:
+    return f"{which}/{((obj or {}).get('metadata') or {}).get('name', '')}"
+
+
+# --- Go JSON shape of the final object ------------------------------------------------------------------
+
+_QUANTITY_MAPS = (("domain", "resources", "requests"), ("domain", "resources", "limits"))
+_QUANTITY_FIELDS = (("domain", "memory", "guest"), ("domain", "memory", "maxGuest"))
+_EMPTY_MAP_FIELDS = frozenset({"labels", "annotations", "nodeSelector", "requests", "limits"})
+_ZERO_CPU_FIELDS = ("sockets", "cores", "threads", "maxSockets", "model", "dedicatedCpuPlacement",
+                    "isolateEmulatorThread")
+
+
+def _canonical(text: Any) -> Any:
+    if isinstance(text, (dict, list, bool)) or text is None:
+        return text
+    return _canonical_cached(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_cached(text: str | int | float) -> Any:
+    try:
+        return quantity.canonical(text)
+    except VmctlError:
+        return text
+
+
+def canonicalize_quantities(spec: Obj) -> None:
+    """Quantities as Go serialises them (``2048Mi`` → ``2Gi``, ``2`` → ``"2"``)."""
+    for path in _QUANTITY_MAPS:
+        node: Any = spec
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            for key, value in node.items():
+                node[key] = _canonical(value)
+    for *parents, leaf in _QUANTITY_FIELDS:
+        node = spec
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and node.get(leaf) is not None:
+            node[leaf] = _canonical(node[leaf])
+    for volume in spec.get("volumes") or []:
+        if isinstance(volume, dict):
+            for source in ("emptyDisk", "hostDisk"):
+                target = volume.get(source)
+                if isinstance(target, dict) and target.get("capacity") is not None:
+                    target["capacity"] = _canonical(target["capacity"])
+
+
+def _go_shape(node: Any, key: str = "") -> Any:
+    """No nulls, no empty lists, no empty map-typed fields (Go's omitempty); keys keep their order."""
+    out = {}
+    for k, v in node.items():
+        if isinstance(v, dict):
+            if not v:
+                if k in _EMPTY_MAP_FIELDS:
+                    continue
+                out[k] = {}
+            else:
+                out[k] = _go_shape(v, k)
+        elif isinstance(v, list):
+            if v:
+                out[k] = [_go_shape(i) if isinstance(i, dict) else i for i in v]
+        elif v is not None:
+            out[k] = v
+    if key == "cpu":
+        for k in _ZERO_CPU_FIELDS:
+            if k in out and not out[k]:
+                del out[k]
+    return out
+
+
+def _finish_vmi_spec(spec: Obj) -> None:
+    domain = spec.setdefault("domain", {})
+    domain.setdefault("resources", {})
+    domain.setdefault("devices", {})
+    canonicalize_quantities(spec)
+
+
+# --- VMI admission ------------------------------------------------------------------------------------
+
+
+def _admit_vmi(
+    vmi: Obj, source: MemoSource, namespace: str, tracker: OriginTracker, cluster: ClusterConfig
+) -> list[str]:
+    """Presets then defaults, in place; returns the warnings."""
+    matched_by_name: dict[str, Any] = {}
+
+    def after(name: str) -> None:
+        matched_by_name[name] = True
+        tracker.snap(f"preset/{name}", vmi)
+
+    result = presets.apply_presets(vmi, source.presets(namespace), after_each=after)
+    defaults.set_default_vmi(vmi, cluster)
+    _finish_vmi_spec(vmi["spec"])
+    status = vmi.get("status") or {}
+    memory = status.get("memory")
+    if isinstance(memory, dict):
+        for k, v in memory.items():
+            memory[k] = _canonical(v)
+    return result.warnings + presets.deprecation_warnings(vmi)
+
+
+def _result(vmi: Obj, tracker: OriginTracker, warnings: list[str]) -> Resolved:
+    final = _go_shape(vmi)
+    tracker.snap("default", final)
+    return Resolved(final, tracker.origins(final), warnings)
+
+
+# --- resolve ------------------------------------------------------------------------------------------
+
+
+def _template_view(vm: Obj) -> Obj:
+    template = (vm.get("spec") or {}).get("template") or {}
+    meta = template.get("metadata") or {}
+    vm_meta = vm.get("metadata") or {}
+    view_meta = dict(meta)
+    view_meta["name"] = vm_meta.get("name", "")
+    view_meta["namespace"] = vm_meta.get("namespace", "")
+    return {"metadata": view_meta, "spec": template.get("spec") or {}}
+
+
+def _admit_vm(vm: Obj, namespace: str, source: MemoSource) -> tuple[Obj | None, Obj | None]:
+    """The VM admission checks; returns the instancetype and preference objects."""
+    problems = validate_matchers(vm)
+    if problems:
+        raise rejection(problems)
+    it_obj, pref_obj = _find(vm, source, namespace)
+    return it_obj, pref_obj
+
+
+def _light_copy(spec: Obj) -> Obj:
+    """A copy with what conflicts, defaults and requirements read (no volumes, disks or other devices)."""
+    copy = {k: clone(v) for k, v in spec.items() if k not in ("volumes", "domain")}
+    domain = spec.get("domain")
+    if isinstance(domain, dict):
+        copy["domain"] = {k: clone(v) for k, v in domain.items() if k != "devices"}
+        devices = domain.get("devices")
+        if isinstance(devices, dict):
+            keep = ("gpus", "hostDevices", "interfaces", "autoattachPodInterface")
+            copy["domain"]["devices"] = {k: clone(devices[k]) for k in keep if k in devices}
+    return copy
+
+
+def _validate_vm_copy(vm: Obj, it_spec: Obj | None, pref_spec: Obj | None, cluster: ClusterConfig) -> None:
+    """VM validating webhook on a copy: spread topology, conflicts, requirements after defaults."""
+    if it_spec is None and pref_spec is None:
+        return
+    spread = check_spread_topology(it_spec, pref_spec)
+    if spread is not None:
+        raise rejection([spread])
+    template = (vm.get("spec") or {}).get("template") or {}
+    spec_copy = _light_copy(template.get("spec") or {})
+    meta_copy = clone(template.get("metadata") or {})
+    conflicts: list[Conflict] = []
+    if it_spec is not None:
+        conflicts = apply_instancetype("spec.template.spec", it_spec, pref_spec, spec_copy, meta_copy)
+    if conflicts:
+        raise rejection(_conflict_causes(conflicts))
+    if pref_spec is not None:
+        apply_preference(pref_spec, spec_copy, meta_copy)
+        defaults.set_default_vmi_spec(spec_copy, cluster)
+        problem = check_requirements(it_spec, pref_spec, spec_copy)
+        if problem is not None:
+            raise rejection([problem])
+
+
+def _resolve_vm(
+    obj: Obj, source: MemoSource, namespace: str | None, tracker: OriginTracker, cluster: ClusterConfig
+) -> Resolved:
+    vm = clone(obj)
+    ns = _namespace(vm, namespace)
+    it_obj, pref_obj = _admit_vm(vm, ns, source)
+    it_spec, pref_spec = _spec(it_obj), _spec(pref_obj)
+    it_stage, pref_stage = _stage(it_obj, "instancetype"), _stage(pref_obj, "preference")
+    tracker.snap("vm", _template_view(vm))
+    vm.setdefault("metadata", {})["namespace"] = ns
+    # VM mutating webhook
+    if pref_spec is not None:
+        mutate_preferences(vm, pref_spec)
+        tracker.snap(pref_stage, _template_view(vm))
+    mutate_defaults(vm, cluster)
+    # VM validating webhook
+    _validate_vm_copy(vm, it_spec, pref_spec, cluster)
+    # VM controller
+    vmi = setup_vmi_from_vm(vm, ns)
+    tracker.snap("default", vmi)
+    spec = vmi["spec"]
+    if pref_spec is not None:
+        apply_autoattach(pref_spec, spec)
+        tracker.snap(pref_stage, vmi)
+    defaults.auto_attach_input_device(spec)
+    defaults.set_default_network_interface(spec, cluster)
+    tracker.snap("default", vmi)
+    if it_spec is not None or pref_spec is not None:
+        meta = vmi["metadata"]
+        annotations = meta.get("annotations")
+        if not isinstance(annotations, dict):
+            annotations = meta["annotations"] = {}
+        names = instancetype_annotations(vm)
+        for key, value in names.items():
+            annotations[key] = value
+            tracker.snap(pref_stage if "preference" in key else it_stage, vmi)
+        if it_spec is not None:
+            conflicts = apply_instancetype("spec", it_spec, pref_spec, spec, meta)
+            if conflicts:
+                paths = ", ".join(c.path for c in conflicts)
+                raise ObjectRejected(
+                    f"VMI conflicts with instancetype spec in fields: [{paths}]", _conflict_causes(conflicts)
+                )
+            tracker.snap(it_stage, vmi)
+        if pref_spec is not None:
+            apply_preference(pref_spec, spec, meta)
+            tracker.snap(pref_stage, vmi)
+    # the VMI is sent to the API server as JSON: quantities become canonical
+    canonicalize_quantities(spec)
+    warnings = _admit_vmi(vmi, source, ns, tracker, cluster)
+    return _result(vmi, tracker, warnings)
+
+
+def _resolve_vmi(
+    obj: Obj, source: MemoSource, namespace: str | None, tracker: OriginTracker, cluster: ClusterConfig
+) -> Resolved:
+    vmi = clone(obj)
+    ns = _namespace(vmi, namespace)
+    vmi.setdefault("spec", {})
+    tracker.snap("vmi", vmi)
+    vmi.setdefault("metadata", {})["namespace"] = ns
+    warnings = _admit_vmi(vmi, source, ns, tracker, cluster)
+    return _result(vmi, tracker, warnings)
+
+
+def resolve(
+    obj: Obj,
+    source: ObjectSource,
+    *,
+    namespace: str | None = None,
+    origins: bool = True,
+    cluster: ClusterConfig = DEFAULT_CLUSTER,
+) -> Resolved:
+    """The VMI KubeVirt would create for a VM (or admit for a VMI); ``ObjectRejected`` when it would refuse."""
+    kind = obj.get("kind")
+    tracker = OriginTracker(origins)
+    memo = _memo(source)
+    if kind == "VirtualMachine":
+        return _resolve_vm(obj, memo, namespace, tracker, cluster)
+    if kind == "VirtualMachineInstance":
+        return _resolve_vmi(obj, memo, namespace, tracker, cluster)
+    raise VmctlError(f"cannot resolve kind {kind!r}: expected VirtualMachine or VirtualMachineInstance")
+
+
+# --- expand ---------------------------------------------------------------------------------------------
+
+
+def expand_vm(
+    vm: Obj,
+    source: ObjectSource,
+    *,
+    namespace: str | None = None,
+    origins: bool = True,
+    cluster: ClusterConfig = DEFAULT_CLUSTER,
+) -> Resolved:
+    """KubeVirt's expand-spec: the VM with its instancetype and preference written into the template."""
+    if vm.get("kind") != "VirtualMachine":
+        raise VmctlError(f"cannot expand kind {vm.get('kind')!r}: expected VirtualMachine")
+    out = clone(vm)
+    ns = _namespace(out, namespace)
+    spec = out.get("spec") or {}
+    tracker = OriginTracker(origins)
+    if not isinstance(spec.get("instancetype"), dict) and not isinstance(spec.get("preference"), dict):
+        tracker.snap("vm", out)
+        return Resolved(out, tracker.origins(out), [])
+    memo = _memo(source)
+    problems = validate_matchers(out)
+    if problems:
+        raise rejection(problems)
+    it_obj, pref_obj = _find(out, memo, ns)
+    it_spec, pref_spec = _spec(it_obj), _spec(pref_obj)
+    tracker.snap("vm", out)
+    template = out["spec"].setdefault("template", {})
+    tspec = template.setdefault("spec", {})
+    tmeta = template.setdefault("metadata", {})
+    defaults.set_default_volume_disk(tspec)
+    defaults.set_default_network_interface(tspec, cluster)
+    tracker.snap("default", out)
+    if it_spec is not None:
+        conflicts = apply_instancetype("spec.template.spec", it_spec, pref_spec, tspec, tmeta)
+        if conflicts:
+            paths = ", ".join(c.path for c in conflicts)
+            raise ObjectRejected(
+                f"VM field(s) {paths} conflicts with selected instance type", _conflict_causes(conflicts)
+            )
+        tracker.snap(_stage(it_obj, "instancetype"), out)
+    if pref_spec is not None:
+        apply_preference(pref_spec, tspec, tmeta)
+        tracker.snap(_stage(pref_obj, "preference"), out)
+    defaults.set_default_vmi_spec(tspec, cluster)
+    _finish_vmi_spec(tspec)
+    out["spec"].pop("instancetype", None)
+    out["spec"].pop("preference", None)
+    status = out.get("status")
+    if isinstance(status, dict):
+        status.pop("instancetypeRef", None)
+        status.pop("preferenceRef", None)
+    final = _go_shape(out)
+    tracker.snap("default", final)
+    return Resolved(final, tracker.origins(final), [])
+
+
+# --- problems -------------------------------------------------------------------------------------------
+
+
+def problems(obj: Obj, source: ObjectSource, *, namespace: str | None = None) -> list[FieldProblem]:
+    """Every admission problem ``resolve`` would reject the object for (never raises for them)."""
+    memo = _memo(source)
+    found: list[FieldProblem] = []
+    if obj.get("kind") == "VirtualMachine":
+        found.extend(validate_matchers(obj))
+        if found:
+            return found
+        spec = obj.get("spec") or {}
+        ns = str((obj.get("metadata") or {}).get("namespace") or namespace or "default")
+        for which, finder in (("instancetype", memo.find_instancetype), ("preference", memo.find_preference)):
+            matcher = spec.get(which)
+            if isinstance(matcher, dict) and matcher.get("name"):
+                try:
+                    finder(str(matcher["name"]), str(matcher.get("kind") or ""), ns)
+                except NotFoundError as exc:
+                    found.append(FieldProblem(f"spec.{which}.name", exc.message, "FieldValueNotFound"))
+                except ObjectRejected as exc:
+                    found.append(FieldProblem(f"spec.{which}.kind", exc.message, "FieldValueInvalid"))
+        if found:
+            return found
+    try:
+        resolve(obj, memo, namespace=namespace, origins=False)
+    except ObjectRejected as exc:
+        found.extend(exc.causes or [FieldProblem("", exc.message)])
+    except VmctlError as exc:
+        found.append(FieldProblem("", exc.message))
+    return found

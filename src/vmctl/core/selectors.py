@@ -1,0 +1,149 @@
+"""Kubernetes label selectors (``matchLabels`` + ``matchExpressions``), with apimachinery's error texts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from vmctl.errors import InputError
+
+_QNAME = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_QNAME_RE = re.compile(_QNAME)
+_LABEL_VALUE = f"({_QNAME})?"
+_LABEL_VALUE_RE = re.compile(_LABEL_VALUE)
+_DNS_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_DNS_SUBDOMAIN = _DNS_LABEL + "(\\." + _DNS_LABEL + ")*"
+_DNS_SUBDOMAIN_RE = re.compile(_DNS_SUBDOMAIN)
+_QNAME_MSG = (
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
+)
+_VALUE_MSG = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+    "and must start and end with an alphanumeric character"
+)
+_DNS_MSG = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+    "and must start and end with an alphanumeric character"
+)
+
+Selector = Callable[[Mapping[str, str]], bool]
+
+
+class SelectorError(InputError):
+    """A label selector that Kubernetes' ``LabelSelectorAsSelector`` refuses."""
+
+
+def _regex_error(msg: str, fmt: str, *examples: str) -> str:
+    shown = " or ".join(f"'{e}', " for e in examples)
+    return f"{msg} (e.g. {shown}regex used for validation is '{fmt}')"
+
+
+def _qualified_name_errors(value: str) -> list[str]:
+    errs: list[str] = []
+    parts = value.split("/")
+    if len(parts) > 2:
+        return [
+            "a qualified name " + _regex_error(_QNAME_MSG, _QNAME, "MyName", "my.name", "123-abc")
+            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+        ]
+    name = parts[-1]
+    if len(parts) == 2:
+        prefix = parts[0]
+        if not prefix:
+            errs.append("prefix part must be non-empty")
+        else:
+            if len(prefix) > 253:
+                errs.append("prefix part must be no more than 253 characters")
+            if not _DNS_SUBDOMAIN_RE.fullmatch(prefix):
+                errs.append("prefix part " + _regex_error(_DNS_MSG, _DNS_SUBDOMAIN, "example.com"))
+    if not name:
+        errs.append("name part must be non-empty")
+    elif len(name) > 63:
+        errs.append("name part must be no more than 63 characters")
+    if not _QNAME_RE.fullmatch(name):
+        errs.append("name part " + _regex_error(_QNAME_MSG, _QNAME, "MyName", "my.name", "123-abc"))
+    return errs
+
+
+def _label_value_errors(value: str) -> list[str]:
+    errs: list[str] = []
+    if len(value) > 63:
+        errs.append("must be no more than 63 characters")
+    if not _LABEL_VALUE_RE.fullmatch(value):
+        errs.append(_regex_error(_VALUE_MSG, _LABEL_VALUE, "MyValue", "my_value", "12345"))
+    return errs
+
+
+def _go_strings(values: list[str]) -> str:
+    """Go's ``%#v`` of a ``[]string``."""
+    return "[]string{" + ", ".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def _requirement_errors(key: str, op: str, values: list[str]) -> list[str]:
+    errs: list[str] = []
+    key_errs = _qualified_name_errors(key)
+    if key_errs:
+        errs.append(f'key: Invalid value: "{key}": ' + "; ".join(key_errs))
+    if op in ("in", "notin") and not values:
+        errs.append(f"values: Invalid value: {_go_strings(values)}: for 'in', 'notin' operators, values set can't be empty")
+    elif op == "=" and len(values) != 1:
+        errs.append(f"values: Invalid value: {_go_strings(values)}: exact-match compatibility requires one single value")
+    elif op in ("exists", "!") and values:
+        errs.append(f"values: Invalid value: {_go_strings(values)}: values set must be empty for exists and does not exist")
+    for i, value in enumerate(values):
+        value_errs = _label_value_errors(value)
+        if value_errs:
+            errs.append(f'values[{i}][{key}]: Invalid value: "{value}": ' + "; ".join(value_errs))
+    return errs
+
+
+_OPERATORS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
+
+
+def compile_selector(selector: Mapping[str, Any] | None) -> Selector:
+    """Compile a ``metav1.LabelSelector``; ``SelectorError`` with Kubernetes' text when it is invalid.
+
+    ``None`` selects nothing, an empty selector selects everything (as ``LabelSelectorAsSelector``).
+    """
+    if selector is None:
+        return lambda labels: False
+    match_labels = selector.get("matchLabels") or {}
+    expressions = selector.get("matchExpressions") or []
+    if not match_labels and not expressions:
+        return lambda labels: True
+    checks: list[tuple[str, str, frozenset[str]]] = []
+    for key, value in sorted(match_labels.items()):
+        errs = _requirement_errors(str(key), "=", [str(value)])
+        if errs:
+            raise SelectorError(errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]")
+        checks.append((str(key), "=", frozenset([str(value)])))
+    for expr in expressions:
+        expr = expr if isinstance(expr, Mapping) else {}
+        op = _OPERATORS.get(str(expr.get("operator", "")))
+        if op is None:
+            raise SelectorError(f'"{expr.get("operator", "")}" is not a valid label selector operator')
+        key = str(expr.get("key", ""))
+        values = [str(v) for v in expr.get("values") or []]
+        errs = _requirement_errors(key, op, values)
+        if errs:
+            raise SelectorError(errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]")
+        checks.append((key, op, frozenset(values)))
+
+    def matches(labels: Mapping[str, str]) -> bool:
+        for key, op, values in checks:
+            present = key in labels
+            if op in ("=", "in"):
+                if not present or labels[key] not in values:
+                    return False
+            elif op == "notin":
+                if present and labels[key] in values:
+                    return False
+            elif op == "exists":
+                if not present:
+                    return False
+            elif present:  # DoesNotExist
+                return False
+        return True
+
+    return matches

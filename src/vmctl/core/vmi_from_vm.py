@@ -1,0 +1,177 @@
+"""What KubeVirt does to a VM before and while it creates the VMI (VM mutating webhook, VM controller).
+
+- ``mutate_vm``: the VM mutating webhook's effects on the template (preferred architecture and machine
+  type, preferred storage class, firmware UUID, architecture/machine-type defaults, PCI topology annotation).
+- ``setup_vmi_from_vm``: the VM controller's ``SetupVMIFromVM`` (+ generation annotation, finalizer).
+- ``instancetype_annotations``: the ``kubevirt.io/[cluster-]{instancetype,preference}-name`` VMI annotations.
+
+Determinism: KubeVirt gives a new VM a random firmware UUID and serial; vmctl uses the UUIDv5 of the VM
+name (KubeVirt's own fallback) and leaves the serial unset. A VM without ``uid`` (not yet stored) gets a
+deterministic placeholder uid in the owner reference (UUIDv5 of ``namespace/name``);
+``status.virtualMachineRevisionName`` is only written for a real uid.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from vmctl.core.defaults import (
+    DEFAULT_CLUSTER,
+    PCI_TOPOLOGY_ANNOTATION,
+    PCI_TOPOLOGY_VERSION,
+    VM_CONTROLLER_FINALIZER,
+    ClusterConfig,
+    add_finalizer,
+    legacy_firmware_uuid,
+    set_default_volume_disk,
+    supports_pcie_hotplug,
+)
+from vmctl.core.fields import clone
+
+Obj = dict[str, Any]
+
+GENERATION_ANNOTATION = "kubevirt.io/vm-generation"
+_NAMESPACED_INSTANCETYPE = ("virtualmachineinstancetype", "virtualmachineinstancetypes")
+_CLUSTER_INSTANCETYPE = ("", "virtualmachineclusterinstancetype", "virtualmachineclusterinstancetypes")
+_NAMESPACED_PREFERENCE = ("virtualmachinepreference", "virtualmachinepreferences")
+_CLUSTER_PREFERENCE = ("", "virtualmachineclusterpreference", "virtualmachineclusterpreferences")
+
+
+def _dict(parent: Obj, key: str) -> Obj:
+    child = parent.get(key)
+    if not isinstance(child, dict):
+        child = {}
+        parent[key] = child
+    return child
+
+
+def template_of(vm: Obj) -> Obj:
+    """``spec.template`` of a VM (created empty when missing)."""
+    return _dict(_dict(vm, "spec"), "template")
+
+
+def mutate_preferences(vm: Obj, preference_spec: Obj | None) -> None:
+    """Instancetype part of the VM mutating webhook: preferred architecture, machine type, storage class."""
+    if not preference_spec:
+        return
+    spec = _dict(template_of(vm), "spec")
+    arch = preference_spec.get("preferredArchitecture")
+    if arch and not spec.get("architecture"):
+        spec["architecture"] = arch
+    machine_type = (preference_spec.get("machine") or {}).get("preferredMachineType")
+    machine = (spec.get("domain") or {}).get("machine") or {}
+    if machine_type and not machine.get("type"):
+        _dict(_dict(spec, "domain"), "machine")["type"] = machine_type
+    storage_class = (preference_spec.get("volumes") or {}).get("preferredStorageClassName")
+    if storage_class:
+        for dvt in (vm.get("spec") or {}).get("dataVolumeTemplates") or []:
+            dv_spec = dvt.get("spec") if isinstance(dvt, dict) else None
+            if not isinstance(dv_spec, dict):
+                continue
+            for key in ("pvc", "storage"):
+                target = dv_spec.get(key)
+                if isinstance(target, dict) and target.get("storageClassName") is None:
+                    target["storageClassName"] = storage_class
+
+
+def mutate_defaults(vm: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> None:
+    """The rest of the VM mutating webhook on create: firmware UUID, architecture, machine type, PCI annotation."""
+    template = template_of(vm)
+    spec = _dict(template, "spec")
+    firmware = _dict(_dict(spec, "domain"), "firmware")
+    if not firmware.get("uuid"):
+        firmware["uuid"] = legacy_firmware_uuid(str((vm.get("metadata") or {}).get("name", "")))
+    if not spec.get("architecture"):
+        spec["architecture"] = cluster.default_architecture
+    machine = _dict(spec["domain"], "machine")
+    if not machine.get("type"):
+        machine["type"] = cluster.machine_type_for(spec["architecture"])
+    if supports_pcie_hotplug(spec):
+        annotations = _dict(_dict(template, "metadata"), "annotations")
+        annotations.setdefault(PCI_TOPOLOGY_ANNOTATION, PCI_TOPOLOGY_VERSION)
+
+
+#: Namespace of the placeholder VM uid used when an offline VM has none (uid is required in owner references).
+_PLACEHOLDER_UID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://kubevirt.io/vmctl/offline-vm-uid")
+
+
+def placeholder_uid(namespace: str, name: str) -> str:
+    """A deterministic stand-in for the uid the API server would give the VM."""
+    return str(uuid.uuid5(_PLACEHOLDER_UID_NAMESPACE, f"{namespace}/{name}"))
+
+
+def owner_reference(vm: Obj, namespace: str = "default") -> Obj:
+    """``metav1.NewControllerRef(vm)``; a VM without ``uid`` gets a deterministic placeholder."""
+    metadata = vm.get("metadata") or {}
+    name = str(metadata.get("name", ""))
+    return {
+        "apiVersion": "kubevirt.io/v1",
+        "blockOwnerDeletion": True,
+        "controller": True,
+        "kind": "VirtualMachine",
+        "name": name,
+        "uid": str(metadata.get("uid") or placeholder_uid(namespace, name)),
+    }
+
+
+def _start_paused(vm: Obj) -> bool:
+    requests = (vm.get("status") or {}).get("stateChangeRequests") or []
+    if not requests or not isinstance(requests[0], dict):
+        return False
+    first = requests[0]
+    return first.get("action") == "Start" and (first.get("data") or {}).get("paused") == "true"
+
+
+def setup_vmi_from_vm(vm: Obj, namespace: str) -> Obj:
+    """KubeVirt ``SetupVMIFromVM`` plus the controller's generation annotation and finalizer."""
+    metadata = vm.get("metadata") or {}
+    template = (vm.get("spec") or {}).get("template") or {}
+    vmi_meta = clone(template.get("metadata") or {})
+    vmi_meta.pop("generateName", None)
+    vmi_meta["name"] = metadata.get("name", "")
+    vmi_meta["namespace"] = namespace
+    labels = (template.get("metadata") or {}).get("labels")
+    if labels:
+        vmi_meta["labels"] = clone(labels)
+    else:
+        vmi_meta.pop("labels", None)
+    vmi_meta["ownerReferences"] = [owner_reference(vm, namespace)]
+    spec = clone(template.get("spec") or {})
+    vmi: Obj = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": vmi_meta, "spec": spec}
+    if _start_paused(vm):
+        spec["startStrategy"] = "Paused"
+    firmware = _dict(_dict(spec, "domain"), "firmware")
+    if not firmware.get("uuid"):
+        firmware["uuid"] = legacy_firmware_uuid(vmi_meta["name"])
+    set_default_volume_disk(spec)
+    generation = metadata.get("generation")
+    generation = generation if isinstance(generation, int) and not isinstance(generation, bool) else 1
+    if metadata.get("uid"):
+        vmi["status"] = {"virtualMachineRevisionName": f"revision-start-vm-{metadata['uid']}-{generation}"}
+    _dict(vmi_meta, "annotations")[GENERATION_ANNOTATION] = str(generation)
+    if (vm.get("spec") or {}).get("runStrategy") == "WaitAsReceiver":
+        vmi_meta["annotations"]["kubevirt.io/create-migration-target"] = "true"
+    add_finalizer(vmi_meta, VM_CONTROLLER_FINALIZER)
+    return vmi
+
+
+def instancetype_annotations(vm: Obj) -> dict[str, str]:
+    """The VMI annotations naming the VM's instancetype and preference (by matcher kind)."""
+    spec = vm.get("spec") or {}
+    result: dict[str, str] = {}
+    it = spec.get("instancetype")
+    if isinstance(it, dict):
+        kind = str(it.get("kind") or "").lower()
+        if kind in _NAMESPACED_INSTANCETYPE:
+            result["kubevirt.io/instancetype-name"] = str(it.get("name") or "")
+        elif kind in _CLUSTER_INSTANCETYPE:
+            result["kubevirt.io/cluster-instancetype-name"] = str(it.get("name") or "")
+    pref = spec.get("preference")
+    if isinstance(pref, dict):
+        kind = str(pref.get("kind") or "").lower()
+        if kind in _NAMESPACED_PREFERENCE:
+            result["kubevirt.io/preference-name"] = str(pref.get("name") or "")
+        elif kind in _CLUSTER_PREFERENCE:
+            result["kubevirt.io/cluster-preference-name"] = str(pref.get("name") or "")
+    return result
