@@ -85,9 +85,9 @@ def test_list_outputs(capsys: pytest.CaptureFixture[str], mini: Path) -> None:
     assert code == 0
     assert out.splitlines() == [
         "template.template.openshift.io/centos-stream9", "template.template.openshift.io/cirros",
-        "jinjatemplate/fedora-server", "template.template.openshift.io/mini",
+        "jinjatemplate.vmctl.dev/fedora-server", "template.template.openshift.io/mini",
         "template.template.openshift.io/test-guest", "virtualmachinetemplate.template.kubevirt.io/ubuntu-server",
-        "jinjatemplate/windows-2k22",
+        "jinjatemplate.vmctl.dev/windows-2k22",
     ]
     code, out, _ = run(["template", "list", "-o", "json"], capsys)
     body = json.loads(out)
