@@ -50,7 +50,7 @@ COMMANDS: dict[str, str] = {
 
 def load_module_commands(module: str) -> dict[str, click.Command]:
     """Import one command module and return the click commands it registers, by name."""
-    sub = typer.Typer()
+    sub = typer.Typer(add_completion=False)
     importlib.import_module(f"vmctl.cli.{module}").register(sub)
     if not sub.registered_commands and not sub.registered_groups:
         return {}

@@ -1,0 +1,270 @@
+"""Serial console sessions on a local libvirt domain (``vmctl console``).
+
+The console is a *blocking* libvirt stream read in its own thread (this needs no libvirt event loop), while the
+calling thread copies stdin to the guest. Behaviour follows ``virtctl console``:
+
+* stdin on a TTY is put in raw mode (restored on exit); the banner goes to stderr;
+* the escape byte (default Ctrl+], configurable) ends the session with exit code 0;
+* with stdin not a TTY (a pipe), bytes pass through untouched and the session ends when stdin closes, after a
+  short drain of the guest's output (exit 0) — so ``echo uname -a | vmctl console vm`` prints the answer;
+* if the guest goes away (powered off, or another ``--force`` session took over) virtctl's disconnect message
+  is printed and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from vmctl.errors import UsageError, VmctlError
+
+DEFAULT_ESCAPE = b"\x1d"  # Ctrl+]
+#: After stdin closes (pipe mode), keep printing guest output until it is quiet this long...
+DRAIN_QUIET = float(os.environ.get("VMCTL_CONSOLE_DRAIN", "1.0"))
+#: ...but no longer than this.
+DRAIN_MAX = 10.0
+REPLAY_BYTES = 256 * 1024
+DISCONNECTED = (
+    "\nYou were disconnected from the console. This could be caused by one of the following:"
+    "\n - the target VM was powered off"
+    "\n - another user connected to the console of the target VM"
+    "\n - network issues\n"
+)
+
+
+class Stream(Protocol):
+    """What a session needs of a libvirt stream (blocking)."""
+
+    def recv(self, nbytes: int) -> bytes: ...
+    def send(self, data: bytes) -> int: ...
+    def abort(self) -> None: ...
+
+
+def parse_escape(text: str) -> bytes:
+    """``^]`` / ``^A`` (caret notation), ``0x1d`` / ``\\x1d`` (hex) or a single character -> the escape byte."""
+    value = text.strip() if len(text.strip()) > 0 else text
+    if len(value) == 2 and value[0] == "^":
+        char = value[1].upper()
+        if char == "?":
+            return b"\x7f"
+        code = ord(char) ^ 0x40
+        if 0 <= code < 0x20:
+            return bytes([code])
+    elif value.lower().startswith(("0x", "\\x")) and len(value) in (3, 4):
+        try:
+            return bytes([int(value[2:], 16)])
+        except ValueError:
+            pass
+    elif len(value) == 1 and ord(value) < 0x80:
+        return value.encode()
+    raise UsageError(f"--escape {text!r}: expected caret notation like ^] or ^A, a hex byte like 0x1d, or one ASCII character")
+
+
+def describe_escape(escape: bytes) -> str:
+    """How the banner names the escape key."""
+    if escape == DEFAULT_ESCAPE:
+        return "Ctrl+] or Ctrl+5"
+    code = escape[0]
+    if code == 0x7F:
+        return "Ctrl+?"
+    if code < 0x20:
+        return f"Ctrl+{chr(code ^ 0x40)}"
+    return repr(chr(code))
+
+
+def banner(name: str, escape: bytes) -> str:
+    return f"Successfully connected to {name} console. Press {describe_escape(escape)} to exit console.\n"
+
+
+def open_console(conn: Any, domain: Any, *, force: bool, name: str) -> Any:
+    """Open a blocking console stream; a busy console becomes a clear error suggesting ``--force``."""
+    import libvirt
+
+    # libvirt's default handler prints every error on stderr (e.g. "stream is closed" when we abort the stream
+    # at the end of a session); errors still arrive as exceptions
+    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+    stream = conn.newStream(0)
+    flags = libvirt.VIR_DOMAIN_CONSOLE_FORCE if force else 0
+    try:
+        domain.openConsole(None, stream, flags)
+    except libvirt.libvirtError as exc:
+        with contextlib.suppress(libvirt.libvirtError):
+            stream.abort()
+        text = str(exc)
+        if "Active console session exists" in text:
+            raise VmctlError(
+                f"another console session is attached to {name}",
+                hint=f"take it over with: vmctl console {name} --force",
+            ) from None
+        raise VmctlError(f"cannot open the console of {name}: {text}") from None
+    return stream
+
+
+def run_session(
+    conn: Any,
+    domain: Any,
+    *,
+    force: bool,
+    escape: bytes = DEFAULT_ESCAPE,
+    replay_log: Path | None = None,
+    on_attached: Callable[[], None] | None = None,
+    name: str | None = None,
+) -> int:
+    """Attach the terminal to the domain's serial console; returns the exit code (0 or 1)."""
+    label = name or domain.name()
+    if replay_log is not None:
+        replay(replay_log)
+    stream = open_console(conn, domain, force=force, name=label)
+    session = Session(stream, escape=escape)
+    return session.run(banner_text=banner(label, escape), on_attached=on_attached)
+
+
+def replay(path: Path, *, out_fd: int | None = None, limit: int = REPLAY_BYTES) -> None:
+    """Write the tail of the serial log to stdout (what the guest printed before we attached)."""
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - limit))
+            data = fh.read()
+    except OSError:
+        return
+    if data:
+        _write_all(sys.stdout.fileno() if out_fd is None else out_fd, data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            select.select([], [fd], [], 1.0)
+
+
+class Session:
+    """Copies bytes between a console stream and stdin/stdout (file descriptors, injectable for tests)."""
+
+    def __init__(
+        self, stream: Stream, *, escape: bytes = DEFAULT_ESCAPE, stdin_fd: int | None = None,
+        stdout_fd: int | None = None, stderr: Any = None, tty: bool | None = None,
+        drain_quiet: float = DRAIN_QUIET, drain_max: float = DRAIN_MAX,
+    ) -> None:
+        self.stream = stream
+        self.escape = escape
+        self.stdin_fd = sys.stdin.fileno() if stdin_fd is None else stdin_fd
+        self.stdout_fd = sys.stdout.fileno() if stdout_fd is None else stdout_fd
+        self.stderr = sys.stderr if stderr is None else stderr
+        self.tty = os.isatty(self.stdin_fd) if tty is None else tty
+        self.drain_quiet = drain_quiet
+        self.drain_max = drain_max
+        self.closed = threading.Event()  # the guest side ended
+        self.last_output = time.monotonic()
+        self._stopping = False
+
+    def _reader(self) -> None:
+        try:
+            while True:
+                data = self.stream.recv(65536)
+                if not data or isinstance(data, int):
+                    break
+                self.last_output = time.monotonic()
+                _write_all(self.stdout_fd, data)
+        except Exception:  # libvirtError when the stream breaks or is aborted
+            pass
+        finally:
+            self.closed.set()
+
+    def run(self, *, banner_text: str = "", on_attached: Callable[[], None] | None = None) -> int:
+        reader = threading.Thread(target=self._reader, name="console-reader", daemon=True)
+        with self._terminal():
+            if banner_text:
+                self.stderr.write(banner_text)
+                self.stderr.flush()
+            reader.start()
+            try:
+                if on_attached is not None:
+                    on_attached()
+                code = self._pump()
+            except KeyboardInterrupt:
+                code = 0  # as virtctl: an interrupt ends the session normally
+            finally:
+                self._stopping = True
+                if not self.closed.is_set():
+                    with contextlib.suppress(Exception):
+                        self.stream.abort()
+                reader.join(timeout=2)
+        if code == 1:
+            self.stderr.write(DISCONNECTED)
+            self.stderr.flush()
+        return code
+
+    @contextlib.contextmanager
+    def _terminal(self) -> Any:
+        if not self.tty:
+            yield
+            return
+        import termios
+        import tty
+
+        saved = termios.tcgetattr(self.stdin_fd)
+        tty.setraw(self.stdin_fd)
+        try:
+            yield
+        finally:
+            termios.tcsetattr(self.stdin_fd, termios.TCSADRAIN, saved)
+
+    def _pump(self) -> int:
+        """Copy stdin to the guest; 0 on escape or stdin EOF (after a drain), 1 when the guest side ends."""
+        while True:
+            if self.closed.is_set():
+                return 1
+            ready, _, _ = select.select([self.stdin_fd], [], [], 0.2)
+            if not ready:
+                continue
+            try:
+                data = os.read(self.stdin_fd, 1024)
+            except BlockingIOError:
+                continue
+            if not data:
+                if self.tty:
+                    return 0
+                return self._drain()
+            cut = data.find(self.escape)
+            if cut >= 0:
+                if cut:
+                    self._send(data[:cut])
+                return 0
+            if not self._send(data):
+                return 1
+
+    def _send(self, data: bytes) -> bool:
+        view = memoryview(data)
+        try:
+            while view:
+                sent = self.stream.send(bytes(view))
+                if not isinstance(sent, int) or sent <= 0:  # -1: error, -2: would block (not for blocking streams)
+                    return False
+                view = view[sent:]
+        except Exception:
+            return False
+        return True
+
+    def _drain(self) -> int:
+        """stdin closed: keep showing output until the guest has been quiet for a moment."""
+        deadline = time.monotonic() + self.drain_max
+        self.last_output = max(self.last_output, time.monotonic())
+        while time.monotonic() < deadline:
+            if self.closed.is_set():
+                return 0
+            quiet = time.monotonic() - self.last_output
+            if quiet >= self.drain_quiet:
+                return 0
+            time.sleep(min(0.05, self.drain_quiet - quiet))
+        return 0

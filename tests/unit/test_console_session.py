@@ -1,0 +1,178 @@
+"""Console session logic against a socketpair standing in for the libvirt stream (openConsole needs a guest)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from vmctl.backends.local import console
+from vmctl.errors import UsageError
+
+
+class SocketStream:
+    """The blocking-stream subset of ``libvirt.virStream`` over one end of a socketpair."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.aborted = False
+
+    def recv(self, nbytes: int) -> bytes:
+        try:
+            return self.sock.recv(nbytes)
+        except OSError:
+            return b""
+
+    def send(self, data: bytes) -> int:
+        self.sock.sendall(data)
+        return len(data)
+
+    def abort(self) -> None:
+        self.aborted = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+
+class FakeGuest(threading.Thread):
+    """Answers each line it receives with ``OUT:<line>``; records everything it got."""
+
+    def __init__(self, sock: socket.socket, *, close_after: bytes | None = None) -> None:
+        super().__init__(daemon=True)
+        self.sock = sock
+        self.received = b""
+        self.close_after = close_after
+
+    def run(self) -> None:
+        buf = b""
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except OSError:
+                return
+            if not data:
+                return
+            self.received += data
+            buf += data
+            while b"\r" in buf:
+                line, buf = buf.split(b"\r", 1)
+                time.sleep(0.05)
+                try:
+                    self.sock.sendall(b"OUT:" + line + b"\r\n")
+                except OSError:  # the session ended (escape) before the answer
+                    return
+                if self.close_after is not None and line == self.close_after:
+                    self.sock.close()
+                    return
+
+
+def session_for(stdin_data: bytes, *, close_after: bytes | None = None, tty: bool = False, escape: bytes = b"\x1d"):
+    ours, theirs = socket.socketpair()
+    guest = FakeGuest(theirs, close_after=close_after)
+    guest.start()
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    os.write(in_w, stdin_data)
+    os.close(in_w)
+    stderr = io.StringIO()
+    stream = SocketStream(ours)
+    sess = console.Session(stream, escape=escape, stdin_fd=in_r, stdout_fd=out_w, stderr=stderr, tty=tty,
+                           drain_quiet=0.3, drain_max=3)
+    return sess, guest, stream, out_r, out_w, stderr
+
+
+def read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        data = os.read(fd, 65536)
+        if not data:
+            return b"".join(chunks)
+        chunks.append(data)
+
+
+def test_pipe_mode_sends_input_drains_output_and_exits_zero() -> None:
+    sess, guest, stream, out_r, out_w, stderr = session_for(b"echo ABC$((40+2))XYZ\r")
+    code = sess.run(banner_text=console.banner("vm1", console.DEFAULT_ESCAPE))
+    os.close(out_w)
+    assert code == 0
+    assert guest.received == b"echo ABC$((40+2))XYZ\r"
+    assert read_all(out_r) == b"OUT:echo ABC$((40+2))XYZ\r\n"  # output arriving after stdin closed is kept
+    assert stderr.getvalue() == "Successfully connected to vm1 console. Press Ctrl+] or Ctrl+5 to exit console.\n"
+    assert stream.aborted
+
+
+def test_escape_byte_ends_the_session_after_sending_what_came_before() -> None:
+    sess, guest, _stream, out_r, out_w, _ = session_for(b"first\r\x1dsecond\r")
+    code = sess.run()
+    os.close(out_w)
+    time.sleep(0.1)
+    assert code == 0
+    assert guest.received == b"first\r"
+    os.close(out_r)
+
+
+def test_custom_escape() -> None:
+    sess, guest, _stream, out_r, out_w, _ = session_for(b"a\x1db\x01rest", escape=b"\x01")
+    assert sess.run() == 0
+    os.close(out_w)
+    os.close(out_r)
+    time.sleep(0.05)
+    assert guest.received == b"a\x1db"
+
+
+def test_guest_going_away_prints_virtctl_message_and_exits_one() -> None:
+    ours, theirs = socket.socketpair()
+    in_r, in_w = os.pipe()  # stdin stays open: only the guest side ends
+    out_r, out_w = os.pipe()
+    stderr = io.StringIO()
+    sess = console.Session(SocketStream(ours), stdin_fd=in_r, stdout_fd=out_w, stderr=stderr, tty=False)
+    threading.Timer(0.3, theirs.close).start()
+    assert sess.run() == 1
+    assert stderr.getvalue() == (
+        "\nYou were disconnected from the console. This could be caused by one of the following:"
+        "\n - the target VM was powered off"
+        "\n - another user connected to the console of the target VM"
+        "\n - network issues\n"
+    )
+    for fd in (in_r, in_w, out_r, out_w):
+        os.close(fd)
+
+
+def test_on_attached_runs_after_the_reader_started() -> None:
+    sess, _guest, _stream, out_r, out_w, _ = session_for(b"")
+    called = []
+    assert sess.run(on_attached=lambda: called.append(sess.closed.is_set())) == 0
+    assert called == [False]
+    os.close(out_w)
+    os.close(out_r)
+
+
+@pytest.mark.parametrize(("text", "byte"), [("^]", b"\x1d"), ("^a", b"\x01"), ("^A", b"\x01"), ("0x1d", b"\x1d"),
+                                            ("\\x02", b"\x02"), ("~", b"~"), ("^?", b"\x7f")])
+def test_parse_escape(text: str, byte: bytes) -> None:
+    assert console.parse_escape(text) == byte
+
+
+@pytest.mark.parametrize("text", ["", "^1", "ctrl-a", "0xzz", "é"])
+def test_parse_escape_rejects(text: str) -> None:
+    with pytest.raises(UsageError, match="--escape"):
+        console.parse_escape(text)
+
+
+def test_banner_names_the_escape_key() -> None:
+    assert console.banner("web", b"\x01") == "Successfully connected to web console. Press Ctrl+A to exit console.\n"
+
+
+def test_replay_writes_the_log_tail(tmp_path: Path) -> None:
+    log = tmp_path / "console.log"
+    log.write_bytes(b"0123456789BOOTED\n")
+    r, w = os.pipe()
+    console.replay(log, out_fd=w, limit=7)
+    console.replay(tmp_path / "missing.log", out_fd=w)
+    os.close(w)
+    assert read_all(r) == b"BOOTED\n"
