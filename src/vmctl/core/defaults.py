@@ -22,6 +22,8 @@ Obj = dict[str, Any]
 FIRMWARE_UUID_NAMESPACE = uuid.UUID("6a1a24a1-4061-4607-8bf4-a3963d0c5895")
 PCI_TOPOLOGY_ANNOTATION = "kubevirt.io/pci-topology-version"
 PCI_TOPOLOGY_VERSION = "v3"
+QGS_SOCKET_PATH_ANNOTATION = "kubevirt.io/qgs-socket-path"
+EMULATOR_THREAD_EVEN_PARITY_ANNOTATION = "alpha.kubevirt.io/EmulatorThreadCompleteToEvenParity"
 NONROOT_RUNTIME_USER = 107
 _MAX_HOTPLUG_VCPUS = 512
 _HOTPLUG_ALIGN = 0x200000
@@ -48,6 +50,10 @@ class ClusterConfig:
     max_cpu_sockets: int | None = None
     max_guest: str | None = None
     root_enabled: bool = False  # the Root feature gate
+    #: TDX attestation: the QGS socket path every TDX VMI is annotated with (KubeVirt's default path).
+    qgs_socket_path: str = "/var/run/tdx-qgs/qgs.socket"
+    #: The AlignCPUs feature gate together with the EmulatorThreadCompleteToEvenParity annotation on the KubeVirt CR.
+    emulator_thread_complete_to_even_parity: bool = False
 
     def machine_type_for(self, arch: str) -> str:
         if self.machine_type:
@@ -249,7 +255,7 @@ def _set_object_defaults(vmi: Obj, firmware_uuid: str) -> None:
     features = _dict(domain, "features")
     devices = _dict(domain, "devices")
     for disk in _list(devices, "disks"):
-        if isinstance(disk, dict) and not any(k in disk for k in ("disk", "cdrom", "lun")):
+        if isinstance(disk, dict) and all(disk.get(k) is None for k in ("disk", "cdrom", "lun")):
             disk["disk"] = {}
     for item in _list(devices, "inputs"):
         if isinstance(item, dict):
@@ -510,6 +516,11 @@ def set_default_vmi(vmi: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> None:
     if supports_pcie_hotplug(spec):
         annotations = _dict(metadata, "annotations")
         annotations.setdefault(PCI_TOPOLOGY_ANNOTATION, PCI_TOPOLOGY_VERSION)
+    if cpu.get("isolateEmulatorThread") and cluster.emulator_thread_complete_to_even_parity:
+        _dict(metadata, "annotations")[EMULATOR_THREAD_EVEN_PARITY_ANNOTATION] = ""
+    launch_security = domain.get("launchSecurity")
+    if isinstance(launch_security, dict) and launch_security.get("tdx") is not None and cluster.qgs_socket_path:
+        _dict(metadata, "annotations")[QGS_SOCKET_PATH_ANNOTATION] = cluster.qgs_socket_path
     if not cluster.root_enabled:
         status["runtimeUser"] = NONROOT_RUNTIME_USER
     add_finalizer(metadata, VMI_FINALIZER)

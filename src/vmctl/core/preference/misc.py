@@ -8,7 +8,8 @@ from vmctl.core.fields import clone, dig, ensure
 
 
 def apply_subdomain(preference_spec: dict[str, Any], vmi_spec: dict[str, Any]) -> None:
-    if not vmi_spec.get("subdomain") and preference_spec.get("preferredSubdomain") is not None:
+    # An empty preferredSubdomain leaves the omitempty string field empty: nothing to write.
+    if not vmi_spec.get("subdomain") and preference_spec.get("preferredSubdomain"):
         vmi_spec["subdomain"] = preference_spec["preferredSubdomain"]
 
 
