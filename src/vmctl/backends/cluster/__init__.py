@@ -1,0 +1,14 @@
+"""The KubeVirt cluster backend (comes in a later vmctl version)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vmctl.errors import VmctlError
+
+UNAVAILABLE = "the cluster backend is not available in this vmctl version; use --backend local"
+
+
+def open_backend(**_: Any) -> Any:
+    """Raise: this version has only the local backend."""
+    raise VmctlError(UNAVAILABLE)

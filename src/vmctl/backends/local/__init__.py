@@ -1,0 +1,1 @@
+"""The local backend: a libvirt host plus a SQLite store (``runtime.LocalBackend``)."""

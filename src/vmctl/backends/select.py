@@ -1,0 +1,114 @@
+"""Pick the backend for a command: ``--backend``, ``VMCTL_BACKEND``, the config file, then a kubeconfig probe.
+
+Config file ``~/.config/vmctl/config.yaml`` (``$XDG_CONFIG_HOME/vmctl/config.yaml``) keys: ``backend``
+(local|cluster), ``libvirtUri``, ``stateDir``, ``allowHooks`` (bool). Flags and environment win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vmctl.errors import InputError, UsageError
+
+BACKENDS = ("local", "cluster")
+
+
+@dataclass(frozen=True)
+class Config:
+    backend: str | None = None
+    libvirt_uri: str | None = None
+    state_dir: Path | None = None
+    allow_hooks: bool = False
+
+
+def config_path() -> Path:
+    from vmctl.paths import config_home
+
+    return config_home() / "config.yaml"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file (missing file = defaults); bad content is one clear error."""
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    from vmctl.io.yamlio import parse_documents
+
+    docs = parse_documents(text, str(path))
+    if not docs:
+        return Config()
+    data: Any = docs[0].obj
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping of settings (backend, libvirtUri, stateDir, allowHooks)")
+    known = {"backend", "libvirtUri", "stateDir", "allowHooks"}
+    for key in data:
+        if key not in known:
+            raise InputError(f"{path}: unknown setting {key!r}; expected one of {', '.join(sorted(known))}")
+    backend = data.get("backend")
+    if backend is not None and backend not in BACKENDS:
+        raise InputError(f"{path}: backend: expected 'local' or 'cluster', got {backend!r}")
+    for key in ("libvirtUri", "stateDir"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise InputError(f"{path}: {key}: expected a string")
+    allow = data.get("allowHooks", False)
+    if not isinstance(allow, bool):
+        raise InputError(f"{path}: allowHooks: expected true or false, got {allow!r}")
+    state = data.get("stateDir")
+    return Config(
+        backend=backend,
+        libvirt_uri=data.get("libvirtUri"),
+        state_dir=Path(os.path.expanduser(state)) if state else None,
+        allow_hooks=allow,
+    )
+
+
+def _has_kubeconfig() -> bool:
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return any(Path(p).is_file() for p in env.split(os.pathsep) if p)
+    return (Path.home() / ".kube" / "config").is_file()
+
+
+def choose_backend(backend: str | None, config: Config | None = None) -> str:
+    """The backend name: flag/env value, else the config file, else cluster when a kubeconfig exists."""
+    if backend is None:
+        backend = os.environ.get("VMCTL_BACKEND") or None
+    if backend is not None:
+        if backend not in BACKENDS:
+            raise UsageError(f"--backend: expected 'local' or 'cluster', got {backend!r}")
+        return backend
+    config = config or load_config()
+    if config.backend:
+        return config.backend
+    return "cluster" if _has_kubeconfig() else "local"
+
+
+def default_libvirt_uri() -> str:
+    return "qemu:///system" if os.geteuid() == 0 else "qemu:///session"
+
+
+def get_backend(
+    backend: str | None, state_dir: Path | None, libvirt_uri: str | None, *, allow_hooks: bool | None = None
+) -> Any:
+    """Open the backend a command should talk to (``vmctl.backends.base.Backend``)."""
+    config = load_config()
+    name = choose_backend(backend, config)
+    if name == "cluster":
+        from vmctl.backends.cluster import open_backend
+
+        return open_backend()
+    from vmctl.backends.local.runtime import LocalBackend
+    from vmctl.paths import default_state_dir
+
+    env_state = os.environ.get("VMCTL_STATE_DIR")
+    state = state_dir or (Path(env_state) if env_state else None) or config.state_dir or default_state_dir()
+    uri = libvirt_uri or os.environ.get("VMCTL_LIBVIRT_URI") or config.libvirt_uri or default_libvirt_uri()
+    hooks = config.allow_hooks if allow_hooks is None else (allow_hooks or config.allow_hooks)
+    return LocalBackend(Path(state), uri, allow_hooks=hooks)

@@ -1,0 +1,221 @@
+"""Showing stored objects (what ``vmctl get vm|vmi|...`` prints) and helpers shared by the object commands."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vmctl.core.kinds import Kind
+
+Obj = dict[str, Any]
+
+
+def open_backend(backend: str | None, state_dir: Path | None, libvirt_uri: str | None, *,
+                 allow_hooks: bool | None = None) -> Any:
+    """The backend a command talks to (``--backend``, env, config file, kubeconfig probe)."""
+    from vmctl.backends.select import get_backend
+
+    return get_backend(backend, state_dir, libvirt_uri, allow_hooks=allow_hooks)
+
+
+def resolve_kind(text: str, *, what: str = "TYPE") -> Kind:
+    """A kubectl resource name (``vm``, ``vmis``, ``virtualmachine``, ``cm``) → its kind, or a usage error."""
+    from vmctl.core.kinds import kind_hint, lookup_resource
+    from vmctl.errors import UsageError
+
+    kind = lookup_resource(text)
+    if kind is None:
+        hint = kind_hint(text)
+        raise UsageError(
+            f"{what} {text!r}: unknown resource type", hint=f"did you mean {hint}?" if hint else None
+        )
+    return kind
+
+
+def split_type_name(args: list[str]) -> tuple[Kind, str]:
+    """``TYPE NAME`` or ``TYPE/NAME`` → (kind, name)."""
+    from vmctl.errors import UsageError
+
+    if len(args) == 1 and "/" in args[0]:
+        kind_text, name = args[0].split("/", 1)
+    elif len(args) == 2:
+        kind_text, name = args
+    else:
+        raise UsageError("expected TYPE NAME or TYPE/NAME, e.g. 'vm web1' or 'vm/web1'")
+    if not name:
+        raise UsageError("NAME is empty")
+    return resolve_kind(kind_text), name
+
+
+def human_age(created: str | None, now: datetime | None = None) -> str:
+    """kubectl's ``HumanDuration`` of the time since ``created``."""
+    if not created:
+        return "<unknown>"
+    try:
+        then = datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return "<unknown>"
+    seconds = int(((now or datetime.now(UTC)) - then).total_seconds())
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 0:
+        return "0s"
+    if seconds < 120:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 10:
+        s = seconds % 60
+        return f"{minutes}m" if s == 0 else f"{minutes}m{s}s"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = seconds // 3600
+    if hours < 8:
+        m = minutes % 60
+        return f"{hours}h" if m == 0 else f"{hours}h{m}m"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        h = hours % 24
+        return f"{hours // 24}d" if h == 0 else f"{hours // 24}d{h}h"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        dy = (hours // 24) % 365
+        return f"{hours // 24 // 365}y" if dy == 0 else f"{hours // 24 // 365}y{dy}d"
+    return f"{hours // 24 // 365}y"
+
+
+def table(rows: list[list[str]]) -> str:
+    """Columns padded like kubectl's tabwriter (3 spaces between columns)."""
+    if not rows:
+        return ""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [c.ljust(widths[i] + 3) if i < len(row) - 1 else c for i, c in enumerate(row)]
+        lines.append("".join(cells).rstrip() + "\n")
+    return "".join(lines)
+
+
+def _cond(obj: Obj, ctype: str) -> str:
+    for cond in (obj.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == ctype:
+            return str(cond.get("status", ""))
+    return ""
+
+
+def _vm_row(o: Obj, now: datetime, wide: bool) -> list[str]:
+    st = o.get("status") or {}
+    row = [o["metadata"]["name"], human_age(o["metadata"].get("creationTimestamp"), now),
+           str(st.get("printableStatus", "")), _cond(o, "Ready") or ("True" if st.get("ready") else "False")]
+    if wide:
+        spec = o.get("spec") or {}
+        rs = spec.get("runStrategy") or ("Always" if spec.get("running") else "Halted")
+        it = (spec.get("instancetype") or {}).get("name", "<none>")
+        pref = (spec.get("preference") or {}).get("name", "<none>")
+        row += [rs, it, pref]
+    return row
+
+
+def _vmi_row(o: Obj, now: datetime, wide: bool) -> list[str]:
+    st = o.get("status") or {}
+    ifaces = st.get("interfaces") or []
+    ip = next((i.get("ipAddress") for i in ifaces if i.get("ipAddress")), "")
+    row = [o["metadata"]["name"], human_age(o["metadata"].get("creationTimestamp"), now), str(st.get("phase", "")),
+           ip, str(st.get("nodeName", "")), _cond(o, "Ready")]
+    if wide:
+        row += [_cond(o, "LiveMigratable"), _cond(o, "Paused")]
+    return row
+
+
+def _generic_row(kind: Kind, o: Obj, now: datetime, wide: bool) -> list[str]:
+    age = human_age(o["metadata"].get("creationTimestamp"), now)
+    if kind.kind == "ConfigMap":
+        return [o["metadata"]["name"], str(len(o.get("data") or {}) + len(o.get("binaryData") or {})), age]
+    if kind.kind == "Secret":
+        return [o["metadata"]["name"], str(o.get("type", "Opaque")), str(len(o.get("data") or {})
+                                                                         + len(o.get("stringData") or {})), age]
+    return [o["metadata"]["name"], age]
+
+
+def headers(kind: Kind, wide: bool) -> list[str]:
+    if kind.kind == "VirtualMachine":
+        return ["NAME", "AGE", "STATUS", "READY"] + (["RUNSTRATEGY", "INSTANCETYPE", "PREFERENCE"] if wide else [])
+    if kind.kind == "VirtualMachineInstance":
+        return ["NAME", "AGE", "PHASE", "IP", "NODENAME", "READY"] + (["LIVE-MIGRATABLE", "PAUSED"] if wide else [])
+    if kind.kind == "ConfigMap":
+        return ["NAME", "DATA", "AGE"]
+    if kind.kind == "Secret":
+        return ["NAME", "TYPE", "DATA", "AGE"]
+    return ["NAME", "AGE"]
+
+
+def render_table(kind: Kind, objs: list[Obj], *, wide: bool = False, all_namespaces: bool = False,
+                 now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    rows = [(["NAMESPACE"] if all_namespaces and kind.namespaced else []) + headers(kind, wide)]
+    for o in objs:
+        if kind.kind == "VirtualMachine":
+            row = _vm_row(o, now, wide)
+        elif kind.kind == "VirtualMachineInstance":
+            row = _vmi_row(o, now, wide)
+        else:
+            row = _generic_row(kind, o, now, wide)
+        if all_namespaces and kind.namespaced:
+            row = [o["metadata"].get("namespace", "")] + row
+        rows.append(row)
+    return table(rows)
+
+
+def show(kind: Kind, name: str | None, *, namespace: str | None = None, all_namespaces: bool = False,
+         output: Any = None, wide: bool = False, selector: str | None = None, backend: str | None = None,
+         state_dir: Path | None = None, libvirt_uri: str | None = None, domain_xml: bool = False) -> None:
+    """What ``vmctl get <kind> [NAME]`` prints for stored kinds: a table, ``-o yaml|json|name``, or domain XML."""
+    from vmctl.backends.base import Ref
+    from vmctl.cli.output import render
+    from vmctl.errors import UsageError
+
+    fmt = getattr(output, "value", output)
+    if fmt == "wide":
+        fmt, wide = None, True
+    be = open_backend(backend, state_dir, libvirt_uri)
+    ns = None if all_namespaces else (namespace or "default")
+    if domain_xml:
+        if kind.kind != "VirtualMachineInstance" and kind.kind != "VirtualMachine":
+            raise UsageError("--domain-xml: only for vmi (or vm) NAME")
+        if not name:
+            raise UsageError("--domain-xml needs a NAME")
+        if not hasattr(be, "domain_xml"):
+            raise UsageError(f"--domain-xml: not available on the {be.name} backend")
+        text = be.domain_xml(Ref(kind.kind, name, namespace or "default"))
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    if name:
+        objs = [be.get(Ref(kind.kind, name, namespace or "default"))]
+    else:
+        objs = be.list(kind.kind, ns, selector)
+    if fmt in ("yaml", "json", "name"):
+        if not objs:
+            if fmt != "name":
+                empty = {"apiVersion": "v1", "items": [], "kind": "List", "metadata": {"resourceVersion": ""}}
+                if fmt == "json":
+                    import json
+
+                    sys.stdout.write(json.dumps(empty, indent=4) + "\n")
+                else:
+                    from vmctl.io.yamlio import dump_yaml
+
+                    sys.stdout.write(dump_yaml(empty))
+            return
+        sys.stdout.write(render(objs, fmt))
+        return
+    if fmt not in (None, ""):
+        raise UsageError(f"--output {fmt!r}: expected yaml, json, name or wide")
+    if not objs:
+        where = "" if all_namespaces or not kind.namespaced else f" in {ns} namespace"
+        sys.stderr.write(f"No resources found{where}.\n")
+        return
+    sys.stdout.write(render_table(kind, objs, wide=wide, all_namespaces=all_namespaces))

@@ -1,0 +1,185 @@
+"""Lifecycle verbs through the real CLI on the local backend (libvirt test driver: real state machine, no guest)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vmctl.cli.main import main
+
+NODE = """<node><cpu><mhz>2000</mhz><model>i686</model><active>2</active><nodes>1</nodes><sockets>1</sockets>
+<cores>2</cores><threads>1</threads></cpu><memory>8388608</memory></node>"""
+
+VM = """apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata: {{name: web1}}
+spec:
+  runStrategy: {rs}
+  template:
+    spec:
+      domain:
+        devices: {{}}
+        resources: {{requests: {{memory: 128Mi}}}}
+"""
+
+
+@pytest.fixture
+def env(tmp_path: Path, capsys):
+    (tmp_path / "node.xml").write_text(NODE)
+    uri = f"test://{tmp_path}/node.xml"
+    flags = ["--state-dir", str(tmp_path / "state"), "--libvirt-uri", uri]
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            main([*args, *flags])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    def apply(rs: str) -> None:
+        path = tmp_path / "vm.yaml"
+        path.write_text(VM.format(rs=rs))
+        assert run("apply", "-f", str(path))[0] == 0
+
+    def status() -> tuple[str, str | None]:
+        code, out, _ = run("get", "vm", "web1", "-o", "json")
+        assert code == 0
+        vm = json.loads(out)
+        code, out, _ = run("get", "vmi", "-o", "json")
+        items = json.loads(out)
+        vmi = items if items.get("kind") == "VirtualMachineInstance" else (items["items"][0] if items["items"] else None)
+        return vm["status"]["printableStatus"], (vmi or {}).get("status", {}).get("phase")
+
+    def domain_state() -> int | None:
+        from vmctl.backends.local.runtime import open_connection
+
+        conn = open_connection(uri)
+        for dom in conn.listAllDomains(0):
+            if dom.name() == "default_web1":
+                return dom.state()[0]
+        return None
+
+    run.apply = apply  # type: ignore[attr-defined]
+    run.status = status  # type: ignore[attr-defined]
+    run.domain_state = domain_state  # type: ignore[attr-defined]
+    return run
+
+
+def test_manual_start_stop_restart(env) -> None:
+    import libvirt
+
+    env.apply("Manual")
+    assert env.status() == ("Stopped", None)
+    assert env("start", "web1", "--wait", "--timeout", "10") == (0, "VM web1 was scheduled to start\n", "")
+    assert env.status() == ("Running", "Running")
+    assert env.domain_state() == libvirt.VIR_DOMAIN_RUNNING
+    code, _, err = env("start", "web1")
+    assert code == 1
+    assert err == ('error: Error starting VirtualMachine Operation cannot be fulfilled on virtualmachine.kubevirt.io '
+                   '"web1": VM is already running\n')
+    assert env("restart", "web1", "--wait", "--timeout", "20")[:2] == (0, "VM web1 was scheduled to restart\n")
+    assert env.status() == ("Running", "Running")
+    assert env("stop", "web1", "--wait", "--timeout", "20")[:2] == (0, "VM web1 was scheduled to stop\n")
+    assert env.status() == ("Stopped", None)
+    assert env.domain_state() is None  # undefined, nothing left behind
+    code, _, err = env("stop", "web1")
+    assert (code, err) == (1, 'error: error stopping VirtualMachine Operation cannot be fulfilled on '
+                              'virtualmachine.kubevirt.io "web1": VM is not running\n')
+
+
+def test_always_rejects_start_and_stop_halts(env) -> None:
+    env.apply("Always")
+    assert env.status() == ("Running", "Running")
+    code, _, err = env("start", "web1")
+    assert code == 1
+    assert err.endswith('"web1": VM is already running\n')
+    assert env("stop", "web1", "--force", "--grace-period", "0")[:2] == (0, "VM web1 was scheduled to stop\n")
+    assert env.status() == ("Stopped", None)
+    code, out, _ = env("get", "vm", "web1", "-o", "json")
+    assert json.loads(out)["spec"]["runStrategy"] == "Halted"
+    code, _, err = env("restart", "web1")
+    assert err == ("error: error restarting VirtualMachine: Operation cannot be fulfilled on virtualmachine.kubevirt.io"
+                   ' "web1": RunStategy Halted does not support manual restart requests\n')
+
+
+def test_pause_unpause_vm_and_vmi(env) -> None:
+    import libvirt
+
+    env.apply("Always")
+    assert env("pause", "vm", "web1", "--wait", "--timeout", "5") == (0, "VMI web1 was scheduled to pause\n", "")
+    assert env.domain_state() == libvirt.VIR_DOMAIN_PAUSED
+    assert env.status() == ("Paused", "Running")
+    code, _, err = env("pause", "vmi", "web1")
+    assert (code, err) == (1, "error: Error pausing VirtualMachineInstance web1: Operation cannot be fulfilled on "
+                              'virtualmachineinstance.kubevirt.io "web1": VMI is already paused\n')
+    assert env("unpause", "vmi", "web1", "--wait", "--timeout", "5") == (0, "VMI web1 was scheduled to unpause\n", "")
+    assert env.domain_state() == libvirt.VIR_DOMAIN_RUNNING
+    code, _, err = env("unpause", "vm", "web1")
+    assert err == ("error: Error unpausing VirtualMachineInstance web1: Operation cannot be fulfilled on "
+                   'virtualmachineinstance.kubevirt.io "web1": VMI is not paused\n')
+
+
+def test_pause_other_types_is_rejected(env) -> None:
+    env.apply("Halted")
+    code, out, err = env("pause", "vms", "web1")
+    assert (code, out) == (2, "")
+    assert "TYPE 'vms': expected vm, virtualmachine, vmi or virtualmachineinstance" in err
+
+
+def test_pause_stopped_vm(env) -> None:
+    env.apply("Halted")
+    code, _, err = env("pause", "vm", "web1")
+    assert (code, err) == (1, "error: Error pausing VirtualMachineInstance web1. VirtualMachine web1 is not set to run\n")
+    code, _, err = env("pause", "vm", "nope")
+    assert err == 'error: Error getting VirtualMachine nope: virtualmachines.kubevirt.io "nope" not found\n'
+
+
+def test_start_paused(env) -> None:
+    import libvirt
+
+    env.apply("Halted")
+    assert env("start", "web1", "--paused", "--wait", "--timeout", "5")[0] == 0
+    assert env.domain_state() == libvirt.VIR_DOMAIN_PAUSED
+    assert env.status() == ("Paused", "Running")
+    code, out, _ = env("get", "vm", "web1", "-o", "json")
+    assert json.loads(out)["spec"]["runStrategy"] == "Always"
+
+
+def test_soft_reboot_and_reset(env) -> None:
+    env.apply("Always")
+    assert env("reset", "web1") == (0, "VMI web1 was scheduled to reset\n", "")
+    code, _, err = env("soft-reboot", "nope")
+    assert err == ('error: Error soft rebooting VirtualMachineInstance nope: '
+                   'virtualmachineinstance.kubevirt.io "nope" not found\n')
+
+
+def test_force_and_grace_period_go_together(env) -> None:
+    env.apply("Always")
+    code, _, err = env("stop", "web1", "--force")
+    assert (code, err) == (2, "error: Must both use --force=true and set --grace-period.\n")
+    code, _, err = env("restart", "web1", "--force", "--grace-period", "5")
+    assert err == ("error: error force restarting VirtualMachine: For force restart, only gracePeriod=0 is "
+                   "supported for now\n")
+
+
+def test_missing_vm(env) -> None:
+    code, _, err = env("start", "ghost")
+    assert (code, err) == (1, 'error: Error starting VirtualMachine virtualmachine.kubevirt.io "ghost" not found\n')
+
+
+def test_hook_annotation_refused_without_allow(env, tmp_path: Path) -> None:
+    text = VM.format(rs="Always").replace(
+        "  template:\n", "  template:\n    metadata:\n      annotations:\n        hooks.kubevirt.io/hookSidecars: '[]'\n"
+    )
+    (tmp_path / "hook.yaml").write_text(text)
+    code, out, err = env("apply", "-f", str(tmp_path / "hook.yaml"))
+    assert code == 1
+    assert out == "virtualmachine.kubevirt.io/web1 created\n"
+    assert "has the annotation hooks.kubevirt.io/hookSidecars" in err
+    assert "--allow-hooks" in err
+    assert env.domain_state() is None

@@ -1,0 +1,158 @@
+"""Every lifecycle verb through the real ``vmctl`` against the real libvirtd/QEMU with the test guest."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.libvirt
+
+VMCTL = [sys.executable, "-m", "vmctl"]
+
+
+class Env:
+    """Runs ``vmctl`` as a subprocess with a private state folder and a namespace the sweeper recognises."""
+
+    def __init__(self, tmp: Path, uri: str, conn: Any, disk: Path) -> None:
+        self.tmp, self.uri, self.conn, self.disk = tmp, uri, conn, disk
+        self.namespace = f"vmctl-test-{os.getpid()}-{tmp.name[-12:].lower().replace('_', '-')}".rstrip("-")
+        self.flags = ["--state-dir", str(tmp / "state"), "--libvirt-uri", uri, "-n", self.namespace]
+
+    def run(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*VMCTL, *args, *self.flags], capture_output=True, text=True, timeout=timeout,
+                              check=False)
+
+    def ok(self, *args: str) -> str:
+        proc = self.run(*args)
+        assert proc.returncode == 0, f"vmctl {' '.join(args)}: {proc.stderr}"
+        return proc.stdout
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([*VMCTL, *args, *self.flags], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+
+    def apply_vm(self, name: str, run_strategy: str, grace: int = 2) -> None:
+        vm = {
+            "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": name},
+            "spec": {"runStrategy": run_strategy, "template": {"spec": {
+                "terminationGracePeriodSeconds": grace,
+                "domain": {"cpu": {"cores": 1}, "memory": {"guest": "256Mi"},
+                           "devices": {"disks": [{"name": "root", "disk": {"bus": "virtio"}}],
+                                       "autoattachPodInterface": False}},
+                "volumes": [{"name": "root", "hostDisk": {"path": str(self.disk), "type": "Disk"}}],
+            }}},
+        }
+        path = self.tmp / f"{name}.json"
+        path.write_text(json.dumps(vm))
+        self.ok("apply", "-f", str(path))
+
+    def domain(self, name: str) -> Any:
+        import libvirt
+
+        try:
+            return self.conn.lookupByName(f"{self.namespace}_{name}")
+        except libvirt.libvirtError:
+            return None
+
+    def state(self, name: str) -> int | None:
+        dom = self.domain(name)
+        return dom.state()[0] if dom is not None else None
+
+    def ours(self) -> list[str]:
+        return [d.name() for d in self.conn.listAllDomains(0) if d.name().startswith(self.namespace + "_")]
+
+    def vm(self, name: str) -> dict[str, Any]:
+        return json.loads(self.ok("get", "vm", name, "-o", "json"))
+
+
+@pytest.fixture
+def env(tmp_path: Path, libvirt_uri: str, libvirt_conn: Any, test_guest: Any) -> Any:
+    import libvirt
+
+    libvirt.registerErrorHandler(lambda _c, _e: None, None)  # lookups of absent domains are expected here
+    disk = tmp_path / "root.raw"
+    subprocess.run(["qemu-img", "convert", "-O", "raw", str(test_guest.disk), str(disk)], check=True)
+    e = Env(tmp_path, libvirt_uri, libvirt_conn, disk)
+    yield e
+    leftovers = e.ours()
+    for name in leftovers:  # clean up before failing, so one failure does not cascade
+        dom = e.conn.lookupByName(name)
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+    assert leftovers == [], "orphan domains after the test"
+
+
+def test_every_verb_changes_the_real_domain(env: Env) -> None:
+    import libvirt
+
+    env.apply_vm("life", "Manual")
+    assert env.state("life") is None
+    assert env.ok("start", "life", "--wait", "--timeout", "60") == "VM life was scheduled to start\n"
+    assert env.state("life") == libvirt.VIR_DOMAIN_RUNNING
+    assert env.vm("life")["status"]["printableStatus"] == "Running"
+
+    assert env.ok("pause", "vm", "life", "--wait", "--timeout", "30") == "VMI life was scheduled to pause\n"
+    assert env.state("life") == libvirt.VIR_DOMAIN_PAUSED
+    assert env.vm("life")["status"]["printableStatus"] == "Paused"
+    assert env.ok("unpause", "vmi", "life", "--wait", "--timeout", "30") == "VMI life was scheduled to unpause\n"
+    assert env.state("life") == libvirt.VIR_DOMAIN_RUNNING
+
+    first_id = env.domain("life").ID()
+    assert env.ok("reset", "life", "--wait", "--timeout", "30") == "VMI life was scheduled to reset\n"
+    assert env.ok("soft-reboot", "life") == "VMI life was scheduled to soft-reboot\n"
+    assert env.domain("life").ID() == first_id  # reset and reboot keep the same QEMU process
+
+    old_uid = json.loads(env.ok("get", "vmi", "life", "-o", "json"))["metadata"]["uid"]
+    out = env.ok("restart", "life", "--force", "--grace-period", "0", "--wait", "--timeout", "60")
+    assert out == "VM life was scheduled to restart\n"
+    assert env.state("life") == libvirt.VIR_DOMAIN_RUNNING
+    assert env.domain("life").ID() != first_id
+    assert json.loads(env.ok("get", "vmi", "life", "-o", "json"))["metadata"]["uid"] != old_uid
+
+    # graceful stop: ACPI power button, then destroyed once the 2 s grace period is over
+    started = time.monotonic()
+    assert env.ok("stop", "life", "--wait", "--timeout", "60") == "VM life was scheduled to stop\n"
+    assert time.monotonic() - started < 30
+    assert env.state("life") is None
+    assert env.vm("life")["status"]["printableStatus"] == "Stopped"
+    env.ok("delete", "vm", "life", "--wait", "--timeout", "30")
+    assert env.ours() == []
+
+
+def test_always_is_restarted_by_the_controller(env: Env) -> None:
+    import libvirt
+
+    env.apply_vm("always", "Always")
+    assert env.state("always") == libvirt.VIR_DOMAIN_RUNNING
+    first_id = env.domain("always").ID()
+    env.domain("always").destroy()  # behind vmctl's back
+    env.ok("controller", "--once")
+    assert env.state("always") == libvirt.VIR_DOMAIN_RUNNING
+    assert env.domain("always").ID() != first_id
+    vm = env.vm("always")
+    assert vm["status"]["printableStatus"] == "Running"
+    env.ok("stop", "always", "--force", "--grace-period", "0", "--wait", "--timeout", "30")
+    assert env.ours() == []
+
+
+def test_rerun_on_failure_restarts_only_after_a_failure(env: Env) -> None:
+    import libvirt
+
+    env.apply_vm("rerun", "RerunOnFailure")
+    assert env.state("rerun") == libvirt.VIR_DOMAIN_RUNNING
+    env.domain("rerun").destroy()  # a failure, not a guest shutdown
+    env.ok("controller", "--once")
+    env.ok("controller", "--once")
+    assert env.state("rerun") == libvirt.VIR_DOMAIN_RUNNING
+    env.ok("stop", "rerun", "--force", "--grace-period", "0", "--wait", "--timeout", "30")
+    assert env.state("rerun") is None
+    env.ok("controller", "--once")
+    assert env.state("rerun") is None  # a stopped RerunOnFailure VM stays stopped

@@ -1,0 +1,88 @@
+"""Choosing the backend: flag, VMCTL_BACKEND, config file, kubeconfig probe; config file errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vmctl.backends import select
+from vmctl.errors import InputError, UsageError, VmctlError
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.delenv("VMCTL_BACKEND", raising=False)
+    return tmp_path
+
+
+def config(home: Path, text: str) -> None:
+    path = home / ".config" / "vmctl" / "config.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_default_is_local_without_kubeconfig(home: Path) -> None:
+    assert select.choose_backend(None) == "local"
+
+
+def test_kubeconfig_means_cluster(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (home / ".kube").mkdir()
+    (home / ".kube" / "config").write_text("apiVersion: v1\n")
+    assert select.choose_backend(None) == "cluster"
+    monkeypatch.setenv("KUBECONFIG", str(home / "missing"))
+    assert select.choose_backend(None) == "local"
+
+
+def test_precedence_flag_env_config(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config(home, "backend: cluster\n")
+    assert select.choose_backend(None) == "cluster"
+    monkeypatch.setenv("VMCTL_BACKEND", "local")
+    assert select.choose_backend(None) == "local"
+    assert select.choose_backend("cluster") == "cluster"
+
+
+def test_bad_values(home: Path) -> None:
+    with pytest.raises(UsageError, match="--backend: expected 'local' or 'cluster', got 'kvm'"):
+        select.choose_backend("kvm")
+    config(home, "backend: local\nallowHooks: yes please\n")
+    with pytest.raises(InputError, match="allowHooks: expected true or false"):
+        select.load_config()
+    config(home, "libvirtURI: qemu:///system\n")
+    with pytest.raises(InputError, match="unknown setting 'libvirtURI'"):
+        select.load_config()
+
+
+def test_config_values_reach_the_local_backend(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VMCTL_STATE_DIR", raising=False)
+    monkeypatch.delenv("VMCTL_LIBVIRT_URI", raising=False)
+    config(home, f"backend: local\nlibvirtUri: test:///default\nstateDir: {home}/st\nallowHooks: true\n")
+    be = select.get_backend(None, None, None)
+    assert (be.name, be.uri, be.state_dir, be.allow_hooks) == ("local", "test:///default", home / "st", True)
+    assert (home / "st" / "state.db").is_file()
+    be = select.get_backend(None, home / "other", "test:///default", allow_hooks=False)
+    assert be.state_dir == home / "other"
+
+
+def test_cluster_backend_message(home: Path) -> None:
+    with pytest.raises(VmctlError) as err:
+        select.get_backend("cluster", None, None)
+    assert str(err.value) == "the cluster backend is not available in this vmctl version; use --backend local"
+
+
+def test_default_uri_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(select.os, "geteuid", lambda: 0)
+    assert select.default_libvirt_uri() == "qemu:///system"
+    monkeypatch.setattr(select.os, "geteuid", lambda: 1000)
+    assert select.default_libvirt_uri() == "qemu:///session"
+
+
+def test_libvirtd_down_is_one_line() -> None:
+    from vmctl.backends.local.runtime import open_connection
+
+    with pytest.raises(VmctlError) as err:
+        open_connection("qemu+unix:///system?socket=/nonexistent/libvirt-sock")
+    assert str(err.value) == "libvirtd is not running: start it with 'libvirtd -d' (or 'systemctl start libvirtd')"
