@@ -7,6 +7,7 @@ STAMP := $(VENV)/.vmctl-installed
 .PHONY: demo test unit setup-local lint bench clean
 
 $(STAMP): pyproject.toml
+	bash tests/vm/setup_libvirt.sh  # apt packages (libvirt-dev builds libvirt-python) and the daemons
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,local]'
@@ -14,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## demo: set up everything, resolve a VM from the bundled test-guest template, boot it locally, show its console
-demo: $(STAMP) setup-local
+demo: setup-local
 	bash scripts/demo.sh
 
 ## setup-local: install and start libvirt, build the test guest, start the local registry (idempotent)
@@ -24,7 +25,7 @@ setup-local: $(STAMP)
 	bash tests/vm/setup_registry.sh
 
 ## test: the whole test suite (unit, CLI and real-libvirt integration tests)
-test: $(STAMP) setup-local
+test: setup-local
 	$(BIN)/ruff check src tests
 	$(BIN)/pytest -q
 
