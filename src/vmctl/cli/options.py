@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,29 +11,29 @@ from vmctl.cli.output import Format
 
 Output = Annotated[Format, typer.Option("--output", "-o", help="Output format: yaml, json or name.")]
 Namespace = Annotated[
-    Optional[str], typer.Option("--namespace", "-n", help="Namespace (default: from the object, else 'default').")
+    str | None, typer.Option("--namespace", "-n", help="Namespace (default: from the object, else 'default').")
 ]
 Files = Annotated[
     list[str],
     typer.Option("--filename", "-f", help="File, directory or '-' (stdin); YAML or JSON, multi-document. Repeatable."),
 ]
 Catalog = Annotated[
-    Optional[list[Path]],
+    list[Path] | None,
     typer.Option("--catalog", help="Extra catalog folder of instancetypes/preferences/presets. Repeatable."),
 ]
 Strict = Annotated[bool, typer.Option("--strict", help="Fail on unknown fields and kinds instead of warning.")]
 Backend = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--backend", envvar="VMCTL_BACKEND",
         help="Where VMs run: 'local' (libvirt) or 'cluster' (KubeVirt). Default: cluster when a kubeconfig exists, else local.",
     ),
 ]
 StateDir = Annotated[
-    Optional[Path], typer.Option("--state-dir", envvar="VMCTL_STATE_DIR", help="Local backend state folder.")
+    Path | None, typer.Option("--state-dir", envvar="VMCTL_STATE_DIR", help="Local backend state folder.")
 ]
 LibvirtUri = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--libvirt-uri", envvar="VMCTL_LIBVIRT_URI", help="libvirt URI (default qemu:///system as root, else qemu:///session)."),
 ]
 Wait = Annotated[bool, typer.Option("--wait", help="Wait until the operation has taken effect.")]

@@ -17,7 +17,11 @@ def _read(path: Path) -> str:
         size = path.stat().st_size
         if size > MAX_INPUT_BYTES:
             raise InputError(f"{path}: input is {size} bytes, more than the limit of {MAX_INPUT_BYTES} bytes")
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:  # bounded read: pipes and devices report no size
+            data = stream.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError(f"{path}: input is more than the limit of {MAX_INPUT_BYTES} bytes")
+        return data.decode("utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file or directory") from None
     except UnicodeDecodeError:
@@ -26,13 +30,26 @@ def _read(path: Path) -> str:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
+def _read_stdin() -> str:
+    """Standard input as strict UTF-8, at most one byte over the size bound (so oversize input is reported)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream without bytes underneath (e.g. io.StringIO in tests)
+        return sys.stdin.read(MAX_INPUT_BYTES + 1)
+    data = buffer.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"<stdin>: input is more than the limit of {MAX_INPUT_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("<stdin>: not UTF-8 text") from None
+
+
 def read_inputs(sources: Iterable[str]) -> list[Document]:
     """Parse every document of every source in order."""
     docs: list[Document] = []
     for source in sources:
         if source == "-":
-            data = sys.stdin.read(MAX_INPUT_BYTES + 1)
-            docs.extend(parse_documents(data, "<stdin>"))
+            docs.extend(parse_documents(_read_stdin(), "<stdin>"))
             continue
         path = Path(source)
         if path.is_dir():

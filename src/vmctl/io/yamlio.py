@@ -76,7 +76,7 @@ def _expanded_size(obj: Any, source: str, index: int) -> None:
             return 1
         if total > MAX_EXPANDED_NODES:
             raise InputError(
-                f"{source}: document {index} expands to more than {MAX_EXPANDED_NODES} nodes "
+                f"{source}: document {index + 1} expands to more than {MAX_EXPANDED_NODES} nodes "
                 "(YAML aliases nested too deeply?)"
             )
         memo[key] = total

@@ -1,0 +1,568 @@
+"""CLI conventions every command keeps (docs/exit-codes.md, the briefing's CLI rules), through the real entry point.
+
+Help with an example on every command and subcommand, ``vmctl version``, exit codes 0/1/2/130, ``-o yaml|json|name``,
+diagnostics on stderr only, shell completion, and a light start-up (no jinja2/libvirt/kubernetes/rich imports).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import click
+import pytest
+
+from vmctl.cli.main import COMMANDS, load_module_commands, main
+from vmctl.io.yamlio import parse_documents
+
+REPO = Path(__file__).resolve().parents[2]
+VMCTL = REPO / ".venv" / "bin" / "vmctl"
+PYTHON = REPO / ".venv" / "bin" / "python"
+
+VM = """apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata:
+  name: web1
+spec:
+  runStrategy: Always
+  instancetype:
+    name: u1.medium
+  template:
+    spec:
+      domain:
+        devices: {}
+"""
+
+#: ``-o name`` lines: ``<singular>.<group>/<name>`` (core kinds have no group).
+NAME_LINE = re.compile(r"^[a-z][a-z0-9]*(\.[a-z0-9-]+)+/[a-z0-9][a-z0-9.-]*$")
+
+
+def _walk(command: click.Command, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+    paths = [path]
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            paths += _walk(sub, (*path, name))
+    return paths
+
+
+def command_paths() -> list[tuple[str, ...]]:
+    """Every command and subcommand of the real CLI; a name of COMMANDS whose module registers nothing stays in."""
+    paths: list[tuple[str, ...]] = []
+    for name, module in COMMANDS.items():
+        command = load_module_commands(module).get(name)
+        paths += [(name,)] if command is None else _walk(command, (name,))
+    return paths
+
+
+PATHS = command_paths()
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run ``vmctl ARGS`` in this process; (exit code, stdout, stderr)."""
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def run_proc(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``vmctl`` console script."""
+    return subprocess.run(
+        [str(VMCTL), *args], input=stdin, capture_output=True, text=True, timeout=60,
+        env={**os.environ, **(env or {})}, check=False,
+    )
+
+
+@pytest.fixture
+def vm_file(tmp_path: Path) -> Path:
+    path = tmp_path / "vm.yaml"
+    path.write_text(VM)
+    return path
+
+
+# --- help -------------------------------------------------------------------------------------------------------
+
+
+def test_root_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--help")
+    assert (code, err) == (0, "")
+    assert out.startswith("Usage: vmctl [OPTIONS] COMMAND [ARGS]...\n")
+    listed = re.findall(r"^  ([a-z][a-z-]*)  ", out.split("\nCommands:\n", 1)[1], re.M)
+    assert listed == list(COMMANDS)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=" ".join)
+def test_every_command_has_help_with_an_example(capsys: pytest.CaptureFixture[str], path: tuple[str, ...]) -> None:
+    code, out, err = run(capsys, *path, "--help")
+    assert (code, err) == (0, ""), f"vmctl {' '.join(path)} --help failed"
+    assert f"Usage: vmctl {' '.join(path)} " in out, out
+    example = re.search(r"^\s*Examples?:(.*)", out, re.M | re.S)
+    assert example, f"no 'Example:' line in the help of vmctl {' '.join(path)}"
+    assert f"vmctl {path[0]}" in example.group(1) or f"vmctl {' '.join(path)}" in example.group(1)
+    assert run(capsys, *path, "-h") == (0, out, "")
+
+
+H8_VOLUME_LIST_JSON = (
+    "H8, src/vmctl/cli/volume.py list (line ~199): 'if output == \"json\" and len(objs) != 1' prints a lone "
+    "PersistentVolumeClaim when one volume exists, so `vmctl volume list -o json | jq '.items[]'` breaks; fix: "
+    "emit(objs, output, as_list=True) (vmctl.cli.output.emit prints a JSON List for listings with as_list)"
+)
+
+
+def _help_texts() -> dict[str, object]:
+    """``--help`` of every command in a fresh interpreter: the texts, and whether rich got imported."""
+    code = (
+        "import contextlib, io, json, sys\nfrom vmctl.cli.main import main\n"
+        f"paths = {PATHS!r}\ntexts = {{}}\n"
+        "for path in paths:\n"
+        "    out = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(out):\n"
+        "        try:\n            main([*path, '--help'])\n        except SystemExit:\n            pass\n"
+        "    texts[' '.join(path)] = out.getvalue()\n"
+        "rich = any(m.split('.')[0] == 'rich' for m in sys.modules)\n"
+        "sys.stderr.write(json.dumps({'texts': texts, 'rich': rich}))\n"
+    )
+    proc = subprocess.run([str(PYTHON), "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    return dict(json.loads(proc.stderr.splitlines()[-1]))
+
+
+def test_every_help_is_plain_like_the_root_help() -> None:
+    """Plain click help everywhere (no rich boxes), and showing help does not import rich."""
+    result = _help_texts()
+    texts = result["texts"]
+    assert isinstance(texts, dict)
+    assert [p for p, t in texts.items() if not t.startswith(f"Usage: vmctl {p} ") or "\u256d" in t] == []
+    assert result["rich"] is False
+
+
+def test_only_the_root_offers_completion_installers() -> None:
+    texts = _help_texts()["texts"]
+    assert isinstance(texts, dict)
+    assert [p for p, t in texts.items() if "--show-completion" in t] == []
+
+
+# --- version ----------------------------------------------------------------------------------------------------
+
+
+def test_version() -> None:
+    import vmctl
+
+    proc = run_proc("version")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == (
+        f"vmctl {vmctl.__version__} (KubeVirt {vmctl.KUBEVIRT_VERSION} semantics, "
+        f"common-instancetypes {vmctl.COMMON_INSTANCETYPES_VERSION})\n"
+    )
+    assert re.fullmatch(r"vmctl \d+\.\d+\.\d+ \(KubeVirt v1\.9\.\d+ semantics, common-instancetypes v1\.7\.0\)\n", proc.stdout)
+
+
+# --- exit codes (docs/exit-codes.md) ----------------------------------------------------------------------------
+
+
+def test_exit_codes_doc_lists_0_1_2_130() -> None:
+    text = (REPO / "docs" / "exit-codes.md").read_text()
+    assert re.findall(r"^\| (\d+) \|", text, re.M) == ["0", "1", "2", "130"]
+
+
+def test_exit_0_on_success(capsys: pytest.CaptureFixture[str], vm_file: Path) -> None:
+    code, out, err = run(capsys, "resolve", "-f", str(vm_file), "-o", "name")
+    assert (code, out, err) == (0, "virtualmachineinstance.kubevirt.io/web1\n", "")
+
+
+def test_exit_1_on_bad_input_with_one_error_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    code, out, err = run(capsys, "resolve", "-f", str(missing), "-o", "json")
+    assert (code, out, err) == (1, "", f"error: {missing}: no such file or directory\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nosuch"], "Error: No such command 'nosuch'."),
+        (["get", "instancetypes", "--nosuch"], "Error: No such option '--nosuch'."),
+        (["create", "vm", "--nam", "x"], "Error: No such option '--nam'. (Did you mean one of: '--name', "),
+        (["get"], "Error: Missing argument 'RESOURCE'."),
+        (["template", "show"], "Error: Missing argument 'TEMPLATE'."),
+        (["create", "vm", "--cpu", "two"], "Error: Invalid value for '--cpu': 'two' is not a valid integer."),
+        (["resolve", "-f", "x.yaml", "-o", "xml"],
+         "Error: Invalid value for '--output' / '-o': 'xml' is not one of 'yaml', 'json', 'name'."),
+        (["resolve"], "error: -f/--filename is required, e.g. 'vmctl resolve -f vm.yaml'"),
+        (["create", "vm", "-p", "NAME=x"], "error: -p/--param, --param-file, --ignore-unknown-parameters and "
+                                           "--template-dir need --from-template"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_exit_2_on_usage_errors(capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
+    code, out, err = run(capsys, *args)
+    assert (code, out) == (2, "")
+    assert any(line.startswith(message) for line in err.splitlines()), err
+
+
+def test_no_arguments_prints_usage_and_exits_2() -> None:
+    proc = run_proc()
+    assert proc.returncode == 2
+    assert "Usage: vmctl [OPTIONS] COMMAND [ARGS]..." in proc.stdout + proc.stderr
+
+
+def _open_writer(fifo: Path, *, deadline: float) -> int:
+    """Open the FIFO for writing once a reader has it open (ENXIO until then); never block forever."""
+    while True:
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def test_ctrl_c_exits_130(tmp_path: Path) -> None:
+    """SIGINT while ``resolve`` waits for its input (a FIFO): exit 130, no traceback."""
+    fifo = tmp_path / "in.yaml"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        [str(VMCTL), "resolve", "-f", str(fifo)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        writer = _open_writer(fifo, deadline=time.monotonic() + 30)  # vmctl has opened the FIFO: start-up is over
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        os.close(writer)
+    finally:
+        proc.kill()
+    assert (proc.returncode, out) == (130, "")
+    assert "Traceback" not in err
+
+
+# --- output formats ---------------------------------------------------------------------------------------------
+
+#: Commands offering -o yaml|json|name that run offline: (arguments, the -o name output).
+FORMAT_CASES: list[tuple[list[str], list[str]]] = [
+    (["create", "vm", "--name", "a1"], ["virtualmachine.kubevirt.io/a1"]),
+    (["create", "vm", "--from-template", "cirros", "-p", "NAME=c1", "--instancetype", "u1.medium", "--resolve"],
+     ["virtualmachineinstance.kubevirt.io/c1"]),
+    (["create", "instancetype", "--cpu", "1", "--memory", "1Gi", "--name", "it1"],
+     ["virtualmachineclusterinstancetype.instancetype.kubevirt.io/it1"]),
+    (["create", "instancetype", "--cpu", "1", "--memory", "1Gi", "--name", "it1", "-n", "dev"],
+     ["virtualmachineinstancetype.instancetype.kubevirt.io/it1"]),
+    (["create", "preference", "--name", "p1"], ["virtualmachineclusterpreference.instancetype.kubevirt.io/p1"]),
+    (["template", "process", "cirros", "-p", "NAME=c2"], ["virtualmachine.kubevirt.io/c2"]),
+    (["template", "show", "cirros"], ["template.template.openshift.io/cirros"]),
+    (["template", "show", "fedora-server"], ["jinjatemplate.vmctl.dev/fedora-server"]),
+    (["resolve", "-f", "{vm}"], ["virtualmachineinstance.kubevirt.io/web1"]),
+    (["expand", "-f", "{vm}"], ["virtualmachine.kubevirt.io/web1"]),
+    (["get", "instancetype", "u1.medium"], ["virtualmachineclusterinstancetype.instancetype.kubevirt.io/u1.medium"]),
+    (["get", "preference", "fedora"], ["virtualmachineclusterpreference.instancetype.kubevirt.io/fedora"]),
+]
+
+
+def _args(args: list[str], vm: Path) -> list[str]:
+    return [a.replace("{vm}", str(vm)) for a in args]
+
+
+@pytest.mark.parametrize(("args", "names"), FORMAT_CASES, ids=[" ".join(a[:3]) for a, _ in FORMAT_CASES])
+def test_output_formats(capsys: pytest.CaptureFixture[str], vm_file: Path, args: list[str], names: list[str]) -> None:
+    args = _args(args, vm_file)
+    code, out, err = run(capsys, *args, "-o", "name")
+    assert code == 0, err
+    assert out.splitlines() == names
+    assert all(NAME_LINE.match(line) for line in names)
+    assert "error" not in err
+
+    code, out, _ = run(capsys, *args, "-o", "json")
+    assert code == 0
+    body = json.loads(out)
+    # one object prints as itself; `template process` prints a v1 List as `oc process` does
+    items = body["items"] if body["kind"] == "List" and args[:2] == ["template", "process"] else [body]
+    assert [f"{o['kind']}/{o['metadata']['name']}" for o in items] == [
+        f"{_kind_of(n)}/{n.rsplit('/', 1)[1]}" for n in names
+    ]
+
+    code, out, _ = run(capsys, *args, "-o", "yaml")
+    assert code == 0
+    docs = [d.obj for d in parse_documents(out, "<stdout>")]
+    assert docs == items
+
+
+def _kind_of(name_line: str) -> str:
+    from vmctl.core import kinds
+
+    singular = name_line.split("/", 1)[0].split(".", 1)[0]
+    known = {k.singular: k.kind for k in kinds.ALL} | {"jinjatemplate": "JinjaTemplate"}
+    return known[singular]
+
+
+def test_several_objects_print_as_documents_a_list_or_name_lines(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "vms.yaml"
+    path.write_text(VM + "---\n" + VM.replace("web1", "web2"))
+    code, out, _ = run(capsys, "resolve", "-f", str(path), "-o", "name")
+    assert (code, out) == (0, "virtualmachineinstance.kubevirt.io/web1\nvirtualmachineinstance.kubevirt.io/web2\n")
+    code, out, _ = run(capsys, "resolve", "-f", str(path), "-o", "json")
+    body = json.loads(out)
+    assert (body["apiVersion"], body["kind"]) == ("v1", "List")
+    assert [i["metadata"]["name"] for i in body["items"]] == ["web1", "web2"]
+    code, out, _ = run(capsys, "resolve", "-f", str(path))
+    assert [d.obj for d in parse_documents(out, "<stdout>")] == body["items"]
+    assert out.count("\n---\n") == 1
+
+
+def test_template_list_formats(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "template", "list", "-o", "name")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert "template.template.openshift.io/cirros" in lines
+    assert "jinjatemplate.vmctl.dev/fedora-server" in lines
+    assert "virtualmachinetemplate.template.kubevirt.io/ubuntu-server" in lines
+    assert all(NAME_LINE.match(line) for line in lines), lines
+    code, out, _ = run(capsys, "template", "list", "-o", "json")
+    body = json.loads(out)
+    assert (code, body["kind"]) == (0, "List")
+    assert [i["metadata"]["name"] for i in body["items"]] == [line.rsplit("/", 1)[1] for line in lines]
+    code, out, _ = run(capsys, "template", "list", "-o", "yaml")
+    assert (code, [d.obj for d in parse_documents(out, "<stdout>")]) == (0, body["items"])
+
+
+def test_template_params_formats(capsys: pytest.CaptureFixture[str]) -> None:
+    """``template params`` prints parameters, not objects: -o name gives their names, like ``oc process --parameters``."""
+    code, out, err = run(capsys, "template", "params", "cirros", "-o", "name")
+    assert (code, out, err) == (0, "NAME\nIMAGE\nMEMORY\nRUN_STRATEGY\nUSER_DATA\n", "")
+    code, out, _ = run(capsys, "template", "params", "cirros", "-o", "json")
+    params = json.loads(out)
+    assert (code, [p["name"] for p in params]) == (0, ["NAME", "IMAGE", "MEMORY", "RUN_STRATEGY", "USER_DATA"])
+    code, out, _ = run(capsys, "template", "params", "cirros", "-o", "yaml")
+    assert (code, [d.obj for d in parse_documents(out, "<stdout>")]) == (0, [params])
+
+
+def _applied(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> list[str]:
+    """A Halted VM applied to the local backend on libvirt's in-process test driver (nothing boots)."""
+    backend = ["--backend", "local", "--state-dir", str(tmp_path / "state"), "--libvirt-uri", "test:///default"]
+    path = tmp_path / "vm.yaml"
+    path.write_text(VM.replace("runStrategy: Always", "runStrategy: Halted"))
+    code, out, err = run(capsys, "apply", "-f", str(path), *backend, "-o", "name")
+    assert (code, out) == (0, "virtualmachine.kubevirt.io/web1\n"), err
+    return backend
+
+
+def test_backend_commands_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    backend = _applied(capsys, tmp_path)
+    code, out, _ = run(capsys, "get", "vms", *backend, "-o", "name")
+    assert (code, out) == (0, "virtualmachine.kubevirt.io/web1\n")
+    code, out, _ = run(capsys, "get", "vm", "web1", *backend, "-o", "json")
+    vm = json.loads(out)
+    assert (code, vm["kind"], vm["metadata"]["name"], vm["spec"]["runStrategy"]) == (0, "VirtualMachine", "web1", "Halted")
+    code, out, _ = run(capsys, "get", "vm", "web1", *backend, "-o", "yaml")
+    assert (code, [d.obj for d in parse_documents(out, "<stdout>")]) == (0, [vm])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="H7, src/vmctl/cli/resources.py show (line ~213): render(objs, fmt) prints a lone VirtualMachine for "
+    "`get vms -o json` when one VM exists (an empty listing is a List, with indent=4 unlike every other -o json); "
+    "fix: render(objs, fmt, as_list=not name) and use render for the empty List too",
+)
+def test_backend_listing_json_is_a_list(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    backend = _applied(capsys, tmp_path)
+    code, out, _ = run(capsys, "get", "vms", *backend, "-o", "json")
+    listing = json.loads(out)
+    assert (code, listing["kind"], [i["metadata"]["name"] for i in listing["items"]]) == (0, "List", ["web1"])
+
+
+def _volume(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> list[str]:
+    state = ["--state-dir", str(tmp_path / "state")]
+    code, _, err = run(capsys, "volume", "create", "data1", "--size", "1Mi", *state)
+    assert code == 0, err
+    return state
+
+
+def test_volume_list_formats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    state = _volume(capsys, tmp_path)
+    code, out, _ = run(capsys, "volume", "list", *state, "-o", "name")
+    assert (code, out) == (0, "persistentvolumeclaim/data1\n")
+    code, out, _ = run(capsys, "volume", "list", *state, "-o", "yaml")
+    docs = [d.obj for d in parse_documents(out, "<stdout>")]
+    assert (code, [(d["kind"], d["metadata"]["name"]) for d in docs]) == (0, [("PersistentVolumeClaim", "data1")])
+
+
+@pytest.mark.xfail(strict=True, reason=H8_VOLUME_LIST_JSON)
+def test_volume_listing_json_is_a_list(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    state = _volume(capsys, tmp_path)
+    code, out, _ = run(capsys, "volume", "list", *state, "-o", "json")
+    listing = json.loads(out)
+    assert (code, listing["kind"], [i["metadata"]["name"] for i in listing["items"]]) == (0, "List", ["data1"])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="H1, src/vmctl/cli/get.py show_catalog: emit(..., output.value) prints a lone object for a one-item "
+    "listing; fix: emit(objs, output.value, as_list=not names) (vmctl.cli.output.emit takes as_list)",
+)
+def test_catalog_listing_json_is_a_list(capsys: pytest.CaptureFixture[str]) -> None:
+    """A listing prints a JSON List even when one object matches (scripts use jq '.items[]'); a named get does not."""
+    selector = "instancetype.kubevirt.io/class=general.purpose,instancetype.kubevirt.io/size=2xmedium"
+    code, out, _ = run(capsys, "get", "instancetypes", "-l", selector, "-o", "name")
+    assert (code, out) == (0, "virtualmachineclusterinstancetype.instancetype.kubevirt.io/u1.2xmedium\n")
+    code, out, _ = run(capsys, "get", "instancetypes", "-l", selector, "-o", "json")
+    body = json.loads(out)
+    assert (code, body["kind"], [i["metadata"]["name"] for i in body["items"]]) == (0, "List", ["u1.2xmedium"])
+    code, out, _ = run(capsys, "get", "instancetype", "u1.2xmedium", "-o", "json")
+    assert (code, json.loads(out)["kind"]) == (0, "VirtualMachineClusterInstancetype")
+
+
+def _options(path: tuple[str, ...]) -> dict[str, click.Parameter]:
+    command: click.Command | None = load_module_commands(COMMANDS[path[0]]).get(path[0])
+    for name in path[1:]:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    assert command is not None, f"vmctl {' '.join(path)} is not registered"
+    return {opt: p for p in command.params for opt in p.opts if opt.startswith("--")}
+
+
+#: Known deviations, reported to their owners (strict: the mark must go once fixed).
+FLAG_BUGS = {
+    ("apply",): "H7, src/vmctl/cli/apply.py line 14 ApplyOutput: -o is a free str checked by hand (line ~144); fix: "
+    "Annotated[Format | None, typer.Option('--output', '-o', ...)] (None: the 'created/configured' lines)",
+    ("volume", "list"): "H8, src/vmctl/cli/volume.py list (line ~181): -o is a free str checked by hand ('table' "
+    "included); fix: Annotated[Format | None, typer.Option('--output', '-o', ...)] with None meaning the table, "
+    "as cli/template.py OptOutput does, so click validates, completes and documents the choices",
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=FLAG_BUGS[p])) if p in FLAG_BUGS else p for p in PATHS],
+    ids=" ".join,
+)
+def test_shared_flags_are_spelled_the_same_everywhere(path: tuple[str, ...]) -> None:
+    options = _options(path)
+    if "--namespace" in options:
+        assert "-n" in options["--namespace"].opts
+    if "--filename" in options:
+        assert "-f" in options["--filename"].opts
+    if "--output" in options:
+        output = options["--output"]
+        assert "-o" in output.opts
+        assert isinstance(output.type, click.Choice), f"vmctl {' '.join(path)} -o takes any text"
+        choices = set(output.type.choices)
+        assert {"json"} <= choices
+        if path != ("validate",):  # validate prints findings: text (stderr) or json
+            assert {"yaml", "json", "name"} <= choices, choices
+
+
+def test_every_offline_command_with_output_is_covered() -> None:
+    """New offline commands with -o yaml|json|name must be added to FORMAT_CASES."""
+    covered = {tuple(a for a in args if not a.startswith("-"))[:2] for args, _ in FORMAT_CASES}
+    covered |= {("template", "list"), ("template", "params")}  # tested below on their own
+    backend = {"apply", "get", "describe", "volume", "delete", "vnc", "console", "port-forward", "controller"}
+    for path in PATHS:
+        options = _options(path)
+        output = options.get("--output")
+        if path[0] in backend or output is None or not isinstance(output.type, click.Choice):
+            continue
+        if {"yaml", "json", "name"} <= set(output.type.choices):
+            assert any(path == c[: len(path)] for c in covered), f"vmctl {' '.join(path)} -o is not tested"
+
+
+# --- stdout stays clean ----------------------------------------------------------------------------------------
+
+
+def test_warnings_and_messages_go_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "create", "vm", "--from-template", "cirros", "-p", "NAME=x1", "--instancetype", "u1.medium", "-o", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["metadata"]["name"] == "x1"
+    lines = err.splitlines()
+    assert lines[0] == (
+        "warning: --instancetype: removed spec.template.spec.domain.memory from the template's VM "
+        "(the instancetype sets them)"
+    )
+    assert "VirtualMachine x1 created from the cirros template." in lines
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["resolve", "-o", "json"], ["expand", "-o", "name"], ["validate", "-o", "json"]],
+    ids=lambda a: a[0],
+)
+def test_errors_leave_stdout_empty(capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: VirtualMachine\nmetadata:\n  name: [web1\n")
+    code, out, err = run(capsys, *args, "-f", str(bad))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {bad}:")
+
+
+# --- shell completion -------------------------------------------------------------------------------------------
+
+
+def _complete(words: str, cword: int) -> list[str]:
+    proc = run_proc(env={"_VMCTL_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)})
+    assert (proc.returncode, proc.stderr) == (0, "")
+    return proc.stdout.splitlines()
+
+
+def test_completion_of_command_names() -> None:
+    assert _complete("vmctl re", 1) == [c for c in COMMANDS if c.startswith("re")]
+    assert "resolve" in _complete("vmctl re", 1)
+    assert _complete("vmctl template p", 2) == ["params", "process"]
+
+
+def test_completion_of_option_values() -> None:
+    assert _complete("vmctl resolve -o ", 3) == ["yaml", "json", "name"]
+    assert _complete("vmctl resolve --show-o", 2) == ["--show-origin"]
+
+
+def test_subcommands_do_not_offer_completion_installers() -> None:
+    assert _complete("vmctl resolve --sh", 2) == ["--show-origin"]
+
+
+def test_show_completion_script() -> None:
+    proc = run_proc("--show-completion", "bash")
+    assert proc.returncode == 0
+    assert "_VMCTL_COMPLETE=complete_bash" in proc.stdout
+    assert "complete -o default -F _vmctl_completion vmctl" in proc.stdout
+
+
+# --- start-up stays light ---------------------------------------------------------------------------------------
+
+
+def _imported(args: list[str]) -> tuple[str, set[str]]:
+    """Run vmctl in a fresh interpreter; (its stdout, heavy top-level packages it imported)."""
+    code = (
+        "import json, sys\nfrom vmctl.cli.main import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "heavy = {'jinja2', 'libvirt', 'kubernetes', 'rich'}\n"
+        "sys.stderr.write(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & heavy)))\n"
+    )
+    proc = subprocess.run([str(PYTHON), "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout, set(json.loads(proc.stderr.splitlines()[-1]))
+
+
+def test_version_imports_nothing_heavy() -> None:
+    out, heavy = _imported(["version"])
+    assert out.startswith("vmctl ")
+    assert heavy == set()
+
+
+def test_create_resolve_imports_no_backend_or_rich() -> None:
+    out, heavy = _imported(
+        ["create", "vm", "--from-template", "cirros", "-p", "NAME=x", "--instancetype", "u1.medium", "--resolve"]
+    )
+    assert "kind: VirtualMachineInstance" in out
+    assert heavy <= {"jinja2"}  # cirros is an OpenShift template: no jinja2 needed, but allowed
+
+
+def test_version_starts_fast() -> None:
+    start = time.monotonic()
+    proc = run_proc("version")
+    assert proc.returncode == 0
+    assert time.monotonic() - start < 3.0  # generous for a cold 2-core CI runner; typically ~0.15 s
