@@ -186,14 +186,14 @@ def test_exit_1_on_bad_input_with_one_error_line(capsys: pytest.CaptureFixture[s
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["nosuch"], "Error: No such command 'nosuch'."),
-        (["get", "instancetypes", "--nosuch"], "Error: No such option '--nosuch'."),
-        (["create", "vm", "--nam", "x"], "Error: No such option '--nam'. (Did you mean one of: '--name', "),
-        (["get"], "Error: Missing argument 'RESOURCE'."),
-        (["template", "show"], "Error: Missing argument 'TEMPLATE'."),
-        (["create", "vm", "--cpu", "two"], "Error: Invalid value for '--cpu': 'two' is not a valid integer."),
+        (["nosuch"], "error: No such command 'nosuch'."),
+        (["get", "instancetypes", "--nosuch"], "error: No such option: --nosuch"),
+        (["create", "vm", "--nam", "x"], "error: No such option: --nam (Possible options: --name, "),
+        (["get"], "error: Missing argument 'RESOURCE'."),
+        (["template", "show"], "error: Missing argument 'TEMPLATE'."),
+        (["create", "vm", "--cpu", "two"], "error: Invalid value for '--cpu': 'two' is not a valid integer."),
         (["resolve", "-f", "x.yaml", "-o", "xml"],
-         "Error: Invalid value for '--output' / '-o': 'xml' is not one of 'yaml', 'json', 'name'."),
+         "error: Invalid value for '--output' / '-o': 'xml' is not one of 'yaml', 'json', 'name'."),
         (["resolve"], "error: -f/--filename is required, e.g. 'vmctl resolve -f vm.yaml'"),
         (["create", "vm", "-p", "NAME=x"], "error: -p/--param, --param-file, --ignore-unknown-parameters and "
                                            "--template-dir need --from-template"),

@@ -100,9 +100,19 @@ def report(message: str, hint: str | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point: run the command, turn every failure into one line on stderr and an exit code."""
     try:
-        app(args=argv, prog_name="vmctl")
+        code = app(args=argv, prog_name="vmctl", standalone_mode=False)
+    except click.UsageError as exc:  # bad flags or arguments: kubectl-style one line, exit 2
+        command = exc.ctx.command_path if exc.ctx else "vmctl"
+        report(exc.format_message(), f"see '{command} --help'")
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        report(exc.format_message())
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        sys.stderr.write("\n")
+        sys.exit(130)
     except VmctlError as exc:
         report(exc.message, exc.hint)
         sys.exit(exc.exit_code)
@@ -114,3 +124,4 @@ def main(argv: list[str] | None = None) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else 0)
