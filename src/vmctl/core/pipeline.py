@@ -45,6 +45,8 @@ class MemoSource:
     def __init__(self, source: ObjectSource) -> None:
         self.source = source
         self._cache: dict[tuple[str, str, str, str], Any] = {}
+        #: VM admission checks that passed, by their inputs (the specs are kept so their ids stay unique)
+        self.admitted: dict[tuple[Any, ...], tuple[Obj | None, Obj | None]] = {}
 
     def _get(self, key: tuple[str, str, str, str], fetch: Any) -> Any:
         try:
@@ -181,11 +183,17 @@ def canonicalize_quantities(spec: Obj) -> None:
                     target["capacity"] = _canonical(target["capacity"])
 
 
+_PLAIN_SCALARS = frozenset({str, int, float, bool})
+
+
 def _go_shape(node: Any, key: str = "") -> Any:
     """No nulls, no empty lists, no empty map-typed fields (Go's omitempty); keys keep their order."""
     out = {}
+    plain = _PLAIN_SCALARS
     for k, v in node.items():
-        if isinstance(v, dict):
+        if type(v) in plain:
+            out[k] = v
+        elif isinstance(v, dict):
             if not v:
                 if k in _EMPTY_MAP_FIELDS:
                     continue
@@ -263,29 +271,55 @@ def _admit_vm(vm: Obj, namespace: str, source: MemoSource) -> tuple[Obj | None, 
     return it_obj, pref_obj
 
 
-def _light_copy(spec: Obj) -> Obj:
-    """A copy with what conflicts, defaults and requirements read (no volumes, disks or other devices)."""
-    copy = {k: clone(v) for k, v in spec.items() if k not in ("volumes", "domain")}
+_KEPT_DEVICES = ("gpus", "hostDevices", "interfaces", "autoattachPodInterface")
+_MAX_ADMITTED = 4096
+
+
+def _light_view(spec: Obj) -> Obj:
+    """What conflicts, defaults and requirements read (no volumes, disks or other devices, no firmware
+    UUID), sharing the leaves with ``spec``."""
+    view = {k: v for k, v in spec.items() if k != "volumes" and k != "domain"}
     domain = spec.get("domain")
     if isinstance(domain, dict):
-        copy["domain"] = {k: clone(v) for k, v in domain.items() if k != "devices"}
+        light = {k: v for k, v in domain.items() if k != "devices"}
+        firmware = light.get("firmware")
+        if isinstance(firmware, dict) and "uuid" in firmware:
+            light["firmware"] = {k: v for k, v in firmware.items() if k != "uuid"}
         devices = domain.get("devices")
         if isinstance(devices, dict):
-            keep = ("gpus", "hostDevices", "interfaces", "autoattachPodInterface")
-            copy["domain"]["devices"] = {k: clone(devices[k]) for k in keep if k in devices}
-    return copy
+            light["devices"] = {k: devices[k] for k in _KEPT_DEVICES if k in devices}
+        view["domain"] = light
+    return view
 
 
-def _validate_vm_copy(vm: Obj, it_spec: Obj | None, pref_spec: Obj | None, cluster: ClusterConfig) -> None:
-    """VM validating webhook on a copy: spread topology, conflicts, requirements after defaults."""
+def _validate_vm_copy(
+    vm: Obj, it_spec: Obj | None, pref_spec: Obj | None, cluster: ClusterConfig, memo: MemoSource
+) -> None:
+    """VM validating webhook on a copy: spread topology, conflicts, requirements after defaults.
+
+    The outcome depends only on the specs, the cluster config and the light view of the template, so a
+    pass is remembered for the run: a batch of VMs that differ only in names is checked once.
+    """
     if it_spec is None and pref_spec is None:
         return
+    template = (vm.get("spec") or {}).get("template") or {}
+    view = _light_view(template.get("spec") or {})
+    meta = template.get("metadata") or {}
+    key = (id(it_spec), id(pref_spec), repr(cluster), repr(view), repr(meta))
+    if key in memo.admitted:
+        return
+    _check_vm_copy(clone(view), clone(meta), it_spec, pref_spec, cluster)
+    if len(memo.admitted) >= _MAX_ADMITTED:
+        memo.admitted.clear()
+    memo.admitted[key] = (it_spec, pref_spec)
+
+
+def _check_vm_copy(
+    spec_copy: Obj, meta_copy: Obj, it_spec: Obj | None, pref_spec: Obj | None, cluster: ClusterConfig
+) -> None:
     spread = check_spread_topology(it_spec, pref_spec)
     if spread is not None:
         raise rejection([spread])
-    template = (vm.get("spec") or {}).get("template") or {}
-    spec_copy = _light_copy(template.get("spec") or {})
-    meta_copy = clone(template.get("metadata") or {})
     conflicts: list[Conflict] = []
     if it_spec is not None:
         conflicts = apply_instancetype("spec.template.spec", it_spec, pref_spec, spec_copy, meta_copy)
@@ -307,17 +341,20 @@ def _resolve_vm(
     it_obj, pref_obj = _admit_vm(vm, ns, source)
     it_spec, pref_spec = _spec(it_obj), _spec(pref_obj)
     it_stage, pref_stage = _stage(it_obj, "instancetype"), _stage(pref_obj, "preference")
-    tracker.snap("vm", _template_view(vm))
+    tracking = tracker.enabled
+    if tracking:
+        tracker.snap("vm", _template_view(vm))
     vm.setdefault("metadata", {})["namespace"] = ns
     # VM mutating webhook
     if pref_spec is not None:
         mutate_preferences(vm, pref_spec)
-        tracker.snap(pref_stage, _template_view(vm))
+        if tracking:
+            tracker.snap(pref_stage, _template_view(vm))
     mutate_defaults(vm, cluster)
     # VM validating webhook
-    _validate_vm_copy(vm, it_spec, pref_spec, cluster)
-    # VM controller
-    vmi = setup_vmi_from_vm(vm, ns)
+    _validate_vm_copy(vm, it_spec, pref_spec, cluster, source)
+    # VM controller (``vm`` is our copy: the VMI takes its template spec over)
+    vmi = setup_vmi_from_vm(vm, ns, take_template=True)
     tracker.snap("default", vmi)
     spec = vmi["spec"]
     if pref_spec is not None:

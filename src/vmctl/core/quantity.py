@@ -4,6 +4,9 @@ Parsing follows apimachinery's grammar (sign, digits, optional fraction, then a 
 decimal ``n u m k M G T P E`` or an exponent ``e<n>``/``E<n>``). Values are exact ``Fraction``s, rounded up
 (away from zero) to nano units like Kubernetes does; BinarySI magnitudes are capped at 2^63-1.
 Formatting reproduces ``Quantity.String()``: the canonical text for the quantity's format.
+
+Parsing, formatting and the float32 helpers are pure functions of immutable arguments and are memoised:
+a batch of VMs uses the same handful of quantities over and over.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import re
 import struct
 from fractions import Fraction
+from functools import lru_cache
 
 from vmctl.errors import InputError
 
@@ -63,6 +67,11 @@ def parse_quantity_with_format(text: str | int | float) -> tuple[Fraction, str]:
     """Exact value and format of a quantity written as YAML/JSON text or number."""
     if isinstance(text, bool) or not isinstance(text, str | int | float):
         raise InputError(f"invalid quantity {text!r}: {_EXPECTED}")
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=4096, typed=True)  # typed: 1 and 1.0 are different texts ("1" vs "1.0")
+def _parse_cached(text: str | int | float) -> tuple[Fraction, str]:
     raw = str(text).strip()
     if raw == "":
         raise InputError(f"invalid quantity '': {_EXPECTED}")
@@ -115,7 +124,11 @@ def _decimal_text(value: Fraction, fmt: str) -> str:
 
 def format_quantity(value: Fraction | int, fmt: str = DECIMAL_SI) -> str:
     """Kubernetes canonical text (``Quantity.String()``) of ``value`` in format ``fmt``."""
-    value = Fraction(value)
+    return _format_cached(Fraction(value), fmt)
+
+
+@lru_cache(maxsize=4096)
+def _format_cached(value: Fraction, fmt: str) -> str:
     if value == 0:
         return "0"
     if fmt == BINARY_SI:
@@ -146,7 +159,11 @@ def value_int(value: Fraction) -> int:
 
 def f32(value: Fraction | int) -> Fraction:
     """Round exactly to the nearest float32 (ties to even), as Go's ``float32(x)`` and float32 ops do."""
-    value = Fraction(value)
+    return _f32_cached(Fraction(value))
+
+
+@lru_cache(maxsize=4096)
+def _f32_cached(value: Fraction) -> Fraction:
     if value == 0:
         return Fraction(0)
     magnitude = abs(value)
@@ -162,6 +179,7 @@ def f32(value: Fraction | int) -> Fraction:
     return result if value > 0 else -result
 
 
+@lru_cache(maxsize=4096)
 def overcommitted_request(guest_bytes: int, percent: int) -> int:
     """``int64(float32(guest) * (1 - float32(percent)/100))`` evaluated with float32 rounding at each step."""
     ratio = f32(1 - f32(f32(percent) / 100))

@@ -13,7 +13,6 @@ deterministic placeholder uid in the owner reference (UUIDv5 of ``namespace/name
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from vmctl.core.defaults import (
@@ -28,6 +27,7 @@ from vmctl.core.defaults import (
     supports_pcie_hotplug,
 )
 from vmctl.core.fields import clone
+from vmctl.core.ids import uuid5_text, uuid_bytes
 
 Obj = dict[str, Any]
 
@@ -92,13 +92,16 @@ def mutate_defaults(vm: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> None:
         annotations.setdefault(PCI_TOPOLOGY_ANNOTATION, PCI_TOPOLOGY_VERSION)
 
 
-#: Namespace of the placeholder VM uid used when an offline VM has none (uid is required in owner references).
-_PLACEHOLDER_UID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://kubevirt.io/vmctl/offline-vm-uid")
+#: Namespace of the placeholder VM uid used when an offline VM has none (uid is required in owner references):
+#: the UUIDv5 of a vmctl URL in the URL namespace.
+_PLACEHOLDER_UID_NAMESPACE = uuid_bytes(
+    uuid5_text(uuid_bytes("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "https://kubevirt.io/vmctl/offline-vm-uid")
+)
 
 
 def placeholder_uid(namespace: str, name: str) -> str:
     """A deterministic stand-in for the uid the API server would give the VM."""
-    return str(uuid.uuid5(_PLACEHOLDER_UID_NAMESPACE, f"{namespace}/{name}"))
+    return uuid5_text(_PLACEHOLDER_UID_NAMESPACE, f"{namespace}/{name}")
 
 
 def owner_reference(vm: Obj, namespace: str = "default") -> Obj:
@@ -123,8 +126,12 @@ def _start_paused(vm: Obj) -> bool:
     return first.get("action") == "Start" and (first.get("data") or {}).get("paused") == "true"
 
 
-def setup_vmi_from_vm(vm: Obj, namespace: str) -> Obj:
-    """KubeVirt ``SetupVMIFromVM`` plus the controller's generation annotation and finalizer."""
+def setup_vmi_from_vm(vm: Obj, namespace: str, *, take_template: bool = False) -> Obj:
+    """KubeVirt ``SetupVMIFromVM`` plus the controller's generation annotation and finalizer.
+
+    ``take_template``: the VMI takes over the VM's template spec instead of a copy (for callers that own
+    ``vm`` and read no more than ``spec.instancetype``/``spec.preference`` from it afterwards).
+    """
     metadata = vm.get("metadata") or {}
     template = (vm.get("spec") or {}).get("template") or {}
     vmi_meta = clone(template.get("metadata") or {})
@@ -137,7 +144,9 @@ def setup_vmi_from_vm(vm: Obj, namespace: str) -> Obj:
     else:
         vmi_meta.pop("labels", None)
     vmi_meta["ownerReferences"] = [owner_reference(vm, namespace)]
-    spec = clone(template.get("spec") or {})
+    spec = template.get("spec") or {}
+    if not take_template:
+        spec = clone(spec)
     vmi: Obj = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": vmi_meta, "spec": spec}
     if _start_paused(vm):
         spec["startStrategy"] = "Paused"

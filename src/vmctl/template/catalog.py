@@ -78,6 +78,36 @@ def list_refs(extra_dirs: list[Path] | None = None, problems: list[str] | None =
     return [seen[name] for name in sorted(seen)]
 
 
+def _find_by_name(name: str, extra_dirs: list[Path] | None, problems: list[str] | None) -> TemplateRef | None:
+    """The template ``list_refs`` would pick for ``name``, reading as little as possible.
+
+    User folders are read whole, as ``list_refs`` reads them (same errors and problems). In the bundled
+    folder (our own files) a file whose text does not contain the name cannot define it and is not parsed,
+    so finding ``cirros`` parses one file.
+    """
+    for directory in extra_dirs or []:
+        if not Path(directory).is_dir():
+            raise InputError(f"--template-dir {directory}: not a directory")
+    first: TemplateRef | None = None
+    for directory, origin in search_dirs(extra_dirs):
+        if origin != "bundled":
+            for ref in _scan(directory, origin, problems):
+                if first is None and template_name(ref.obj) == name:
+                    first = ref
+            continue
+        if first is not None:
+            return first
+        if not directory.is_dir():
+            continue
+        for path in sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in _SUFFIXES):
+            if name not in path.read_text(encoding="utf-8"):
+                continue
+            for ref in _load_file(path, origin):
+                if template_name(ref.obj) == name:
+                    return ref
+    return first
+
+
 def _looks_like_path(text: str) -> bool:
     return "/" in text or text.endswith(_SUFFIXES) or text == "-" or Path(text).is_file()
 
@@ -99,10 +129,13 @@ def locate(
             )
         path = None if name_or_path == "-" else Path(name_or_path)
         return TemplateRef(templates[0], path, "file", docs[0].text if docs else "", len(docs))
+    scratch: list[str] | None = [] if problems is not None else None
+    found = _find_by_name(name_or_path, extra_dirs, scratch)
+    if found is not None:
+        if problems is not None and scratch:
+            problems.extend(scratch)
+        return found
     refs = list_refs(extra_dirs, problems)
-    for ref in refs:
-        if template_name(ref.obj) == name_or_path:
-            return ref
     names = [template_name(r.obj) for r in refs]
     close = difflib.get_close_matches(name_or_path, names, n=3, cutoff=0.6)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
