@@ -226,7 +226,6 @@ def test_validate_error_lines_start_with_error(capsys: pytest.CaptureFixture[str
     assert err.splitlines()[0].startswith(f"error: {path}:11: ")
 
 
-@pytest.mark.xfail(strict=True, reason=H3_NO_SCHEMA)
 @pytest.mark.parametrize("command", ["resolve", "expand"])
 @pytest.mark.parametrize(
     ("text", "field", "expected"),
@@ -269,7 +268,6 @@ def test_validate_unknown_kind_warns_and_strict_fails(capsys: pytest.CaptureFixt
     assert (code, out, err.splitlines()[0]) == (1, "", line)
 
 
-@pytest.mark.xfail(strict=True, reason=H3_NO_UNKNOWN_WARNINGS)
 @pytest.mark.parametrize("command", ["resolve", "expand"])
 @pytest.mark.parametrize(("text", "named"), [(UNKNOWN_FIELD, "spec.bogusField"), (UNKNOWN_KIND, "Frobnicator")],
                          ids=["field", "kind"])
@@ -334,7 +332,6 @@ def test_validate_did_you_mean_kind(capsys: pytest.CaptureFixture[str], tmp_path
     )
 
 
-@pytest.mark.xfail(strict=True, reason=H3_NO_UNKNOWN_WARNINGS)
 @pytest.mark.parametrize("command", ["resolve", "expand"])
 @pytest.mark.parametrize(
     ("text", "hint"),

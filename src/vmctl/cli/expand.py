@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from vmctl.cli.options import Catalog, Files, Namespace, Output
+from vmctl.cli.options import Catalog, Files, Namespace, Output, Strict
 from vmctl.cli.output import Format
 from vmctl.cli.resolve import ShowOrigin, run
 
@@ -28,5 +28,6 @@ def register(app: typer.Typer) -> None:
         namespace: Namespace = None,
         output: Output = Format.yaml,
         show_origin: ShowOrigin = False,
+        strict: Strict = False,
     ) -> None:
-        run(files, catalog, namespace, output, show_origin, expand=True)
+        run(files, catalog, namespace, output, show_origin, expand=True, strict=strict)

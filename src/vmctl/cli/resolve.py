@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vmctl.cli.options import Catalog, Files, Namespace, Output
+from vmctl.cli.options import Catalog, Files, Namespace, Output, Strict
 from vmctl.cli.output import Format
 
 HELP = """Resolve VMs into the exact VMI KubeVirt would create, offline.
@@ -51,6 +51,29 @@ def _report(label: str, exc: Exception) -> None:
         sys.stderr.write(f"hint: {hint}\n")
 
 
+def check_schema(pairs: list[tuple[Any, Any]], *, strict: bool) -> bool:
+    """Report what KubeVirt's API server would refuse (errors) or drop (unknown fields: warnings, errors with
+    ``strict``) for every input object, one line each on stderr; True when nothing is an error."""
+    from vmctl.cli.output import warn
+    from vmctl.schema import WARNING_REASONS, validate_object
+
+    ok = True
+    for doc, obj in pairs:
+        for problem in validate_object(obj):
+            line = doc.line_of(problem.field) if problem.field else None
+            where = f"{doc.source}:{line}" if line else doc.source
+            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            what = f"{obj.get('kind') or '<no kind>'}/{meta.get('name') or '<no name>'}"
+            field = f"{problem.field}: " if problem.field else ""
+            text = f"{where}: document {doc.index + 1} ({what}): {field}{problem.message}"
+            if problem.reason in WARNING_REASONS and not (strict and problem.reason == "FieldValueUnknown"):
+                warn(text)
+            else:
+                sys.stderr.write(f"error: {text}\n")
+                ok = False
+    return ok
+
+
 def run(
     files: list[str],
     catalog: list[Path] | None,
@@ -59,6 +82,7 @@ def run(
     show_origin: bool,
     *,
     expand: bool,
+    strict: bool = False,
 ) -> None:
     """Shared body of ``vmctl resolve`` and ``vmctl expand``."""
     from vmctl.catalog import load_catalog
@@ -78,13 +102,15 @@ def run(
     for doc, obj in pairs:
         if not isinstance(obj, dict):
             raise VmctlError(f"{doc.where}: expected an object with 'kind', got {type(obj).__name__}")
-    source = MemoSource(load_catalog([obj for _, obj in pairs], extra_dirs=catalog))
-    wanted = ("VirtualMachine",) if expand else _RESOLVABLE
-    targets = [(doc, obj) for doc, obj in pairs if obj.get("kind") in wanted]
     if expand:
         for doc, obj in pairs:
             if obj.get("kind") == "VirtualMachineInstance":
                 raise VmctlError(f"{_label(doc, obj)}: expand takes VirtualMachines; use 'vmctl resolve' for VMIs")
+    if not check_schema(pairs, strict=strict):
+        raise typer.Exit(EXIT_ERROR)
+    source = MemoSource(load_catalog([obj for _, obj in pairs], extra_dirs=catalog))
+    wanted = ("VirtualMachine",) if expand else _RESOLVABLE
+    targets = [(doc, obj) for doc, obj in pairs if obj.get("kind") in wanted]
     if not targets:
         kinds = " or ".join(wanted)
         raise VmctlError(f"no {kinds} in the input ({', '.join(files)})")
@@ -207,5 +233,6 @@ def register(app: typer.Typer) -> None:
         namespace: Namespace = None,
         output: Output = Format.yaml,
         show_origin: ShowOrigin = False,
+        strict: Strict = False,
     ) -> None:
-        run(files, catalog, namespace, output, show_origin, expand=False)
+        run(files, catalog, namespace, output, show_origin, expand=False, strict=strict)
