@@ -1,8 +1,10 @@
-"""Shared test fixtures: paths to the repository, the shared upstream data, and an isolated vmctl environment."""
+"""Shared test fixtures: paths to the repository, the shared upstream data, an isolated vmctl environment, and
+``vmctl``, which runs the real CLI entry point in this process."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,3 +31,26 @@ def shared_kubevirt() -> Path:
     if not path.is_dir():
         pytest.skip(f"upstream data not found at {path} (set VMCTL_SHARED_DIR)")
     return path
+
+
+#: ``vmctl(*args)`` → (exit code, stdout, stderr).
+Vmctl = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def vmctl(capsys: pytest.CaptureFixture[str]) -> Vmctl:
+    """Run ``vmctl ARGS`` through the real entry point (``vmctl.cli.main.main``) in this process; returns
+    (exit code, stdout, stderr) of that run alone. Arguments may be ``str`` or ``Path``."""
+    from vmctl.cli.main import main
+
+    def run(*args: str | os.PathLike[str]) -> tuple[int, str, str]:
+        capsys.readouterr()  # output printed before this run is not part of its result
+        try:
+            main([os.fspath(a) for a in args])
+            code = 0
+        except SystemExit as exc:  # sys.exit(None) is 0, sys.exit("text") is 1, as for a real process
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from vmctl.cli.main import main
-
 NODE = """<node><cpu><mhz>2000</mhz><model>i686</model><active>2</active><nodes>1</nodes><sockets>1</sockets>
 <cores>2</cores><threads>1</threads></cpu><memory>8388608</memory></node>"""
 
@@ -31,16 +29,13 @@ spec:
 
 
 @pytest.fixture
-def env(tmp_path: Path):
+def env(tmp_path: Path, vmctl):
+    """``env(*args)``: ``vmctl ARGS`` on a fresh local backend (SQLite state + libvirt test driver)."""
     (tmp_path / "node.xml").write_text(NODE)
     flags = ["--state-dir", str(tmp_path / "state"), "--libvirt-uri", f"test://{tmp_path}/node.xml"]
 
-    def run(*args: str) -> int:
-        try:
-            main([*args, *flags])
-        except SystemExit as exc:
-            return int(exc.code or 0)
-        return 0
+    def run(*args: str) -> tuple[int, str, str]:
+        return vmctl(*args, *flags)
 
     run.tmp = tmp_path  # type: ignore[attr-defined]
     return run
@@ -52,123 +47,114 @@ def write(tmp: Path, name: str, text: str) -> str:
     return str(path)
 
 
-def test_apply_created_unchanged_configured(env, capsys) -> None:
+def test_apply_created_unchanged_configured(env) -> None:
     f = write(env.tmp, "vm.yaml", VM.format(name="web1", app="web", rs="Halted"))
-    assert env("apply", "-f", f) == 0
-    assert capsys.readouterr().out == "virtualmachine.kubevirt.io/web1 created\n"
-    assert env("apply", "-f", f) == 0
-    assert capsys.readouterr().out == "virtualmachine.kubevirt.io/web1 unchanged\n"
+    assert env("apply", "-f", f)[:2] == (0, "virtualmachine.kubevirt.io/web1 created\n")
+    assert env("apply", "-f", f)[:2] == (0, "virtualmachine.kubevirt.io/web1 unchanged\n")
     f2 = write(env.tmp, "vm2.yaml", VM.format(name="web1", app="web", rs="Manual"))
-    assert env("apply", "-f", f2) == 0
-    assert capsys.readouterr().out == "virtualmachine.kubevirt.io/web1 configured\n"
-    assert env("get", "vm", "web1", "-o", "json") == 0
-    vm = json.loads(capsys.readouterr().out)
+    assert env("apply", "-f", f2)[:2] == (0, "virtualmachine.kubevirt.io/web1 configured\n")
+    code, out, _ = env("get", "vm", "web1", "-o", "json")
+    vm = json.loads(out)
+    assert code == 0
     assert vm["spec"]["runStrategy"] == "Manual"
     assert vm["metadata"]["generation"] == 2
     assert vm["status"]["printableStatus"] == "Stopped"
 
 
-def test_apply_always_starts_the_vm(env, capsys) -> None:
+def test_apply_always_starts_the_vm(env) -> None:
     f = write(env.tmp, "vm.yaml", VM.format(name="web1", app="web", rs="Always"))
-    assert env("apply", "-f", f) == 0
-    capsys.readouterr()
-    assert env("get", "vm") == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["NAME", "AGE", "STATUS", "READY"]
-    assert out[1].split()[0::2] == ["web1", "Running"] and out[1].split()[3] == "True"
-    assert env("get", "vmi", "web1", "-o", "json") == 0
-    vmi = json.loads(capsys.readouterr().out)
+    assert env("apply", "-f", f)[0] == 0
+    code, out, _ = env("get", "vm")
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[0].split() == ["NAME", "AGE", "STATUS", "READY"]
+    assert lines[1].split()[0::2] == ["web1", "Running"] and lines[1].split()[3] == "True"
+    code, out, _ = env("get", "vmi", "web1", "-o", "json")
+    vmi = json.loads(out)
+    assert code == 0
     assert vmi["status"]["phase"] == "Running"
     assert vmi["metadata"]["ownerReferences"][0]["kind"] == "VirtualMachine"
-    assert env("get", "vmi", "web1", "--domain-xml") == 0
-    xml = capsys.readouterr().out
+    code, xml, _ = env("get", "vmi", "web1", "--domain-xml")
+    assert code == 0
     assert "<name>default_web1</name>" in xml
     assert "https://vmctl.dev/xmlns/runtime/v1" in xml
 
 
-def test_invalid_object_means_nothing_applied(env, capsys) -> None:
+def test_invalid_object_means_nothing_applied(env) -> None:
     good = VM.format(name="good", app="web", rs="Halted")
     bad = "apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstanceType\nmetadata: {name: x}\nspec: {}\n"
     f = write(env.tmp, "mixed.yaml", good + "---\n" + bad)
-    assert env("apply", "-f", f) == 1
-    err = capsys.readouterr().err
+    code, _, err = env("apply", "-f", f)
+    assert code == 1
     assert err.splitlines()[0] == f"error: {f}[1]: kind 'VirtualMachineInstanceType' is unknown"
     assert "did you mean VirtualMachineInstancetype?" in err
     db = sqlite3.connect(env.tmp / "state" / "state.db")
     assert db.execute("SELECT count(*) FROM objects").fetchone()[0] == 0
 
 
-def test_missing_name_is_reported(env, capsys) -> None:
+def test_missing_name_is_reported(env) -> None:
     f = write(env.tmp, "noname.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\ndata: {a: b}\n")
-    assert env("apply", "-f", f) == 1
-    assert capsys.readouterr().err == f"error: {f}[0]: metadata.name: required field is missing\n"
+    assert env("apply", "-f", f) == (1, "", f"error: {f}[0]: metadata.name: required field is missing\n")
 
 
-def test_namespace_mismatch(env, capsys) -> None:
+def test_namespace_mismatch(env) -> None:
     f = write(env.tmp, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\ndata: {}\n")
-    assert env("apply", "-f", f, "-n", "y") == 1
-    assert "the namespace from the provided object 'x' does not match the namespace 'y'" in capsys.readouterr().err
+    code, _, err = env("apply", "-f", f, "-n", "y")
+    assert code == 1
+    assert "the namespace from the provided object 'x' does not match the namespace 'y'" in err
 
 
-def test_get_selector_and_all_namespaces(env, capsys) -> None:
+def test_get_selector_and_all_namespaces(env) -> None:
     f = write(env.tmp, "a.yaml", VM.format(name="a", app="web", rs="Halted") + "---\n"
               + VM.format(name="b", app="db", rs="Halted"))
-    assert env("apply", "-f", f) == 0
+    assert env("apply", "-f", f)[0] == 0
     f2 = write(env.tmp, "c.yaml", VM.format(name="c", app="web", rs="Halted"))
-    assert env("apply", "-f", f2, "-n", "other") == 0
-    capsys.readouterr()
-    assert env("get", "vm", "-o", "name", "-l", "app=web", "-A") == 0
-    assert capsys.readouterr().out == "virtualmachine.kubevirt.io/a\nvirtualmachine.kubevirt.io/c\n"
-    assert env("get", "vm", "-A") == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[:2] for line in lines] == [["NAMESPACE", "NAME"], ["default", "a"], ["default", "b"],
-                                                    ["other", "c"]]
+    assert env("apply", "-f", f2, "-n", "other")[0] == 0
+    assert env("get", "vm", "-o", "name", "-l", "app=web", "-A") == (
+        0, "virtualmachine.kubevirt.io/a\nvirtualmachine.kubevirt.io/c\n", "")
+    code, out, _ = env("get", "vm", "-A")
+    assert code == 0
+    assert [line.split()[:2] for line in out.splitlines()] == [
+        ["NAMESPACE", "NAME"], ["default", "a"], ["default", "b"], ["other", "c"]]
 
 
-def test_get_missing_and_empty(env, capsys) -> None:
-    assert env("get", "vm", "nope") == 1
-    assert capsys.readouterr().err == 'error: virtualmachines.kubevirt.io "nope" not found\n'
-    assert env("get", "vmi") == 0
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err == "No resources found in default namespace.\n"
+def test_get_missing_and_empty(env) -> None:
+    assert env("get", "vm", "nope") == (1, "", 'error: virtualmachines.kubevirt.io "nope" not found\n')
+    assert env("get", "vmi") == (0, "", "No resources found in default namespace.\n")
 
 
-def test_describe_and_delete_configmap(env, capsys) -> None:
+def test_describe_and_delete_configmap(env) -> None:
     f = write(env.tmp, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-config, labels: {a: b}}\n"
               "data: {key: value}\n")
-    assert env("apply", "-f", f) == 0
-    capsys.readouterr()
-    assert env("describe", "configmap/app-config") == 0
-    out = capsys.readouterr().out
+    assert env("apply", "-f", f)[0] == 0
+    code, out, _ = env("describe", "configmap/app-config")
+    assert code == 0
     assert out.startswith("Name:         app-config\nNamespace:    default\nLabels:       a=b\n")
     assert "Data:\n  Key: value\n" in out
-    assert env("delete", "cm", "app-config") == 0
-    assert capsys.readouterr().out == 'configmap "app-config" deleted\n'
-    assert env("delete", "cm", "app-config") == 1
-    assert capsys.readouterr().err == 'error: configmaps "app-config" not found\n'
+    assert env("delete", "cm", "app-config") == (0, 'configmap "app-config" deleted\n', "")
+    assert env("delete", "cm", "app-config") == (1, "", 'error: configmaps "app-config" not found\n')
 
 
-def test_delete_running_vm_removes_vmi_and_domain(env, capsys) -> None:
+def test_delete_running_vm_removes_vmi_and_domain(env) -> None:
     f = write(env.tmp, "vm.yaml", VM.format(name="web1", app="web", rs="Always"))
-    assert env("apply", "-f", f) == 0
-    assert env("delete", "vm/web1", "--wait", "--timeout", "10") == 0
-    assert capsys.readouterr().out.endswith('virtualmachine.kubevirt.io "web1" deleted\n')
-    assert env("get", "vmi", "-o", "name") == 0
-    assert capsys.readouterr().out == ""
+    assert env("apply", "-f", f)[0] == 0
+    code, out, _ = env("delete", "vm/web1", "--wait", "--timeout", "10")
+    assert code == 0
+    assert out.endswith('virtualmachine.kubevirt.io "web1" deleted\n')
+    assert env("get", "vmi", "-o", "name")[:2] == (0, "")
     from vmctl.backends.local.runtime import open_connection
 
     conn = open_connection(f"test://{env.tmp}/node.xml")
     assert [d.name() for d in conn.listAllDomains(0) if d.name().startswith("default_")] == []
 
 
-def test_unknown_type_is_a_usage_error(env, capsys) -> None:
-    assert env("delete", "vmz", "x") == 2
-    assert "TYPE 'vmz': unknown resource type" in capsys.readouterr().err
+def test_unknown_type_is_a_usage_error(env) -> None:
+    code, _, err = env("delete", "vmz", "x")
+    assert code == 2
+    assert "TYPE 'vmz': unknown resource type" in err
 
 
-def test_cluster_backend_is_not_available(env, capsys) -> None:
-    assert env("get", "vm", "--backend", "cluster") == 1
-    assert capsys.readouterr().err == (
-        "error: the cluster backend is not available in this vmctl version; use --backend local\n"
+def test_cluster_backend_is_not_available(env) -> None:
+    assert env("get", "vm", "--backend", "cluster") == (
+        1, "", "error: the cluster backend is not available in this vmctl version; use --backend local\n"
     )

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from vmctl.cli.main import main
 from vmctl.io.yamlio import parse_documents
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,17 +54,6 @@ ALIAS_BOMB = "a: &a [" + ",".join(['"lol"'] * 9) + "]\n" + "".join(
 )
 
 OFFLINE = ["validate", "resolve", "expand"]
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run ``vmctl ARGS`` in this process; (exit code, stdout, stderr)."""
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def run_proc(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None) -> tuple[int, str, str]:
@@ -113,23 +101,23 @@ H3_NO_UNKNOWN_WARNINGS = (
 
 
 @pytest.mark.parametrize("command", OFFLINE)
-def test_malformed_yaml_names_file_and_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str) -> None:
+def test_malformed_yaml_names_file_and_line(vmctl, tmp_path: Path, command: str) -> None:
     path = write(tmp_path, "bad.yaml", "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata:\n  name: [web1\nspec: {}\n")
-    assert_one_error(*run(capsys, command, "-f", str(path)), f"error: {path}:5: invalid YAML: did not find expected ',' or ']'")
+    assert_one_error(*vmctl(command, "-f", str(path)), f"error: {path}:5: invalid YAML: did not find expected ',' or ']'")
 
 
 @pytest.mark.parametrize("command", OFFLINE)
-def test_malformed_json_names_file_and_line(capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str) -> None:
+def test_malformed_json_names_file_and_line(vmctl, tmp_path: Path, command: str) -> None:
     path = write(tmp_path, "bad.json", '{\n  "kind": "VirtualMachine",\n  "metadata": {"name": "x",}\n}\n')
-    code, out, err = run(capsys, command, "-f", str(path))
+    code, out, err = vmctl(command, "-f", str(path))
     assert_one_error(code, out, err, f"error: {path}:3: invalid JSON: Expecting property name enclosed in double quotes")
 
 
 @pytest.mark.parametrize("command", OFFLINE)
-def test_alias_bomb_is_rejected_quickly(capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str) -> None:
+def test_alias_bomb_is_rejected_quickly(vmctl, tmp_path: Path, command: str) -> None:
     path = write(tmp_path, "bomb.yaml", ALIAS_BOMB)
     start = time.monotonic()
-    code, out, err = run(capsys, command, "-f", str(path))
+    code, out, err = vmctl(command, "-f", str(path))
     assert time.monotonic() - start < 5
     assert_one_error(
         code, out, err, f"error: {path}: document 1 expands to more than 2000000 nodes (YAML aliases nested too deeply?)"
@@ -156,9 +144,9 @@ def test_size_bound_holds_for_endless_devices(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", OFFLINE)
-def test_non_utf8_file(capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str) -> None:
+def test_non_utf8_file(vmctl, tmp_path: Path, command: str) -> None:
     path = write(tmp_path, "latin1.yaml", "kind: VirtualMachine\nmetadata:\n  name: café\n".encode("latin-1"))
-    assert_one_error(*run(capsys, command, "-f", str(path)), f"error: {path}: not UTF-8 text")
+    assert_one_error(*vmctl(command, "-f", str(path)), f"error: {path}: not UTF-8 text")
 
 
 def test_non_utf8_stdin() -> None:
@@ -167,24 +155,24 @@ def test_non_utf8_stdin() -> None:
 
 
 @pytest.mark.parametrize("command", [*OFFLINE, "apply"])
-def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str) -> None:
+def test_missing_file(vmctl, tmp_path: Path, command: str) -> None:
     path = tmp_path / "nope.yaml"
     extra = ["--backend", "local", "--state-dir", str(tmp_path / "s"), "--libvirt-uri", "test:///default"]
     args = [command, "-f", str(path), *(extra if command == "apply" else [])]
-    assert_one_error(*run(capsys, *args), f"error: {path}: no such file or directory")
+    assert_one_error(*vmctl(*args), f"error: {path}: no such file or directory")
 
 
 @pytest.mark.parametrize("command", OFFLINE)
-def test_empty_directory(capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str) -> None:
+def test_empty_directory(vmctl, tmp_path: Path, command: str) -> None:
     folder = tmp_path / "manifests"
     folder.mkdir()
     (folder / "README.md").write_text("not a manifest\n")
-    assert_one_error(*run(capsys, command, "-f", str(folder)), f"error: {folder}: directory holds no .yaml, .yml or .json file")
+    assert_one_error(*vmctl(command, "-f", str(folder)), f"error: {folder}: directory holds no .yaml, .yml or .json file")
 
 
-def test_template_file_missing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_template_file_missing(vmctl, tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
-    code, out, err = run(capsys, "template", "process", "-f", str(path))
+    code, out, err = vmctl("template", "process", "-f", str(path))
     assert (code, out) == (1, "")
     assert err.startswith("error: ") and str(path) in err.splitlines()[0]
 
@@ -195,34 +183,29 @@ WRONG_TYPE = PLAIN_VM.replace("cores: 2", 'cores: "two"')
 BAD_QUANTITY = PLAIN_VM.replace("guest: 1Gi", "guest: 4GB")
 
 
-def test_validate_wrong_type(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_validate_wrong_type(vmctl, tmp_path: Path) -> None:
     path = write(tmp_path, "vm.yaml", WRONG_TYPE)
-    code, out, err = run(capsys, "validate", "-f", str(path))
+    code, out, err = vmctl("validate", "-f", str(path))
     assert (code, out) == (1, "")
     assert err.splitlines()[0] == (
-        f'{path}:11: document 1 (VirtualMachine/web1): spec.template.spec.domain.cpu.cores: Invalid value: "string": '
+        f'error: {path}:11: document 1 (VirtualMachine/web1): spec.template.spec.domain.cpu.cores: Invalid value: "string": '
         'spec.template.spec.domain.cpu.cores in body must be of type integer: "string"'
     )
 
 
-def test_validate_invalid_quantity(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_validate_invalid_quantity(vmctl, tmp_path: Path) -> None:
     path = write(tmp_path, "vm.yaml", BAD_QUANTITY)
-    code, out, err = run(capsys, "validate", "-f", str(path))
+    code, out, err = vmctl("validate", "-f", str(path))
     assert (code, out) == (1, "")
     assert err.splitlines()[0].startswith(
-        f'{path}:13: document 1 (VirtualMachine/web1): spec.template.spec.domain.memory.guest: Invalid value: "4GB": '
+        f'error: {path}:13: document 1 (VirtualMachine/web1): spec.template.spec.domain.memory.guest: Invalid value: "4GB": '
         "spec.template.spec.domain.memory.guest in body should match "
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="H1, src/vmctl/cli/validate.py Finding.text: error findings have no 'error: ' prefix while warnings "
-    "have 'warning: ' (docs/exit-codes.md: diagnostics are 'error: ...' lines); fix: prefix = 'error: ' for errors",
-)
-def test_validate_error_lines_start_with_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_validate_error_lines_start_with_error(vmctl, tmp_path: Path) -> None:
     path = write(tmp_path, "vm.yaml", WRONG_TYPE)
-    _, _, err = run(capsys, "validate", "-f", str(path))
+    _, _, err = vmctl("validate", "-f", str(path))
     assert err.splitlines()[0].startswith(f"error: {path}:11: ")
 
 
@@ -234,11 +217,11 @@ def test_validate_error_lines_start_with_error(capsys: pytest.CaptureFixture[str
     ids=["wrong-type", "bad-quantity"],
 )
 def test_resolve_rejects_what_the_api_server_rejects(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str, text: str, field: str, expected: str
+    vmctl, tmp_path: Path, command: str, text: str, field: str, expected: str
 ) -> None:
     """KubeVirt's API server refuses these VMs (schema), so there is nothing to resolve or expand."""
     path = write(tmp_path, "vm.yaml", text)
-    code, out, err = run(capsys, command, "-f", str(path))
+    code, out, err = vmctl(command, "-f", str(path))
     assert (code, out) == (1, ""), err
     first = err.splitlines()[0]
     assert first.startswith("error: ") and str(path) in first and field in first and expected in first, err
@@ -251,36 +234,36 @@ UNKNOWN_FIELD = VM.replace("  runStrategy: Always\n", "  runStrategy: Always\n  
 UNKNOWN_KIND = "apiVersion: example.com/v1\nkind: Frobnicator\nmetadata:\n  name: f1\n---\n" + VM
 
 
-def test_validate_unknown_field_warns_and_strict_fails(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_validate_unknown_field_warns_and_strict_fails(vmctl, tmp_path: Path) -> None:
     path = write(tmp_path, "vm.yaml", UNKNOWN_FIELD)
     line = f'{path}:7: document 1 (VirtualMachine/web1): spec.bogusField: unknown field "spec.bogusField"'
-    assert run(capsys, "validate", "-f", str(path)) == (0, "", f"warning: {line}\n1 object valid, 1 warning\n")
-    code, out, err = run(capsys, "validate", "-f", str(path), "--strict")
-    assert (code, out, err.splitlines()[0]) == (1, "", line)
+    assert vmctl("validate", "-f", str(path)) == (0, "", f"warning: {line}\n1 object valid, 1 warning\n")
+    code, out, err = vmctl("validate", "-f", str(path), "--strict")
+    assert (code, out, err.splitlines()[0]) == (1, "", f"error: {line}")
 
 
-def test_validate_unknown_kind_warns_and_strict_fails(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_validate_unknown_kind_warns_and_strict_fails(vmctl, tmp_path: Path) -> None:
     path = write(tmp_path, "vm.yaml", UNKNOWN_KIND)
     line = (f'{path}:2: document 1 (Frobnicator/f1): kind: unknown kind "Frobnicator" in version "example.com/v1": '
             "not a KubeVirt kind, not validated")
-    assert run(capsys, "validate", "-f", str(path)) == (0, "", f"warning: {line}\n2 objects valid, 1 warning\n")
-    code, out, err = run(capsys, "validate", "-f", str(path), "--strict")
-    assert (code, out, err.splitlines()[0]) == (1, "", line)
+    assert vmctl("validate", "-f", str(path)) == (0, "", f"warning: {line}\n2 objects valid, 1 warning\n")
+    code, out, err = vmctl("validate", "-f", str(path), "--strict")
+    assert (code, out, err.splitlines()[0]) == (1, "", f"error: {line}")
 
 
 @pytest.mark.parametrize("command", ["resolve", "expand"])
 @pytest.mark.parametrize(("text", "named"), [(UNKNOWN_FIELD, "spec.bogusField"), (UNKNOWN_KIND, "Frobnicator")],
                          ids=["field", "kind"])
 def test_resolve_warns_on_unknown_and_strict_fails(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str, text: str, named: str
+    vmctl, tmp_path: Path, command: str, text: str, named: str
 ) -> None:
     path = write(tmp_path, "vm.yaml", text)
-    code, out, err = run(capsys, command, "-f", str(path), "-o", "json")
+    code, out, err = vmctl(command, "-f", str(path), "-o", "json")
     assert code == 0, err
     assert json.loads(out)["metadata"]["name"] == "web1"  # stdout stays clean
     warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
     assert any(named in line for line in warnings), err
-    code, out, err = run(capsys, command, "-f", str(path), "--strict")
+    code, out, err = vmctl(command, "-f", str(path), "--strict")
     assert (code, out) == (1, "")
     assert err.startswith("error: ") and named in err.splitlines()[0], err
 
@@ -314,19 +297,19 @@ spec:
     ids=["instanceType-matcher", "preferences"],
 )
 def test_validate_did_you_mean_field(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, line: int, expected: str
+    vmctl, tmp_path: Path, text: str, line: int, expected: str
 ) -> None:
     path = write(tmp_path, "vm.yaml", text)
-    code, out, err = run(capsys, "validate", "-f", str(path))
+    code, out, err = vmctl("validate", "-f", str(path))
     assert (code, out, err.splitlines()[0]) == (0, "", f"warning: {path}:{line}: {expected}")
 
 
-def test_validate_did_you_mean_kind(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_validate_did_you_mean_kind(vmctl, tmp_path: Path) -> None:
     path = write(tmp_path, "it.yaml", MISSPELLED_KIND)
-    code, out, err = run(capsys, "validate", "-f", str(path))
+    code, out, err = vmctl("validate", "-f", str(path))
     assert (code, out) == (1, "")
     assert err.splitlines()[0] == (
-        f'{path}:2: document 1 (VirtualMachineInstanceType/small): kind: no matches for kind '
+        f'error: {path}:2: document 1 (VirtualMachineInstanceType/small): kind: no matches for kind '
         '"VirtualMachineInstanceType" in version "instancetype.kubevirt.io/v1beta1"; '
         'did you mean "VirtualMachineInstancetype"?'
     )
@@ -340,19 +323,19 @@ def test_validate_did_you_mean_kind(capsys: pytest.CaptureFixture[str], tmp_path
     ids=["instanceType-matcher", "preferences", "kind"],
 )
 def test_resolve_did_you_mean(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str, text: str, hint: str
+    vmctl, tmp_path: Path, command: str, text: str, hint: str
 ) -> None:
     """A misspelling that KubeVirt would drop (a warning there) must not pass silently offline."""
     path = write(tmp_path, "vm.yaml", text)
-    code, _, err = run(capsys, command, "-f", str(path))
+    code, _, err = vmctl(command, "-f", str(path))
     assert code in (0, 1)
     assert f"did you mean {hint}" in err, err
 
 
 @pytest.mark.parametrize("command", ["resolve", "expand"])
-def test_unknown_instancetype_not_found_with_hint(capsys: pytest.CaptureFixture[str], tmp_path: Path, command: str) -> None:
+def test_unknown_instancetype_not_found_with_hint(vmctl, tmp_path: Path, command: str) -> None:
     path = write(tmp_path, "vm.yaml", VM.replace("name: u1.medium", "name: u1.mediumm"))
-    code, out, err = run(capsys, command, "-f", str(path))
+    code, out, err = vmctl(command, "-f", str(path))
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         f'error: {path}[0] VirtualMachine/web1: virtualmachineclusterinstancetypes.instancetype.kubevirt.io '
@@ -361,12 +344,12 @@ def test_unknown_instancetype_not_found_with_hint(capsys: pytest.CaptureFixture[
     ]
 
 
-def test_validate_unknown_instancetype(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_validate_unknown_instancetype(vmctl, tmp_path: Path) -> None:
     path = write(tmp_path, "vm.yaml", VM.replace("name: u1.medium", "name: u1.mediumm"))
-    code, out, err = run(capsys, "validate", "-f", str(path))
+    code, out, err = vmctl("validate", "-f", str(path))
     assert (code, out) == (1, "")
     assert err.splitlines()[0] == (
-        f'{path}:8: document 1 (VirtualMachine/web1): spec.instancetype.name: '
+        f'error: {path}:8: document 1 (VirtualMachine/web1): spec.instancetype.name: '
         'virtualmachineclusterinstancetypes.instancetype.kubevirt.io "u1.mediumm" not found'
     )
 
@@ -376,8 +359,8 @@ def test_validate_unknown_instancetype(capsys: pytest.CaptureFixture[str], tmp_p
     [["get", "instancetype", "u1.mediumm"], ["create", "vm", "--name", "a", "--instancetype", "u1.mediumm", "--resolve"]],
     ids=["get", "create-resolve"],
 )
-def test_unknown_instancetype_elsewhere(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
-    code, out, err = run(capsys, *args)
+def test_unknown_instancetype_elsewhere(vmctl, args: list[str]) -> None:
+    code, out, err = vmctl(*args)
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         'error: virtualmachineclusterinstancetypes.instancetype.kubevirt.io "u1.mediumm" not found',
@@ -385,8 +368,8 @@ def test_unknown_instancetype_elsewhere(capsys: pytest.CaptureFixture[str], args
     ]
 
 
-def test_unknown_resource_type_hint(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "get", "instancetpyes")
+def test_unknown_resource_type_hint(vmctl) -> None:
+    code, out, err = vmctl("get", "instancetpyes")
     assert (code, out) == (2, "")
     assert err.splitlines() == ['error: the server doesn\'t have a resource type "instancetpyes"',
                                 'hint: did you mean "instancetypes"?']
@@ -444,36 +427,36 @@ template: |
     ],
     ids=["process-no-equals", "process-empty-name", "create-no-equals"],
 )
-def test_bad_param_syntax(capsys: pytest.CaptureFixture[str], args: list[str], expected: str) -> None:
-    assert_one_error(*run(capsys, *args), expected, exit_code=2)
+def test_bad_param_syntax(vmctl, args: list[str], expected: str) -> None:
+    assert_one_error(*vmctl(*args), expected, exit_code=2)
 
 
-def test_unknown_param(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "template", "process", "cirros", "-p", "NAMEE=x")
+def test_unknown_param(vmctl) -> None:
+    code, out, err = vmctl("template", "process", "cirros", "-p", "NAMEE=x")
     assert_one_error(code, out, err, 'error: unknown parameter name "NAMEE"')  # oc process's text
 
 
 @pytest.mark.parametrize("args", [["template", "process"], ["create", "vm", "--from-template"]], ids=["process", "create"])
-def test_missing_required_parameter(capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str]) -> None:
+def test_missing_required_parameter(vmctl, tmp_path: Path, args: list[str]) -> None:
     path = write(tmp_path, "req.yaml", REQUIRED)
-    assert_one_error(*run(capsys, *args, str(path)), "error: req: template.parameters[0]: parameter NAME is required and must be specified")
+    assert_one_error(*vmctl(*args, str(path)), "error: req: template.parameters[0]: parameter NAME is required and must be specified")
 
 
-def test_sandbox_blocks_attribute_escape(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_sandbox_blocks_attribute_escape(vmctl, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     expr = "{{ ''.__class__.__mro__[1].__subclasses__() | yaml }}"
     path = write(tmp_path, "evil.yaml", JINJA.format(name="evil", expr=expr))
     assert_one_error(
-        *run(capsys, "template", "process", str(path), "-p", "NAME=a"),
+        *vmctl("template", "process", str(path), "-p", "NAME=a"),
         "error: evil: template blocked by the sandbox: access to attribute '__class__' of 'str' object is unsafe.",
     )
     assert not marker.exists()
 
 
 @pytest.mark.parametrize("construct", ["{% include '/etc/passwd' %}", "{% import 'os' as os %}"], ids=["include", "import"])
-def test_sandbox_has_no_loader(capsys: pytest.CaptureFixture[str], tmp_path: Path, construct: str) -> None:
+def test_sandbox_has_no_loader(vmctl, tmp_path: Path, construct: str) -> None:
     path = write(tmp_path, "evil.yaml", JINJA.format(name="evil", expr=f"x\n  {construct}"))
-    code, out, err = run(capsys, "template", "process", str(path), "-p", "NAME=a")
+    code, out, err = vmctl("template", "process", str(path), "-p", "NAME=a")
     assert (code, out) == (1, "")
     assert err.startswith("error: evil: ") and len(err.splitlines()) == 1, err
     assert "root:" not in err
@@ -491,7 +474,7 @@ def test_sandbox_has_no_loader(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 )
 @pytest.mark.parametrize("engine", ["jinja2", "openshift"])
 def test_parameter_values_stay_inert(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, value: str, engine: str
+    vmctl, tmp_path: Path, value: str, engine: str
 ) -> None:
     """A parameter value is data: it comes out as written, in one field of one object, and nothing runs."""
     marker = tmp_path / "pwned"
@@ -500,7 +483,7 @@ def test_parameter_values_stay_inert(
         path = write(tmp_path, "t.yaml", JINJA.format(name="inert", expr="{{ NAME | yaml }}"))
     else:
         path = write(tmp_path, "t.yaml", REQUIRED.replace("    name: ${NAME}\n", "    name: vm1\n    annotations:\n      note: ${NAME}\n"))
-    code, out, err = run(capsys, "template", "process", str(path), "-p", f"NAME={value}", "-o", "json")
+    code, out, err = vmctl("template", "process", str(path), "-p", f"NAME={value}", "-o", "json")
     assert code == 0, err
     items = json.loads(out)["items"]
     assert [(o["kind"], o["metadata"]["name"], o["metadata"]["annotations"]["note"]) for o in items] == [
@@ -509,9 +492,9 @@ def test_parameter_values_stay_inert(
     assert not marker.exists()
 
 
-def test_inert_value_in_yaml_output_round_trips(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_inert_value_in_yaml_output_round_trips(vmctl, tmp_path: Path) -> None:
     value = "a: b\n- c\n---\nkind: Secret"
     path = write(tmp_path, "t.yaml", JINJA.format(name="inert", expr="{{ NAME | yaml }}"))
-    code, out, _ = run(capsys, "template", "process", str(path), "-p", f"NAME={value}")
+    code, out, _ = vmctl("template", "process", str(path), "-p", f"NAME={value}")
     docs = parse_documents(out, "<stdout>")
     assert (code, [d.obj["metadata"]["annotations"]["note"] for d in docs]) == (0, [value])

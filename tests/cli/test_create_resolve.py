@@ -6,29 +6,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from vmctl.cli.main import main
 from vmctl.io.yamlio import parse_documents
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
-
-
-def resolved(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
-    code, out, err = run(capsys, "create", "vm", *argv, "--resolve", "-o", "json")
+def resolved(vmctl, *argv: str) -> dict[str, Any]:
+    code, out, err = vmctl("create", "vm", *argv, "--resolve", "-o", "json")
     assert code == 0, err
     vmi = json.loads(out)
     assert vmi["kind"] == "VirtualMachineInstance"
     return vmi
 
 
-def test_fedora_template_with_u1_medium_and_fedora(capsys: pytest.CaptureFixture[str]) -> None:
-    vmi = resolved(capsys, "--from-template", "fedora-server", "-p", "NAME=web1", "--instancetype", "u1.medium",
+def test_fedora_template_with_u1_medium_and_fedora(vmctl) -> None:
+    vmi = resolved(vmctl, "--from-template", "fedora-server", "-p", "NAME=web1", "--instancetype", "u1.medium",
                    "--preference", "fedora")
     assert vmi["metadata"]["name"] == "web1"
     domain = vmi["spec"]["domain"]
@@ -45,8 +35,8 @@ def test_fedora_template_with_u1_medium_and_fedora(capsys: pytest.CaptureFixture
     assert vmi["metadata"]["annotations"]["kubevirt.io/cluster-preference-name"] == "fedora"
 
 
-def test_plain_flags_resolve(capsys: pytest.CaptureFixture[str]) -> None:
-    vmi = resolved(capsys, "--name", "c1", "--instancetype", "o1.small", "--preference", "cirros",
+def test_plain_flags_resolve(vmctl) -> None:
+    vmi = resolved(vmctl, "--name", "c1", "--instancetype", "o1.small", "--preference", "cirros",
                    "--volume-containerdisk", "src:quay.io/kubevirt/cirros-container-disk-demo:v1.4.0,name:root",
                    "-n", "lab")
     assert vmi["metadata"]["namespace"] == "lab"
@@ -58,27 +48,27 @@ def test_plain_flags_resolve(capsys: pytest.CaptureFixture[str]) -> None:
     assert vmi["spec"]["terminationGracePeriodSeconds"] == 180
 
 
-def test_memory_and_cpu_flags_resolve(capsys: pytest.CaptureFixture[str]) -> None:
-    vmi = resolved(capsys, "--name", "small", "--memory", "1Gi", "--cpu", "3")
+def test_memory_and_cpu_flags_resolve(vmctl) -> None:
+    vmi = resolved(vmctl, "--name", "small", "--memory", "1Gi", "--cpu", "3")
     # KubeVirt fills the topology only when sockets, cores and threads are all unset
     assert vmi["spec"]["domain"]["cpu"] == {"cores": 3, "model": "host-model"}
     assert vmi["spec"]["domain"]["memory"]["guest"] == "1Gi"
 
 
-def test_yaml_output_by_default(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "create", "vm", "--from-template", "cirros", "-p", "NAME=x", "--instancetype",
-                       "u1.medium", "--resolve")
+def test_yaml_output_by_default(vmctl) -> None:
+    code, out, _ = vmctl("create", "vm", "--from-template", "cirros", "-p", "NAME=x", "--instancetype",
+                         "u1.medium", "--resolve")
     assert code == 0
     (vmi,) = [d.obj for d in parse_documents(out, "<stdout>")]
     assert vmi["kind"] == "VirtualMachineInstance"
     assert vmi["spec"]["domain"]["memory"]["guest"] == "4Gi"
-    code, out, _ = run(capsys, "create", "vm", "--from-template", "cirros", "-p", "NAME=x", "--resolve", "-o", "name")
+    code, out, _ = vmctl("create", "vm", "--from-template", "cirros", "-p", "NAME=x", "--resolve", "-o", "name")
     assert (code, out) == (0, "virtualmachineinstance.kubevirt.io/x\n")
 
 
-def test_requirement_rejection(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "create", "vm", "--from-template", "fedora-server", "-p", "NAME=f",
-                         "--instancetype", "u1.nano", "--preference", "fedora", "--resolve")
+def test_requirement_rejection(vmctl) -> None:
+    code, out, err = vmctl("create", "vm", "--from-template", "fedora-server", "-p", "NAME=f",
+                           "--instancetype", "u1.nano", "--preference", "fedora", "--resolve")
     assert (code, out) == (1, "")
     assert err.splitlines()[-1] == (
         "error: failure checking preference requirements: insufficient Memory resources of 512Mi provided by "
@@ -86,18 +76,18 @@ def test_requirement_rejection(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
-def test_unknown_instancetype(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "create", "vm", "--instancetype", "u1.huge", "--resolve")
+def test_unknown_instancetype(vmctl) -> None:
+    code, out, err = vmctl("create", "vm", "--instancetype", "u1.huge", "--resolve")
     assert (code, out) == (1, "")
     assert err.splitlines()[0] == (
         'error: virtualmachineclusterinstancetypes.instancetype.kubevirt.io "u1.huge" not found')
 
 
-def test_catalog_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "create", "instancetype", "--name", "tiny-3", "--cpu", "3", "--memory", "768Mi")
+def test_catalog_folder(tmp_path: Path, vmctl) -> None:
+    code, out, _ = vmctl("create", "instancetype", "--name", "tiny-3", "--cpu", "3", "--memory", "768Mi")
     assert code == 0
     (tmp_path / "tiny.yaml").write_text(out)
-    vmi = resolved(capsys, "--name", "t", "--instancetype", "tiny-3", "--catalog", str(tmp_path))
+    vmi = resolved(vmctl, "--name", "t", "--instancetype", "tiny-3", "--catalog", str(tmp_path))
     assert vmi["spec"]["domain"]["memory"]["guest"] == "768Mi"
     cpu = vmi["spec"]["domain"]["cpu"]
     assert cpu["sockets"] * cpu["cores"] * cpu["threads"] == 3

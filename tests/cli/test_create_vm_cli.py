@@ -11,26 +11,18 @@ from typing import Any
 
 import pytest
 
-from vmctl.cli.main import main
 from vmctl.io.yamlio import parse_documents
 
 REPO = Path(__file__).resolve().parents[2]
 VMCTL = Path(sys.executable).parent / "vmctl"
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
-
-
 def yaml_docs(text: str) -> list[Any]:
     return [d.obj for d in parse_documents(text, "<stdout>")]
 
 
-def test_default_yaml_output(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "create", "vm", "--name", "vm1")
+def test_default_yaml_output(vmctl) -> None:
+    code, out, err = vmctl("create", "vm", "--name", "vm1")
     assert (code, err) == (0, "")
     assert out == (
         "apiVersion: kubevirt.io/v1\n"
@@ -52,19 +44,19 @@ def test_default_yaml_output(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
-def test_json_and_name_output(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "create", "vm", "--name", "vm1", "-n", "dev", "--cpu", "2", "-o", "json")
+def test_json_and_name_output(vmctl) -> None:
+    code, out, _ = vmctl("create", "vm", "--name", "vm1", "-n", "dev", "--cpu", "2", "-o", "json")
     assert code == 0
     vm = json.loads(out)
     assert vm["metadata"] == {"name": "vm1", "namespace": "dev"}
     assert vm["spec"]["template"]["spec"]["domain"]["cpu"] == {"cores": 2}
-    code, out, _ = run(capsys, "create", "vm", "--name", "vm1", "-o", "name")
+    code, out, _ = vmctl("create", "vm", "--name", "vm1", "-o", "name")
     assert (code, out) == (0, "virtualmachine.kubevirt.io/vm1\n")
 
 
-def test_full_example(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(
-        capsys, "create", "vm", "--name", "web1", "--instancetype", "u1.medium", "--preference", "fedora",
+def test_full_example(vmctl) -> None:
+    code, out, err = vmctl(
+        "create", "vm", "--name", "web1", "--instancetype", "u1.medium", "--preference", "fedora",
         "--volume-containerdisk", "src:quay.io/containerdisks/fedora:41,name:root",
         "--volume-import", "type:blank,size:10Gi,name:data,bootorder:2",
         "--user", "fedora", "--ssh-key", "ssh-ed25519 AAAAC3 me@host", "--run-strategy", "halted",
@@ -88,34 +80,34 @@ def test_full_example(capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
-def test_repeated_ssh_keys(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "create", "vm", "--ssh-key", "k1 a", "--ssh-key", "k2 b", "-o", "json")
+def test_repeated_ssh_keys(vmctl) -> None:
+    code, out, _ = vmctl("create", "vm", "--ssh-key", "k1 a", "--ssh-key", "k2 b", "-o", "json")
     assert code == 0
     volumes = json.loads(out)["spec"]["template"]["spec"]["volumes"]
     assert volumes[0]["cloudInitNoCloud"]["userData"] == "#cloud-config\nssh_authorized_keys:\n  - k1 a\n  - k2 b"
 
 
-def test_password_file_warns_and_never_leaks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_password_file_warns_and_never_leaks(tmp_path: Path, vmctl) -> None:
     secret = tmp_path / "password"
     secret.write_text("hunter2-pw\n")
-    code, out, err = run(capsys, "create", "vm", "--user", "me", "--password-file", str(secret), "-o", "json")
+    code, out, err = vmctl("create", "vm", "--user", "me", "--password-file", str(secret), "-o", "json")
     assert code == 0
     assert err == "warning: --password-file: The password is stored in cleartext in the VM definition!\n"
     user_data = json.loads(out)["spec"]["template"]["spec"]["volumes"][0]["cloudInitNoCloud"]["userData"]
     assert user_data == "#cloud-config\nuser: me\npassword: hunter2-pw\nchpasswd: { expire: False }"
 
 
-def test_user_data_file_and_base64(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_user_data_file_and_base64(tmp_path: Path, vmctl) -> None:
     path = tmp_path / "user-data"
     path.write_text("#cloud-config\nruncmd: [[touch, /ok]]\n")
-    code, out, _ = run(capsys, "create", "vm", "--cloud-init-user-data-file", str(path), "--cloud-init", "configdrive",
-                       "-o", "json")
+    code, out, _ = vmctl("create", "vm", "--cloud-init-user-data-file", str(path), "--cloud-init", "configdrive",
+                         "-o", "json")
     assert code == 0
     volume = json.loads(out)["spec"]["template"]["spec"]["volumes"][0]
     assert volume == {"name": "cloudinitdisk",
                       "cloudInitConfigDrive": {"userData": "#cloud-config\nruncmd: [[touch, /ok]]\n"}}
     encoded = base64.b64encode(path.read_bytes()).decode()
-    code, out, _ = run(capsys, "create", "vm", "--cloud-init-user-data", encoded, "-o", "json")
+    code, out, _ = vmctl("create", "vm", "--cloud-init-user-data", encoded, "-o", "json")
     assert json.loads(out)["spec"]["template"]["spec"]["volumes"][0]["cloudInitNoCloud"] == {"userDataBase64": encoded}
 
 
@@ -144,15 +136,15 @@ def test_user_data_file_and_base64(tmp_path: Path, capsys: pytest.CaptureFixture
     ],
 )
 def test_errors_are_one_line_on_stderr(
-    capsys: pytest.CaptureFixture[str], argv: list[str], message: str, exit_code: int
+    vmctl, argv: list[str], message: str, exit_code: int
 ) -> None:
-    code, out, err = run(capsys, "create", "vm", *argv)
+    code, out, err = vmctl("create", "vm", *argv)
     assert (code, out) == (exit_code, "")
     assert err == f"error: {message}\n"
 
 
-def test_infer_flags_negated(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "create", "vm", "--volume-pvc", "src:disk", "--no-infer-preference", "-o", "json")
+def test_infer_flags_negated(vmctl) -> None:
+    code, out, _ = vmctl("create", "vm", "--volume-pvc", "src:disk", "--no-infer-preference", "-o", "json")
     assert code == 0
     spec = json.loads(out)["spec"]
     assert spec["instancetype"] == {"inferFromVolume": "disk", "inferFromVolumeFailurePolicy": "Ignore"}
@@ -160,9 +152,9 @@ def test_infer_flags_negated(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 # --- --from-template ---------------------------------------------------------------------------------------------
-def test_from_template_with_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(
-        capsys, "create", "vm", "--from-template", "cirros", "-p", "NAME=c1", "--instancetype", "u1.nano",
+def test_from_template_with_flags(vmctl) -> None:
+    code, out, err = vmctl(
+        "create", "vm", "--from-template", "cirros", "-p", "NAME=c1", "--instancetype", "u1.nano",
         "--preference", "cirros", "--run-strategy", "Halted", "-n", "lab",
         "--volume-containerdisk", "src:quay.io/tools:1,name:tools", "-o", "json",
     )
@@ -182,8 +174,8 @@ def test_from_template_with_flags(capsys: pytest.CaptureFixture[str]) -> None:
     )
 
 
-def test_from_template_name_fills_name_param(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "create", "vm", "--from-template", "cirros", "--name", "web7", "-o", "json")
+def test_from_template_name_fills_name_param(vmctl) -> None:
+    code, out, _ = vmctl("create", "vm", "--from-template", "cirros", "--name", "web7", "-o", "json")
     assert code == 0
     vm = json.loads(out)
     assert vm["metadata"]["name"] == "web7"
@@ -191,19 +183,19 @@ def test_from_template_name_fills_name_param(capsys: pytest.CaptureFixture[str])
     assert vm["spec"]["template"]["metadata"]["labels"]["kubevirt.io/domain"] == "web7"
 
 
-def test_from_template_replaces_cloud_init_user_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_from_template_replaces_cloud_init_user_data(tmp_path: Path, vmctl) -> None:
     path = tmp_path / "ud"
     path.write_text("#cloud-config\nuser: me\n")
-    code, out, _ = run(capsys, "create", "vm", "--from-template", "cirros", "-p", "NAME=c1",
-                       "--cloud-init-user-data-file", str(path), "-o", "json")
+    code, out, _ = vmctl("create", "vm", "--from-template", "cirros", "-p", "NAME=c1",
+                         "--cloud-init-user-data-file", str(path), "-o", "json")
     assert code == 0
     volumes = json.loads(out)["spec"]["template"]["spec"]["volumes"]
     assert volumes[1] == {"name": "cloudinitdisk", "cloudInitNoCloud": {"userData": "#cloud-config\nuser: me\n"}}
 
 
-def test_from_template_merges_cloud_config(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "create", "vm", "--from-template", "fedora-server", "-p", "NAME=f1",
-                       "-p", "CLOUD_USER_PASSWORD=abc-def-ghi", "--ssh-key", "ssh-ed25519 KEY me", "-o", "json")
+def test_from_template_merges_cloud_config(vmctl) -> None:
+    code, out, _ = vmctl("create", "vm", "--from-template", "fedora-server", "-p", "NAME=f1",
+                         "-p", "CLOUD_USER_PASSWORD=abc-def-ghi", "--ssh-key", "ssh-ed25519 KEY me", "-o", "json")
     assert code == 0
     volumes = json.loads(out)["spec"]["template"]["spec"]["volumes"]
     (cloud_init,) = [v for v in volumes if v["name"] == "cloudinitdisk"]
@@ -214,20 +206,20 @@ def test_from_template_merges_cloud_config(capsys: pytest.CaptureFixture[str]) -
     assert cloud_init["cloudInitNoCloud"]["userData"].startswith("#cloud-config\n")
 
 
-def test_from_template_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "create", "vm", "--from-template", "cirros", "-p", "NAME")
+def test_from_template_errors(vmctl) -> None:
+    code, out, err = vmctl("create", "vm", "--from-template", "cirros", "-p", "NAME")
     assert (code, out) == (2, "")
     assert err.startswith("error: invalid -p/--param value 'NAME': expected NAME=VALUE")
-    code, out, err = run(capsys, "create", "vm", "--from-template", "no-such-template")
+    code, out, err = vmctl("create", "vm", "--from-template", "no-such-template")
     assert (code, out) == (1, "")
     assert err.splitlines()[0] == 'error: template "no-such-template" not found'
 
 
-def test_from_template_file_and_param_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_from_template_file_and_param_file(tmp_path: Path, vmctl) -> None:
     params = tmp_path / "params.env"
     params.write_text("NAME=from-file\nMEMORY=256Mi\n")
-    code, out, _ = run(capsys, "create", "vm", "--from-template", str(REPO / "templates" / "cirros.yaml"),
-                       "--param-file", str(params), "-o", "json")
+    code, out, _ = vmctl("create", "vm", "--from-template", str(REPO / "templates" / "cirros.yaml"),
+                         "--param-file", str(params), "-o", "json")
     assert code == 0
     vm = json.loads(out)
     assert vm["metadata"]["name"] == "from-file"
@@ -248,8 +240,8 @@ def test_pipe_into_yaml_consumer_via_console_script(tmp_path: Path) -> None:
         {"name": "piped-containerdisk-0", "containerDisk": {"image": "quay.io/x:1"}}]
 
 
-def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "create", "vm", "--help")
+def test_help_has_examples(vmctl) -> None:
+    code, out, _ = vmctl("create", "vm", "--help")
     assert code == 0
     assert "Examples:" in out
     assert "--from-template fedora-server -p NAME=web1" in out

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from vmctl.catalog import load_catalog
-from vmctl.cli.main import main
 from vmctl.core import pipeline
 from vmctl.core.quantity import parse_quantity
 from vmctl.create.params import parse_quantity_text
@@ -27,13 +26,6 @@ PREFERENCES = {
     "cirros": "cirros", "fedora-server": "fedora", "ubuntu-server": "ubuntu", "centos-stream9": "centos.stream9",
     "windows-2k22": "windows.2k22",
 }
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def _spec(kind: str, name: str) -> Obj:
@@ -56,14 +48,14 @@ def requirement_violation(instancetype: str, preference: str) -> str | None:
     return None
 
 
-def check_vm_and_vmi(capsys: pytest.CaptureFixture[str], argv: list[str], rejection: str | None = None) -> None:
-    code, out, err = run(capsys, "create", "vm", *argv, "-o", "json")
+def check_vm_and_vmi(vmctl, argv: list[str], rejection: str | None = None) -> None:
+    code, out, err = vmctl("create", "vm", *argv, "-o", "json")
     assert code == 0, err
     vm = json.loads(out)
     assert vm["kind"] == "VirtualMachine"
     assert validate_object(vm) == []
     problems = pipeline.problems(vm, CATALOG)
-    code, out, err = run(capsys, "create", "vm", *argv, "--resolve", "-o", "json")
+    code, out, err = vmctl("create", "vm", *argv, "--resolve", "-o", "json")
     if rejection is not None:
         assert [p.message for p in problems] == [rejection]
         assert (code, out) == (1, "")
@@ -81,18 +73,18 @@ def test_there_are_bundled_templates() -> None:
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
-def test_template_alone(template: str, capsys: pytest.CaptureFixture[str]) -> None:
-    check_vm_and_vmi(capsys, ["--from-template", template, "-p", "NAME=t1"])
+def test_template_alone(template: str, vmctl) -> None:
+    check_vm_and_vmi(vmctl, ["--from-template", template, "-p", "NAME=t1"])
 
 
 @pytest.mark.parametrize("instancetype", INSTANCETYPES)
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_template_with_instancetype_and_preference(
-    template: str, instancetype: str, capsys: pytest.CaptureFixture[str]
+    template: str, instancetype: str, vmctl
 ) -> None:
     preference = PREFERENCES.get(template, "linux")
     check_vm_and_vmi(
-        capsys,
+        vmctl,
         ["--from-template", template, "-p", "NAME=t1", "--instancetype", instancetype, "--preference", preference],
         rejection=requirement_violation(instancetype, preference),
     )
@@ -122,13 +114,13 @@ def test_a_rejected_combination_is_covered() -> None:
     ],
     ids=["defaults", "many-flags", "instancetype", "access-creds"],
 )
-def test_plain_vms(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    check_vm_and_vmi(capsys, argv)
+def test_plain_vms(argv: list[str], vmctl) -> None:
+    check_vm_and_vmi(vmctl, argv)
 
 
-def test_imported_volumes_pass_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(
-        capsys, "create", "vm", "--name", "imports", "-o", "json",
+def test_imported_volumes_pass_the_schema(vmctl) -> None:
+    code, out, err = vmctl(
+        "create", "vm", "--name", "imports", "-o", "json",
         "--volume-import", "type:ds,src:os-images/fedora,size:30Gi,name:root",
         "--volume-import", "type:http,url:https://example.org/disk.qcow2,size:10Gi,name:web",
         "--volume-import", "type:registry,url:docker://quay.io/containerdisks/fedora:41,size:10Gi,name:reg",

@@ -5,10 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from vmctl.cli.main import main
-
 VM = """\
 apiVersion: kubevirt.io/v1
 kind: VirtualMachine
@@ -26,20 +22,10 @@ spec:
 """
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_expand_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_expand_json(tmp_path: Path, vmctl) -> None:
     path = tmp_path / "vm.yaml"
     path.write_text(VM)
-    code, out, err = run(["expand", "-f", str(path), "-o", "json"], capsys)
+    code, out, err = vmctl("expand", "-f", str(path), "-o", "json")
     assert (code, err) == (0, "")
     vm = json.loads(out)
     assert vm["kind"] == "VirtualMachine"
@@ -53,24 +39,24 @@ def test_expand_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert spec["architecture"] == "amd64"
 
 
-def test_expand_conflict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_expand_conflict(tmp_path: Path, vmctl) -> None:
     path = tmp_path / "vm.yaml"
     path.write_text(VM.replace("domain: {devices: {}}", "domain: {devices: {}, memory: {guest: 1Gi}}"))
-    code, out, err = run(["expand", "-f", str(path)], capsys)
+    code, out, err = vmctl("expand", "-f", str(path))
     assert code == 1 and out == ""
     assert err.splitlines()[0] == (
         f"error: {path}[0] VirtualMachine/web1: VM field(s) spec.template.spec.domain.memory.guest conflicts "
         "with selected instance type")
 
 
-def test_expand_refuses_vmis(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_expand_refuses_vmis(tmp_path: Path, vmctl) -> None:
     path = tmp_path / "vmi.yaml"
     path.write_text("apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstance\nmetadata: {name: v}\nspec: {domain: {}}\n")
-    code, _, err = run(["expand", "-f", str(path)], capsys)
+    code, _, err = vmctl("expand", "-f", str(path))
     assert code == 1
     assert "expand takes VirtualMachines; use 'vmctl resolve' for VMIs" in err
 
 
-def test_expand_help(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["expand", "--help"], capsys)
+def test_expand_help(vmctl) -> None:
+    code, out, _ = vmctl("expand", "--help")
     assert code == 0 and "Example: vmctl expand -f vm.yaml" in out

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from vmctl.cli.main import main
-
 NODE = """<node><cpu><mhz>2000</mhz><model>i686</model><active>2</active><nodes>1</nodes><sockets>1</sockets>
 <cores>2</cores><threads>1</threads></cpu><memory>8388608</memory></node>"""
 
@@ -26,20 +24,13 @@ spec:
 
 
 @pytest.fixture
-def env(tmp_path: Path, capsys):
+def env(tmp_path: Path, vmctl):
     (tmp_path / "node.xml").write_text(NODE)
     uri = f"test://{tmp_path}/node.xml"
     flags = ["--state-dir", str(tmp_path / "state"), "--libvirt-uri", uri]
 
     def run(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        try:
-            main([*args, *flags])
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
+        return vmctl(*args, *flags)
 
     def apply(rs: str) -> None:
         path = tmp_path / "vm.yaml"
@@ -51,8 +42,7 @@ def env(tmp_path: Path, capsys):
         assert code == 0
         vm = json.loads(out)
         code, out, _ = run("get", "vmi", "-o", "json")
-        items = json.loads(out)
-        vmi = items if items.get("kind") == "VirtualMachineInstance" else (items["items"][0] if items["items"] else None)
+        vmi = (json.loads(out)["items"] or [None])[0]
         return vm["status"]["printableStatus"], (vmi or {}).get("status", {}).get("phase")
 
     def domain_state() -> int | None:

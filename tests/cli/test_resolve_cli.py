@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from vmctl.cli.main import main
 from vmctl.io.yamlio import parse_documents
 
 VM = """\
@@ -43,16 +42,6 @@ spec:
 """
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture
 def vm_file(tmp_path: Path) -> Path:
     path = tmp_path / "vm.yaml"
@@ -60,8 +49,8 @@ def vm_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_resolve_yaml(vm_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["resolve", "-f", str(vm_file)], capsys)
+def test_resolve_yaml(vm_file: Path, vmctl) -> None:
+    code, out, err = vmctl("resolve", "-f", str(vm_file))
     assert (code, err) == (0, "")
     docs = parse_documents(out, "out")
     assert len(docs) == 1  # the instancetype document is lookup data, not output
@@ -72,20 +61,20 @@ def test_resolve_yaml(vm_file: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert vmi["metadata"]["annotations"]["kubevirt.io/instancetype-name"] == "small2"
 
 
-def test_resolve_show_origin_yaml(vm_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["resolve", "-f", str(vm_file), "--show-origin"], capsys)
+def test_resolve_show_origin_yaml(vm_file: Path, vmctl) -> None:
+    code, out, _ = vmctl("resolve", "-f", str(vm_file), "--show-origin")
     assert code == 0
     lines = out.splitlines()
     assert any(line.strip().startswith("sockets: 2") and line.endswith("# instancetype/small2") for line in lines)
     assert any(line.strip().startswith("bus: virtio") and line.endswith("# preference/fedora") for line in lines)
     assert any(line.strip().startswith("app: web") and line.endswith("# vm") for line in lines)
     # the commented output is still valid YAML for the same object
-    plain = run(["resolve", "-f", str(vm_file), "-o", "json"], capsys)[1]
+    plain = vmctl("resolve", "-f", str(vm_file), "-o", "json")[1]
     assert parse_documents(out, "o")[0].obj == json.loads(plain)
 
 
-def test_resolve_show_origin_json(vm_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["resolve", "-f", str(vm_file), "-o", "json", "--show-origin"], capsys)
+def test_resolve_show_origin_json(vm_file: Path, vmctl) -> None:
+    code, out, _ = vmctl("resolve", "-f", str(vm_file), "-o", "json", "--show-origin")
     assert code == 0
     body = json.loads(out)
     assert set(body) == {"object", "origins"}
@@ -93,15 +82,15 @@ def test_resolve_show_origin_json(vm_file: Path, capsys: pytest.CaptureFixture[s
     assert body["object"]["metadata"]["name"] == "web1"
 
 
-def test_resolve_name_output(vm_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["resolve", "-f", str(vm_file), "-o", "name"], capsys)[1] == (
+def test_resolve_name_output(vm_file: Path, vmctl) -> None:
+    assert vmctl("resolve", "-f", str(vm_file), "-o", "name")[1] == (
         "virtualmachineinstance.kubevirt.io/web1\n")
 
 
-def test_rejection_prints_kubevirt_message_and_causes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rejection_prints_kubevirt_message_and_causes(tmp_path: Path, vmctl) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(VM.replace("domain: {devices: {}}", "domain: {devices: {}, cpu: {sockets: 4}}"))
-    code, out, err = run(["resolve", "-f", str(path)], capsys)
+    code, out, err = vmctl("resolve", "-f", str(path))
     assert code == 1
     assert out == ""
     assert err == (
@@ -112,11 +101,11 @@ def test_rejection_prints_kubevirt_message_and_causes(tmp_path: Path, capsys: py
     )
 
 
-def test_not_found_with_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_not_found_with_hint(tmp_path: Path, vmctl) -> None:
     path = tmp_path / "nf.yaml"
     path.write_text(VM.split("---")[0].replace("name: fedora", "name: fedoraa"))
     path.write_text(path.read_text().replace("name: small2\n    kind: VirtualMachineInstancetype", "name: u1.small"))
-    code, out, err = run(["resolve", "-f", str(path)], capsys)
+    code, out, err = vmctl("resolve", "-f", str(path))
     assert code == 1 and out == ""
     assert err.startswith(
         f'error: {path}[0] VirtualMachine/web1: virtualmachineclusterpreferences.instancetype.kubevirt.io '
@@ -124,28 +113,28 @@ def test_not_found_with_hint(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "hint:" in err
 
 
-def test_no_vm_in_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_vm_in_input(tmp_path: Path, vmctl) -> None:
     path = tmp_path / "it.yaml"
     path.write_text(VM.split("---\n")[1])
-    code, _, err = run(["resolve", "-f", str(path)], capsys)
+    code, _, err = vmctl("resolve", "-f", str(path))
     assert code == 1
     assert "no VirtualMachine or VirtualMachineInstance in the input" in err
 
 
-def test_missing_file_flag_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["resolve"], capsys)
+def test_missing_file_flag_is_usage_error(vmctl) -> None:
+    code, _, err = vmctl("resolve")
     assert code == 2
     assert "-f/--filename is required" in err
 
 
-def test_show_origin_with_name_is_usage_error(vm_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["resolve", "-f", str(vm_file), "-o", "name", "--show-origin"], capsys)
+def test_show_origin_with_name_is_usage_error(vm_file: Path, vmctl) -> None:
+    code, _, err = vmctl("resolve", "-f", str(vm_file), "-o", "name", "--show-origin")
     assert code == 2
     assert "--show-origin works with -o yaml or -o json" in err
 
 
-def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["resolve", "--help"], capsys)
+def test_help_has_examples(vmctl) -> None:
+    code, out, _ = vmctl("resolve", "--help")
     assert code == 0
     assert "Example: vmctl resolve -f vm.yaml --show-origin" in out
 

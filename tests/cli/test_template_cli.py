@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from vmctl.cli.main import main
 from vmctl.io.yamlio import parse_documents
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,16 +49,6 @@ parameters:
 """
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
     path = tmp_path / "mini.yaml"
@@ -67,8 +56,8 @@ def mini(tmp_path: Path) -> Path:
     return path
 
 
-def test_list_table(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["template", "list"], capsys)
+def test_list_table(vmctl) -> None:
+    code, out, err = vmctl("template", "list")
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0].split() == ["NAME", "KIND/ENGINE", "DESCRIPTION"]
@@ -80,8 +69,8 @@ def test_list_table(capsys: pytest.CaptureFixture[str]) -> None:
     }
 
 
-def test_list_outputs(capsys: pytest.CaptureFixture[str], mini: Path) -> None:
-    code, out, _ = run(["template", "list", "-o", "name", "--template-dir", str(mini.parent)], capsys)
+def test_list_outputs(vmctl, mini: Path) -> None:
+    code, out, _ = vmctl("template", "list", "-o", "name", "--template-dir", str(mini.parent))
     assert code == 0
     assert out.splitlines() == [
         "template.template.openshift.io/centos-stream9", "template.template.openshift.io/cirros",
@@ -89,21 +78,21 @@ def test_list_outputs(capsys: pytest.CaptureFixture[str], mini: Path) -> None:
         "template.template.openshift.io/test-guest", "virtualmachinetemplate.template.kubevirt.io/ubuntu-server",
         "jinjatemplate.vmctl.dev/windows-2k22",
     ]
-    code, out, _ = run(["template", "list", "-o", "json"], capsys)
+    code, out, _ = vmctl("template", "list", "-o", "json")
     body = json.loads(out)
     assert body["kind"] == "List" and len(body["items"]) == 6
 
 
-def test_show_prints_the_file(capsys: pytest.CaptureFixture[str], mini: Path) -> None:
-    code, out, err = run(["template", "show", "cirros"], capsys)
+def test_show_prints_the_file(vmctl, mini: Path) -> None:
+    code, out, err = vmctl("template", "show", "cirros")
     assert (code, err) == (0, "")
     assert out == (REPO / "templates" / "cirros.yaml").read_text(encoding="utf-8")
-    code, out, _ = run(["template", "show", str(mini), "-o", "json"], capsys)
+    code, out, _ = vmctl("template", "show", str(mini), "-o", "json")
     assert json.loads(out)["metadata"]["name"] == "mini"
 
 
-def test_params_table(capsys: pytest.CaptureFixture[str], mini: Path) -> None:
-    code, out, err = run(["template", "params", str(mini)], capsys)
+def test_params_table(vmctl, mini: Path) -> None:
+    code, out, err = vmctl("template", "params", str(mini))
     assert (code, err) == (0, "")
     assert out == (
         "NAME   DESCRIPTION             GENERATOR    VALUE\n"
@@ -111,12 +100,12 @@ def test_params_table(capsys: pytest.CaptureFixture[str], mini: Path) -> None:
         "SIZE                                        3\n"
         "NOTE   Free text, two lines.   expression   n-[0-9]{3}\n"
     )
-    code, out, _ = run(["template", "params", "ubuntu-server", "-o", "name"], capsys)
+    code, out, _ = vmctl("template", "params", "ubuntu-server", "-o", "name")
     assert out.split() == ["NAME", "IMAGE", "MEMORY", "RUN_STRATEGY", "CLOUD_USER_PASSWORD"]
 
 
-def test_process_yaml_with_message_on_stderr(capsys: pytest.CaptureFixture[str], mini: Path) -> None:
-    code, out, err = run(["template", "process", str(mini), "-p", "NAME=cm1", "NOTE=hello", "-l", "team=a,env=dev"], capsys)
+def test_process_yaml_with_message_on_stderr(vmctl, mini: Path) -> None:
+    code, out, err = vmctl("template", "process", str(mini), "-p", "NAME=cm1", "NOTE=hello", "-l", "team=a,env=dev")
     assert code == 0, err
     assert err == "made cm1\n"
     [doc] = parse_documents(out, "out")
@@ -127,27 +116,27 @@ def test_process_yaml_with_message_on_stderr(capsys: pytest.CaptureFixture[str],
     }
 
 
-def test_process_json_is_a_list_and_name_output(capsys: pytest.CaptureFixture[str], mini: Path) -> None:
-    code, out, _ = run(["template", "process", "-f", str(mini), "-p", "NAME=cm1", "-o", "json"], capsys)
+def test_process_json_is_a_list_and_name_output(vmctl, mini: Path) -> None:
+    code, out, _ = vmctl("template", "process", "-f", str(mini), "-p", "NAME=cm1", "-o", "json")
     assert code == 0
     body = json.loads(out)
     assert (body["apiVersion"], body["kind"]) == ("v1", "List")
     assert body["items"][0]["metadata"]["name"] == "cm1"
     assert body["items"][0]["data"]["note"].startswith("n-")
-    code, out, _ = run(["template", "process", "cirros", "-p", "NAME=c1", "-o", "name"], capsys)
+    code, out, _ = vmctl("template", "process", "cirros", "-p", "NAME=c1", "-o", "name")
     assert out == "virtualmachine.kubevirt.io/c1\n"
 
 
 def test_param_file_and_command_line_precedence(
-    capsys: pytest.CaptureFixture[str], mini: Path, tmp_path: Path
+    vmctl, mini: Path, tmp_path: Path
 ) -> None:
     env = tmp_path / "p.env"
     env.write_text("# params\nNAME=from-file\nNOTE=\"two\\nlines\"\n", encoding="utf-8")
-    code, out, err = run(["template", "process", str(mini), "--param-file", str(env)], capsys)
+    code, out, err = vmctl("template", "process", str(mini), "--param-file", str(env))
     assert code == 0
     obj = parse_documents(out, "out")[0].obj
     assert (obj["metadata"]["name"], obj["data"]["note"]) == ("from-file", "two\nlines")
-    code, out, err = run(["template", "process", str(mini), "--param-file", str(env), "-p", "NAME=cli"], capsys)
+    code, out, err = vmctl("template", "process", str(mini), "--param-file", str(env), "-p", "NAME=cli")
     assert code == 0
     assert parse_documents(out, "out")[0].obj["metadata"]["name"] == "cli"
     assert err == (
@@ -166,59 +155,59 @@ def test_param_file_and_command_line_precedence(
         (["-p", "NAME=a", "-l", "novalue"], 2, "error: invalid -l/--labels value 'novalue': expected key=value[,key=value...]\n"),
     ],
 )
-def test_process_errors(argv: list[str], code: int, stderr: str, capsys: pytest.CaptureFixture[str], mini: Path) -> None:
-    got_code, out, err = run(["template", "process", str(mini), *argv], capsys)
+def test_process_errors(argv: list[str], code: int, stderr: str, vmctl, mini: Path) -> None:
+    got_code, out, err = vmctl("template", "process", str(mini), *argv)
     assert (got_code, out, err) == (code, "", stderr)
 
 
-def test_ignore_unknown_parameters(capsys: pytest.CaptureFixture[str], mini: Path) -> None:
-    code, out, _ = run(
-        ["template", "process", str(mini), "-p", "NAME=a", "-p", "BOGUS=1", "--ignore-unknown-parameters"], capsys
+def test_ignore_unknown_parameters(vmctl, mini: Path) -> None:
+    code, out, _ = vmctl(
+        "template", "process", str(mini), "-p", "NAME=a", "-p", "BOGUS=1", "--ignore-unknown-parameters"
     )
     assert code == 0 and parse_documents(out, "o")[0].obj["metadata"]["name"] == "a"
 
 
-def test_process_from_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_process_from_stdin(vmctl, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(MINI))
-    code, out, err = run(["template", "process", "-f", "-", "NAME=stdin1"], capsys)
+    code, out, err = vmctl("template", "process", "-f", "-", "NAME=stdin1")
     assert code == 0, err
     assert parse_documents(out, "o")[0].obj["metadata"]["name"] == "stdin1"
 
 
-def test_not_found_and_missing_template(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, err = run(["template", "process", "fedora-sever"], capsys)
+def test_not_found_and_missing_template(vmctl, tmp_path: Path) -> None:
+    code, out, err = vmctl("template", "process", "fedora-sever")
     assert (code, out) == (1, "")
     assert err == (
         'error: template "fedora-sever" not found\n'
         "hint: did you mean fedora-server? see 'vmctl template list'; a file path works too\n"
     )
-    code, _, err = run(["template", "process", "NAME=x"], capsys)
+    code, _, err = vmctl("template", "process", "NAME=x")
     assert code == 2 and "give a template name or file" in err
-    code, _, err = run(["template", "show", str(tmp_path / "nope.yaml")], capsys)
+    code, _, err = vmctl("template", "show", str(tmp_path / "nope.yaml"))
     assert (code, err) == (1, f"error: {tmp_path / 'nope.yaml'}: no such file or directory\n")
     vm = tmp_path / "vm.yaml"
     vm.write_text("apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: a}\n", encoding="utf-8")
-    code, _, err = run(["template", "process", str(vm)], capsys)
+    code, _, err = vmctl("template", "process", str(vm))
     assert code == 1 and "holds no template (found kinds: VirtualMachine" in err
 
 
-def test_jinja_injection_via_cli_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_jinja_injection_via_cli_is_refused(vmctl, tmp_path: Path) -> None:
     evil = tmp_path / "evil.yaml"
     evil.write_text(
         "apiVersion: vmctl.dev/v1alpha1\nkind: JinjaTemplate\nmetadata: {name: evil}\n"
         "template: \"{{ cycler.__init__.__globals__.os.system('id') }}\"\n",
         encoding="utf-8",
     )
-    code, out, err = run(["template", "process", str(evil)], capsys)
+    code, out, err = vmctl("template", "process", str(evil))
     assert (code, out) == (1, "")
     assert err == (
         "error: evil: template blocked by the sandbox: access to attribute '__init__' of 'type' object is unsafe.\n"
     )
 
 
-def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+def test_help_has_examples(vmctl) -> None:
     for command in ("list", "show", "params", "process"):
-        code, out, _ = run(["template", command, "--help"], capsys)
+        code, out, _ = vmctl("template", command, "--help")
         assert code == 0 and "Example: vmctl template " + command in out
 
 
@@ -235,11 +224,11 @@ def test_console_script(tmp_path: Path) -> None:
     assert proc.stderr == "VirtualMachine tg1 boots localhost:5000/vmctl/test-guest:v1; its serial console is ttyS0.\n"
 
 
-def test_broken_user_file_is_skipped_with_warning(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_broken_user_file_is_skipped_with_warning(vmctl, tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("kind: [unclosed\n", encoding="utf-8")
-    code, out, err = run(["template", "process", "cirros", "-p", "NAME=c1", "--template-dir", str(tmp_path)], capsys)
+    code, out, err = vmctl("template", "process", "cirros", "-p", "NAME=c1", "--template-dir", str(tmp_path))
     assert code == 0
     assert err.startswith(f"warning: skipping {tmp_path / 'broken.yaml'}:2: invalid YAML")
     assert parse_documents(out, "o")[0].obj["metadata"]["name"] == "c1"
-    code, _, err = run(["template", "list", "--template-dir", str(tmp_path / "absent")], capsys)
+    code, _, err = vmctl("template", "list", "--template-dir", str(tmp_path / "absent"))
     assert (code, err) == (1, f"error: --template-dir {tmp_path / 'absent'}: not a directory\n")

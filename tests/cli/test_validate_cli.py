@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from vmctl.cli.main import main
-
 VM = """apiVersion: kubevirt.io/v1
 kind: VirtualMachine
 metadata:
@@ -23,36 +19,20 @@ spec:
 """
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch, tmp_path):
-    monkeypatch.delenv("VMCTL_CATALOG_PATH", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def test_valid_file(capsys, tmp_path):
+def test_valid_file(vmctl, tmp_path):
     path = tmp_path / "vm.yaml"
     path.write_text(VM)
-    assert run(capsys, "validate", "-f", str(path)) == (0, "", "1 object valid\n")
+    assert vmctl("validate", "-f", str(path)) == (0, "", "1 object valid\n")
 
 
-def test_errors_with_file_line_document_kind_and_field(capsys, tmp_path):
+def test_errors_with_file_line_document_kind_and_field(vmctl, tmp_path):
     path = tmp_path / "vm.yaml"
     path.write_text(VM.replace("  runStrategy: Always\n", "  runStrategy: Always\n  running: 'no'\n")
                     + "---\n" + VM.replace("web1", "web2").replace("  instancetype:\n", "  instanceType:\n"))
-    code, out, err = run(capsys, "validate", "-f", str(path))
+    code, out, err = vmctl("validate", "-f", str(path))
     assert (code, out) == (1, "")
     assert err.splitlines() == [
-        f'{path}:7: document 1 (VirtualMachine/web1): spec.running: Invalid value: "string": '
+        f'error: {path}:7: document 1 (VirtualMachine/web1): spec.running: Invalid value: "string": '
         'spec.running in body must be of type boolean: "string"',
         f'warning: {path}:21: document 2 (VirtualMachine/web2): spec.instanceType: unknown field "spec.instanceType"; '
         'did you mean "spec.instancetype"?',
@@ -60,26 +40,26 @@ def test_errors_with_file_line_document_kind_and_field(capsys, tmp_path):
     ]
 
 
-def test_strict_turns_unknown_fields_into_errors(capsys, tmp_path):
+def test_strict_turns_unknown_fields_into_errors(vmctl, tmp_path):
     path = tmp_path / "vm.yaml"
     path.write_text(VM.replace("  runStrategy", "  preferences: {name: fedora}\n  runStrategy"))
-    code, _, err = run(capsys, "validate", "-f", str(path))
+    code, _, err = vmctl("validate", "-f", str(path))
     assert code == 0 and err.startswith("warning: ") and err.endswith("1 object valid, 1 warning\n")
-    code, _, err = run(capsys, "validate", "-f", str(path), "--strict")
+    code, _, err = vmctl("validate", "-f", str(path), "--strict")
     assert code == 1
     assert err.splitlines()[0] == (
-        f'{path}:6: document 1 (VirtualMachine/web1): spec.preferences: unknown field "spec.preferences"; '
+        f'error: {path}:6: document 1 (VirtualMachine/web1): spec.preferences: unknown field "spec.preferences"; '
         'did you mean "spec.preference"?'
     )
 
 
-def test_json_output(capsys, tmp_path):
+def test_json_output(vmctl, tmp_path):
     path = tmp_path / "it.yaml"
     path.write_text(
         "apiVersion: instancetype.kubevirt.io/v1beta1\nkind: VirtualMachineInstanceType\nmetadata: {name: big}\n"
         "spec: {cpu: {guest: 2}, memory: {guest: 2Gi}}\n"
     )
-    code, out, err = run(capsys, "validate", "-f", str(path), "-o", "json")
+    code, out, err = vmctl("validate", "-f", str(path), "-o", "json")
     assert (code, err) == (1, "")
     assert json.loads(out) == [{
         "file": str(path), "document": 1, "line": 2, "kind": "VirtualMachineInstanceType", "name": "big",
@@ -89,13 +69,13 @@ def test_json_output(capsys, tmp_path):
     }]
 
 
-def test_list_items_and_json_input(capsys, tmp_path):
+def test_list_items_and_json_input(vmctl, tmp_path):
     path = tmp_path / "list.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [
         {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": {"name": "a"},
          "spec": {"domain": {"devices": {}, "memory": {"guest": "2GB"}}}},
     ]}, indent=1))
-    code, out, _ = run(capsys, "validate", str(path), "-o", "json")
+    code, out, _ = vmctl("validate", str(path), "-o", "json")
     (finding,) = json.loads(out)
     assert code == 1
     assert finding["field"] == "items[0].spec.domain.memory.guest"
@@ -103,53 +83,53 @@ def test_list_items_and_json_input(capsys, tmp_path):
     assert finding["message"].startswith('Invalid value: "2GB": spec.domain.memory.guest in body should match')
 
 
-def test_unknown_kind_is_a_warning_and_other_known_kinds_pass(capsys, tmp_path):
+def test_unknown_kind_is_a_warning_and_other_known_kinds_pass(vmctl, tmp_path):
     path = tmp_path / "mixed.yaml"
     path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\n"
                     "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n")
-    code, out, err = run(capsys, "validate", "-f", str(path))
+    code, out, err = vmctl("validate", "-f", str(path))
     assert (code, out) == (0, "")
     assert err == (f'warning: {path}:6: document 2 (Deployment/d): kind: unknown kind "Deployment" in version '
                    '"apps/v1": not a KubeVirt kind, not validated\n2 objects valid, 1 warning\n')
 
 
-def test_bad_yaml_and_missing_input(capsys, tmp_path):
+def test_bad_yaml_and_missing_input(vmctl, tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("kind: [\n")
-    code, out, err = run(capsys, "validate", "-f", str(path))
+    code, out, err = vmctl("validate", "-f", str(path))
     assert (code, out) == (1, "")
     assert err.startswith(f"error: {path}:2: invalid YAML")
-    code, _, err = run(capsys, "validate")
+    code, _, err = vmctl("validate")
     assert code == 2 and "no input" in err
 
 
-def test_admission_problems_from_resolution_and_spec_checks(capsys, tmp_path):
+def test_admission_problems_from_resolution_and_spec_checks(vmctl, tmp_path):
     path = tmp_path / "vm.yaml"
     path.write_text(
         VM.replace("        devices: {}\n", "        cpu: {sockets: 2}\n        devices: {}\n")
         + "---\napiVersion: instancetype.kubevirt.io/v1beta1\nkind: VirtualMachineInstancetype\nmetadata: {name: oc}\n"
         "spec: {cpu: {guest: 1}, memory: {guest: 1Gi, overcommitPercent: 150}}\n"
     )
-    code, out, err = run(capsys, "validate", "-f", str(path))
+    code, out, err = vmctl("validate", "-f", str(path))
     assert (code, out) == (1, "")
     assert err.splitlines() == [
-        f"{path}:12: document 1 (VirtualMachine/web1): spec.template.spec.domain.cpu.sockets: "
+        f"error: {path}:12: document 1 (VirtualMachine/web1): spec.template.spec.domain.cpu.sockets: "
         "VM field(s) spec.template.spec.domain.cpu.sockets conflicts with selected instance type",
-        f"{path}:18: document 2 (VirtualMachineInstancetype/oc): spec.memory.overcommitPercent: "
+        f"error: {path}:18: document 2 (VirtualMachineInstancetype/oc): spec.memory.overcommitPercent: "
         "spec.memory.overcommitPercent '150': must be in range between 0 and 100.",
         "2 objects checked, 2 invalid: 2 errors",
     ]
 
 
-def test_references_resolve_against_input_documents_first(capsys, tmp_path):
+def test_references_resolve_against_input_documents_first(vmctl, tmp_path):
     path = tmp_path / "vm.yaml"
     path.write_text(
         VM.replace("u1.medium", "mine")
         + "---\napiVersion: instancetype.kubevirt.io/v1beta1\nkind: VirtualMachineClusterInstancetype\n"
         "metadata: {name: mine}\nspec: {cpu: {guest: 1}, memory: {guest: 1Gi}}\n"
     )
-    assert run(capsys, "validate", "-f", str(path)) == (0, "", "2 objects valid\n")
+    assert vmctl("validate", "-f", str(path)) == (0, "", "2 objects valid\n")
     path.write_text(VM.replace("u1.medium", "mine"))
-    code, _, err = run(capsys, "validate", "-f", str(path))
+    code, _, err = vmctl("validate", "-f", str(path))
     assert code == 1
     assert 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io "mine" not found' in err

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vmctl.backends.local.store import SCHEMA_VERSION, AlreadyExistsError, ConflictError, Store
-from vmctl.errors import InputError, NotFoundError, VmctlError
+from vmctl.errors import NotFoundError, UsageError, VmctlError
 
 
 def vm(name: str, labels: dict[str, str] | None = None, run: str = "Halted") -> dict:
@@ -135,7 +135,7 @@ def test_label_selectors(store: Store, selector: str | None, expected: list[str]
 
 
 def test_bad_selector_names_the_flag(store: Store) -> None:
-    with pytest.raises(InputError, match=re.escape("--selector: cannot parse label selector 'app=(x'")):
+    with pytest.raises(UsageError, match=re.escape("--selector: unable to parse requirement 'app=(x'")):
         store.list("VirtualMachine", None, "app=(x")
 
 

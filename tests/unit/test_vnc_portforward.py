@@ -10,7 +10,6 @@ import threading
 import pytest
 
 from vmctl.backends.local import portforward as pf
-from vmctl.cli.main import main
 from vmctl.cli.port_forward import parse_target
 from vmctl.errors import InputError, UsageError, VmctlError
 
@@ -104,12 +103,8 @@ def test_listen_conflict_is_one_line() -> None:
             pf.TcpProxy("127.0.0.1", port, lambda: socket.socket())
 
 
-def test_cli_rejects_udp_and_bad_targets(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main(["port-forward", "vm/web", "udp/53", "--backend", "local"])
-    assert exit_.value.code == 2
-    assert capsys.readouterr().err == "error: udp port-forwarding is not supported by vmctl; use tcp ports\n"
-    with pytest.raises(SystemExit) as exit_:
-        main(["port-forward", "svc/web", "80", "--backend", "local"])
-    assert exit_.value.code == 2
-    assert capsys.readouterr().err == "error: target 'svc/web': expected vm/NAME or vmi/NAME (optionally /NAMESPACE)\n"
+def test_cli_rejects_udp_and_bad_targets(vmctl) -> None:
+    assert vmctl("port-forward", "vm/web", "udp/53", "--backend", "local") == (
+        2, "", "error: udp port-forwarding is not supported by vmctl; use tcp ports\n")
+    assert vmctl("port-forward", "svc/web", "80", "--backend", "local") == (
+        2, "", "error: target 'svc/web': expected vm/NAME or vmi/NAME (optionally /NAMESPACE)\n")

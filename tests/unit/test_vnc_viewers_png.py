@@ -13,7 +13,6 @@ import pytest
 
 from vmctl.backends.local import vnc
 from vmctl.backends.local.portforward import TcpProxy
-from vmctl.cli.main import main
 from vmctl.errors import UsageError, VmctlError
 
 
@@ -173,12 +172,7 @@ def test_proxy_serves_one_client_after_another() -> None:
     assert not thread.is_alive()
 
 
-def test_cli_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_:
-        main(["vnc", "screenshot", "vm1", "--backend", "local"])
-    assert exit_.value.code == 2
-    assert capsys.readouterr().err == "error: vnc screenshot: -f/--file is required (a PNG file, or '-' for stdout)\n"
-    with pytest.raises(SystemExit) as exit_:
-        main(["vnc", "vm1", "--port", "70000"])
-    assert exit_.value.code == 2
-    assert capsys.readouterr().err == "error: --port 70000: must be between 0 and 65535\n"
+def test_cli_usage_errors(vmctl) -> None:
+    assert vmctl("vnc", "screenshot", "vm1", "--backend", "local") == (
+        2, "", "error: vnc screenshot: -f/--file is required (a PNG file, or '-' for stdout)\n")
+    assert vmctl("vnc", "vm1", "--port", "70000") == (2, "", "error: --port 70000: must be between 0 and 65535\n")

@@ -7,11 +7,15 @@ from typing import Annotated, Any
 import typer
 
 from vmctl.cli.options import Backend, Files, LibvirtUri, Namespace, StateDir
+from vmctl.cli.output import Format
 
 AllowHooks = Annotated[
     bool, typer.Option("--allow-hooks", help="Allow hook sidecar scripts (hooks.kubevirt.io/hookSidecars) to run.")
 ]
-ApplyOutput = Annotated[str | None, typer.Option("--output", "-o", help="Print the stored objects: yaml, json or name.")]
+ApplyOutput = Annotated[
+    Format | None,
+    typer.Option("--output", "-o", help="Print the stored objects: yaml, json or name (default: one line each)."),
+]
 
 
 class _BatchSource:
@@ -141,8 +145,6 @@ def register(app: typer.Typer) -> None:
 
         if not filename:
             raise UsageError("-f/--filename is required")
-        if output not in (None, "yaml", "json", "name"):
-            raise UsageError(f"--output {output!r}: expected yaml, json or name")
         docs = read_inputs(filename)
         be = open_backend(backend, state_dir, libvirt_uri, allow_hooks=allow_hooks or None)
         fallback = _fallback_source(be)
@@ -157,12 +159,10 @@ def register(app: typer.Typer) -> None:
             if results is None:
                 raise
             failure = exc
-        if output in ("yaml", "json"):
-            sys.stdout.write(render([o for o, _ in results], output))
+        if output is None:
+            sys.stdout.write("".join(f"{object_name(obj)} {action}\n" for obj, action in results))
         else:
-            for obj, action in results:
-                line = object_name(obj)
-                sys.stdout.write(line + "\n" if output == "name" else f"{line} {action}\n")
+            sys.stdout.write(render([o for o, _ in results], output))
         if failure is not None:
             raise failure
 

@@ -124,13 +124,6 @@ _COLUMNS = {
 }
 
 
-def format_table(rows: list[list[str]]) -> str:
-    """Columns aligned like kubectl's: left-aligned, three spaces apart, no trailing blanks."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
-    return "\n".join(lines) + "\n"
-
-
 def _family(kind: Any) -> str:
     from vmctl.core import kinds
 
@@ -158,14 +151,14 @@ def show_catalog(
         if selector:
             match = parse_selector(selector)
             entries = [(obj, src) for obj, src in entries if match(_labels(obj))]
+    if output in (GetFormat.yaml, GetFormat.json, GetFormat.name):
+        from vmctl.cli.resources import print_objects
+
+        print_objects([obj for obj, _ in entries], output.value, single=len(names) == 1)
+        return
     if not entries:
         where = f" in {ns} namespace" if kind.namespaced and ns else ""
         sys.stderr.write(f"No resources found{where}.\n")
-        return
-    if output in (GetFormat.yaml, GetFormat.json, GetFormat.name):
-        from vmctl.cli.output import emit
-
-        emit([obj for obj, _ in entries], output.value)
         return
     wide = output is GetFormat.wide
     columns, wide_columns, row_of = _COLUMNS[_family(kind)]
@@ -176,7 +169,9 @@ def show_catalog(
         meta = obj.get("metadata") or {}
         ns_cell = [meta.get("namespace") or "<any>"] if show_ns else []
         rows.append(ns_cell + [meta.get("name", "")] + row_of(obj, wide, src))
-    sys.stdout.write(format_table(rows))
+    from vmctl.cli.resources import table
+
+    sys.stdout.write(table(rows))
 
 
 def _source(catalog: Any, kind: Any, name: str, namespace: str | None) -> str:
@@ -219,11 +214,11 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(f"TYPE/NAME: name missing in {resource}/")
             wanted.insert(0, first)
         kind = _resolve_type(resource)
+        if wanted and selector:
+            raise UsageError("--selector: cannot be combined with names")
         if kind in (kinds.INSTANCETYPE, kinds.CLUSTER_INSTANCETYPE, kinds.PREFERENCE, kinds.CLUSTER_PREFERENCE, kinds.PRESET):
             if domain_xml:
                 raise UsageError("--domain-xml: only for vms and vmis")
-            if wanted and selector:
-                raise UsageError("--selector: cannot be combined with names")
             show_catalog(
                 kind, wanted, namespace=namespace, all_namespaces=all_namespaces, output=output,
                 selector=selector, catalog_dirs=catalog,
@@ -233,9 +228,8 @@ def register(app: typer.Typer) -> None:
         from vmctl.cli.output import Format
 
         fmt = Format(output.value) if output is not None and output is not GetFormat.wide else None
-        for name in wanted or [None]:
-            resources.show(
-                kind, name, namespace=namespace, all_namespaces=all_namespaces, output=fmt,
-                wide=output is GetFormat.wide, selector=selector, backend=backend, state_dir=state_dir,
-                libvirt_uri=libvirt_uri, domain_xml=domain_xml,
-            )
+        resources.show(
+            kind, wanted, namespace=namespace, all_namespaces=all_namespaces, output=fmt,
+            wide=output is GetFormat.wide, selector=selector, backend=backend, state_dir=state_dir,
+            libvirt_uri=libvirt_uri, domain_xml=domain_xml,
+        )

@@ -47,6 +47,20 @@ def _force_pair(force: bool, grace: int | None) -> None:
         raise UsageError("Must both use --force=true and set --grace-period.")
 
 
+def _schedule(be: Any, name: str, namespace: str | None, verb: str, error_prefix: str,
+              act: Callable[[Any, Any], None], wait_for: str | None, timeout: int) -> None:
+    """A VM verb as virtctl runs it: ``act(backend, ref)`` (errors get virtctl's prefix), the 'scheduled' line,
+    then, with ``--wait``, wait for the ``wait_for`` condition."""
+    from vmctl.backends.base import Ref
+
+    ref = Ref("VirtualMachine", name, namespace or "default")
+    with _prefixed(error_prefix):
+        act(be, ref)
+    typer.echo(f"VM {name} was scheduled to {verb}")
+    if wait_for:
+        be.wait(ref, wait_for, timeout)
+
+
 def _vm_or_vmi(kind_text: str) -> str:
     from vmctl.errors import UsageError
 
@@ -70,15 +84,11 @@ def register(app: typer.Typer) -> None:
         state_dir: StateDir = None,
         libvirt_uri: LibvirtUri = None,
     ) -> None:
-        from vmctl.backends.base import Ref
-
-        be = _backend(backend, state_dir, libvirt_uri, allow_hooks)
-        ref = Ref("VirtualMachine", name, namespace or "default")
-        with _prefixed("Error starting VirtualMachine "):
-            be.start(ref, paused=paused)
-        typer.echo(f"VM {name} was scheduled to start")
-        if wait:
-            be.wait(ref, "Paused" if paused else "Ready", timeout)
+        _schedule(
+            _backend(backend, state_dir, libvirt_uri, allow_hooks), name, namespace, "start",
+            "Error starting VirtualMachine ", lambda be, ref: be.start(ref, paused=paused),
+            ("Paused" if paused else "Ready") if wait else None, timeout,
+        )
 
     @app.command("stop", help="Stop a virtual machine: ACPI power-off, then forced off after the grace period.\n\n"
                  "Example: vmctl stop web1 --wait\n\nExample: vmctl stop web1 --force --grace-period 0")
@@ -93,17 +103,12 @@ def register(app: typer.Typer) -> None:
         state_dir: StateDir = None,
         libvirt_uri: LibvirtUri = None,
     ) -> None:
-        from vmctl.backends.base import Ref
-
         _force_pair(force, grace_period)
-        be = _backend(backend, state_dir, libvirt_uri)
-        ref = Ref("VirtualMachine", name, namespace or "default")
-        prefix = "error force stopping VirtualMachine: " if force else "error stopping VirtualMachine "
-        with _prefixed(prefix):
-            be.stop(ref, grace_period=grace_period, force=force)
-        typer.echo(f"VM {name} was scheduled to stop")
-        if wait:
-            be.wait(ref, "Stopped", timeout)
+        _schedule(
+            _backend(backend, state_dir, libvirt_uri), name, namespace, "stop",
+            "error force stopping VirtualMachine: " if force else "error stopping VirtualMachine ",
+            lambda be, ref: be.stop(ref, grace_period=grace_period, force=force), "Stopped" if wait else None, timeout,
+        )
 
     @app.command("restart", help="Restart a virtual machine (stop its VMI, start a new one).\n\n"
                  "Example: vmctl restart web1 --wait\n\nExample: vmctl restart web1 --force --grace-period 0")
@@ -119,17 +124,12 @@ def register(app: typer.Typer) -> None:
         state_dir: StateDir = None,
         libvirt_uri: LibvirtUri = None,
     ) -> None:
-        from vmctl.backends.base import Ref
-
         _force_pair(force, grace_period)
-        be = _backend(backend, state_dir, libvirt_uri, allow_hooks)
-        ref = Ref("VirtualMachine", name, namespace or "default")
-        prefix = "error force restarting VirtualMachine: " if force else "error restarting VirtualMachine: "
-        with _prefixed(prefix):
-            be.restart(ref, grace_period=grace_period, force=force)
-        typer.echo(f"VM {name} was scheduled to restart")
-        if wait:
-            be.wait(ref, "Ready", timeout)
+        _schedule(
+            _backend(backend, state_dir, libvirt_uri, allow_hooks), name, namespace, "restart",
+            "error force restarting VirtualMachine: " if force else "error restarting VirtualMachine: ",
+            lambda be, ref: be.restart(ref, grace_period=grace_period, force=force), "Ready" if wait else None, timeout,
+        )
 
     def _vmi_verb(verb: str, text: str, example: str, condition: str | None,
                   act: Callable[[Any, Any], None], error_prefix: str) -> None:

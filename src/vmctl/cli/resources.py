@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -170,12 +171,21 @@ def render_table(kind: Kind, objs: list[Obj], *, wide: bool = False, all_namespa
     return table(rows)
 
 
-def show(kind: Kind, name: str | None, *, namespace: str | None = None, all_namespaces: bool = False,
+def print_objects(objs: list[Obj], fmt: str, *, single: bool) -> None:
+    """``-o yaml|json|name`` as ``kubectl get`` prints it: one named object as itself, anything else (a listing,
+    several names) as one ``List``, also when it holds 0 or 1 items (scripts read ``.items[]``)."""
+    from vmctl.cli.output import emit
+
+    if fmt == "yaml" and not single:  # the JSON List comes from emit's as_list; the YAML one looks the same
+        objs = [{"apiVersion": "v1", "kind": "List", "items": objs}]
+    emit(objs, fmt, as_list=not single)
+
+
+def show(kind: Kind, names: Sequence[str] = (), *, namespace: str | None = None, all_namespaces: bool = False,
          output: Any = None, wide: bool = False, selector: str | None = None, backend: str | None = None,
          state_dir: Path | None = None, libvirt_uri: str | None = None, domain_xml: bool = False) -> None:
-    """What ``vmctl get <kind> [NAME]`` prints for stored kinds: a table, ``-o yaml|json|name``, or domain XML."""
+    """What ``vmctl get <kind> [NAME...]`` prints for stored kinds: a table, ``-o yaml|json|name``, or domain XML."""
     from vmctl.backends.base import Ref
-    from vmctl.cli.output import render
     from vmctl.errors import UsageError
 
     fmt = getattr(output, "value", output)
@@ -186,31 +196,19 @@ def show(kind: Kind, name: str | None, *, namespace: str | None = None, all_name
     if domain_xml:
         if kind.kind != "VirtualMachineInstance" and kind.kind != "VirtualMachine":
             raise UsageError("--domain-xml: only for vmi (or vm) NAME")
-        if not name:
-            raise UsageError("--domain-xml needs a NAME")
+        if len(names) != 1:
+            raise UsageError("--domain-xml needs one NAME")
         if not hasattr(be, "domain_xml"):
             raise UsageError(f"--domain-xml: not available on the {be.name} backend")
-        text = be.domain_xml(Ref(kind.kind, name, namespace or "default"))
+        text = be.domain_xml(Ref(kind.kind, names[0], namespace or "default"))
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    if name:
-        objs = [be.get(Ref(kind.kind, name, namespace or "default"))]
+    if names:
+        objs = [be.get(Ref(kind.kind, name, namespace or "default")) for name in names]
     else:
         objs = be.list(kind.kind, ns, selector)
     if fmt in ("yaml", "json", "name"):
-        if not objs:
-            if fmt != "name":
-                empty = {"apiVersion": "v1", "items": [], "kind": "List", "metadata": {"resourceVersion": ""}}
-                if fmt == "json":
-                    import json
-
-                    sys.stdout.write(json.dumps(empty, indent=4) + "\n")
-                else:
-                    from vmctl.io.yamlio import dump_yaml
-
-                    sys.stdout.write(dump_yaml(empty))
-            return
-        sys.stdout.write(render(objs, fmt))
+        print_objects(objs, fmt, single=len(names) == 1)
         return
     if fmt not in (None, ""):
         raise UsageError(f"--output {fmt!r}: expected yaml, json, name or wide")

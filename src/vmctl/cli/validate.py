@@ -44,7 +44,7 @@ class Finding:
         where = f"{self.file}:{self.line}" if self.line else self.file
         what = f"{self.kind or '<no kind>'}/{self.name or '<no name>'}"
         field = f"{self.field}: " if self.field else ""
-        prefix = "warning: " if self.severity == "warning" else ""
+        prefix = "warning: " if self.severity == "warning" else "error: "
         return f"{prefix}{where}: document {self.document} ({what}): {field}{self.message}"
 
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from vmctl.cli.options import Namespace, StateDir
+from vmctl.cli.output import Format
 
 HELP = """Manage named local volumes (qcow2 files under <state-dir>/volumes/<namespace>/).
 
@@ -20,7 +21,9 @@ Example: vmctl volume create data1 --size 10Gi
 Example: vmctl volume import root1 --from ./disk.qcow2
 """
 
-FORMAT_HELP = "Output format: table (default), yaml, json or name."
+OptOutput = Annotated[
+    Format | None, typer.Option("--output", "-o", help="Output format: yaml, json or name (default: a table).")
+]
 
 
 def _state(state_dir: Path | None) -> Path:
@@ -178,41 +181,29 @@ def register(app: typer.Typer) -> None:
     def list_(
         namespace: Namespace = None,
         all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A", help="Volumes of every namespace.")] = False,
-        output: Annotated[str | None, typer.Option("--output", "-o", help=FORMAT_HELP)] = None,
+        output: OptOutput = None,
         state_dir: StateDir = None,
     ) -> None:
         from vmctl.backends.local.volumes import list_volumes
         from vmctl.cli.output import emit
-        from vmctl.errors import UsageError
+        from vmctl.cli.resources import table
 
-        if output not in (None, "table", "yaml", "json", "name"):
-            raise UsageError(f"--output {output!r}: expected table, yaml, json or name")
         state = _state(state_dir)
         vols = list_volumes(state, None if all_namespaces else (namespace or "default"))
         rows = [(v, _users(state, v.namespace, v.name)) for v in vols]
-        if output in ("yaml", "json", "name"):
-            if output == "name":
-                for v, _ in rows:
-                    typer.echo(f"persistentvolumeclaim/{v.name}")
-                return
-            objs = [_as_object(v, users) for v, users in rows]
-            if output == "json" and len(objs) != 1:
-                emit({"apiVersion": "v1", "kind": "List", "items": objs}, "json")
-            else:
-                emit(objs, output)
+        if output is not None:
+            emit([_as_object(v, users) for v, users in rows], output, as_list=True)
             return
         if not rows:
             where = "any namespace" if all_namespaces else f"{namespace or 'default'} namespace"
             typer.echo(f"No volumes found in {where}.", err=True)
             return
         head = ["NAMESPACE"] if all_namespaces else []
-        table = [[*head, "NAME", "SIZE", "FORMAT", "USED", "USED-BY"]]
+        cells = [[*head, "NAME", "SIZE", "FORMAT", "USED", "USED-BY"]]
         for v, users in rows:
-            table.append([*([v.namespace] if all_namespaces else []), v.name, _human(v.virtual_size), v.format,
+            cells.append([*([v.namespace] if all_namespaces else []), v.name, _human(v.virtual_size), v.format,
                           _human(v.actual_size), ",".join(users) or "<none>"])
-        widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-        for r in table:
-            typer.echo("   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        sys.stdout.write(table(cells))
 
     @sub.command("delete", help="Delete a named volume (refused while a VMI uses it).\n\nExample: vmctl volume delete data1")
     def delete(

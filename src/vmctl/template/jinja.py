@@ -18,7 +18,7 @@ from vmctl.io.yamlio import MAX_INPUT_BYTES, iter_objects, parse_documents
 from vmctl.template.generator import Chooser, GeneratorError, generate_kubevirt
 from vmctl.template.model import Obj, ProcessResult, template_name
 from vmctl.template.openshift import merge_labels
-from vmctl.template.params import check_parameters, inject
+from vmctl.template.params import check_parameters, parameter_values
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_SEQUENCE = 1_000_000  # longest string/list a `*` may build
@@ -140,15 +140,10 @@ def process(
     body = template.get("template")
     if not isinstance(body, str) or not body.strip():
         raise InputError(f"{name}: template: Required value: Jinja2 text producing YAML objects")
-    raw_params = template.get("parameters") or []
-    if not isinstance(raw_params, list) or not all(isinstance(p, dict) for p in raw_params):
-        raise InputError(f"{name}: parameters: expected a list of parameter mappings")
-    check_parameters(raw_params, f"{name}: parameters")
-    params, _ = inject(raw_params, supplied, ignore_unknown=ignore_unknown, unknown='unknown parameter name "{name}"')
-    try:
-        values = generate_values(params, choose)
-    except InputError as exc:
-        raise InputError(f"{name}: {exc.message}") from None
+    params = check_parameters(template.get("parameters"), f"{name}: parameters")
+    values = parameter_values(
+        params, supplied, template=name, generate=generate_values, choose=choose, ignore_unknown=ignore_unknown
+    )
 
     variables: dict[str, Any] = {**values, "parameters": dict(values)}
     text = render(body, variables, f"{name}: template")

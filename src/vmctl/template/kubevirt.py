@@ -7,7 +7,7 @@ from vmctl.errors import InputError
 from vmctl.template.generator import Chooser, GeneratorError, generate_kubevirt
 from vmctl.template.model import Obj, ProcessResult, template_name
 from vmctl.template.openshift import merge_labels
-from vmctl.template.params import check_parameters, inject
+from vmctl.template.params import check_parameters, parameter_values
 from vmctl.template.substitute import STRING_REF, SubstitutionError, substitute, substitute_string
 
 
@@ -57,20 +57,13 @@ def process(
     spec = template.get("spec")
     if not isinstance(spec, dict):
         raise InputError(f"{name}: spec: Required value: a VirtualMachineTemplate needs a spec")
-    raw_params = spec.get("parameters") or []
-    if not isinstance(raw_params, list) or not all(isinstance(p, dict) for p in raw_params):
-        raise InputError(f"{name}: spec.parameters: expected a list of parameter mappings")
-    check_parameters(raw_params, f"{name}: spec.parameters")
-    known = {p.get("name") for p in raw_params}
+    params = check_parameters(spec.get("parameters"), f"{name}: spec.parameters")
+    known = {p.get("name") for p in params}
     if not ignore_unknown:
         for key in supplied:
             if key not in known:
                 raise InputError(f"parameter {key} not found in template")
-    params, _ = inject(raw_params, supplied, ignore_unknown=True, unknown="")
-    try:
-        values = generate_values(params, choose)
-    except InputError as exc:
-        raise InputError(f"{name}: {exc.message}") from None
+    values = parameter_values(params, supplied, template=name, generate=generate_values, choose=choose, ignore_unknown=True)
 
     vm = spec.get("virtualMachine")
     if not isinstance(vm, dict) or not vm:

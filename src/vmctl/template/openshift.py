@@ -8,7 +8,7 @@ from vmctl.core.fields import clone
 from vmctl.errors import InputError
 from vmctl.template.generator import Chooser, GeneratorError, generate_openshift
 from vmctl.template.model import Obj, ProcessResult, template_name
-from vmctl.template.params import check_parameters, inject
+from vmctl.template.params import check_parameters, parameter_values
 from vmctl.template.substitute import STRING_REF, SubstitutionError, substitute, substitute_string
 
 
@@ -71,18 +71,13 @@ def process(
     choose: Chooser | None = None,
 ) -> ProcessResult:
     name = template_name(template)
-    raw_params = template.get("parameters") or []
-    if not isinstance(raw_params, list) or not all(isinstance(p, dict) for p in raw_params):
-        raise InputError(f"{name}: parameters: expected a list of parameter mappings")
-    check_parameters(raw_params, f"{name}: parameters")
+    params = check_parameters(template.get("parameters"), f"{name}: parameters")
     objects = template.get("objects") or []
     if not isinstance(objects, list):
         raise InputError(f"{name}: objects: expected a list of objects")
-    params, _ = inject(raw_params, supplied, ignore_unknown=ignore_unknown, unknown='unknown parameter name "{name}"')
-    try:
-        values = generate_values(params, choose)
-    except InputError as exc:
-        raise InputError(f"{name}: {exc.message}") from None
+    values = parameter_values(
+        params, supplied, template=name, generate=generate_values, choose=choose, ignore_unknown=ignore_unknown
+    )
 
     message = template.get("message")
     if isinstance(message, str) and message:

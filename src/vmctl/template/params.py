@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,12 @@ def combine(cli: dict[str, str], files: list[tuple[str, dict[str, str]]]) -> tup
     return merged, warnings
 
 
-def check_parameters(params: list[Obj], where: str) -> None:
-    """Every parameter is a mapping with fields of the right type (as the Kubernetes decoder insists)."""
+def check_parameters(params: Any, where: str) -> list[Obj]:
+    """A template's parameter list (``None`` is empty): mappings with fields of the right type (as the Kubernetes
+    decoder insists)."""
+    params = params or []
+    if not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
+        raise InputError(f"{where}: expected a list of parameter mappings")
     for i, param in enumerate(params):
         for key, expected in _FIELDS.items():
             if key in param and param[key] is not None and not isinstance(param[key], expected):
@@ -102,6 +107,7 @@ def check_parameters(params: list[Obj], where: str) -> None:
                     f"{where}[{i}].{key}: expected a {'boolean' if expected is bool else 'string'}, got {got} "
                     f"{param[key]!r}" + (" (quote it)" if expected is str else "")
                 )
+    return params
 
 
 def inject(params: list[Obj], values: dict[str, str], *, ignore_unknown: bool, unknown: str) -> tuple[list[Obj], list[str]]:
@@ -124,3 +130,16 @@ def inject(params: list[Obj], values: dict[str, str], *, ignore_unknown: bool, u
         errors = [unknown.format(name=name) for name in missing]
         raise InputError(errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]")
     return out, missing
+
+
+def parameter_values(
+    params: list[Obj], supplied: dict[str, str], *, template: str, generate: Callable[..., dict[str, str]],
+    choose: Any = None, ignore_unknown: bool, unknown: str = 'unknown parameter name "{name}"',
+) -> dict[str, str]:
+    """Every parameter's value: the supplied ones (see ``inject``), the rest from the engine's ``generate``
+    (whose errors get the ``template`` name in front)."""
+    injected, _ = inject(params, supplied, ignore_unknown=ignore_unknown, unknown=unknown)
+    try:
+        return generate(injected, choose)
+    except InputError as exc:
+        raise InputError(f"{template}: {exc.message}") from None

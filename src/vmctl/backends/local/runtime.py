@@ -22,6 +22,7 @@ from typing import Any
 
 from vmctl.backends.base import Ref
 from vmctl.backends.local import reconcile as rc
+from vmctl.backends.local.libvirt_errors import describe_libvirt_error
 from vmctl.backends.local.store import (
     STORED_BY_KIND,
     ConflictError,
@@ -679,7 +680,7 @@ class LocalBackend:
             try:
                 dom = self.conn.defineXML(xml)
             except libvirt.libvirtError as exc:
-                raise VmctlError(f"libvirt refused the domain of VMI {name}: {exc}") from None
+                raise VmctlError(describe_libvirt_error("libvirt refused the domain", name, str(exc))) from None
             start_paused = console or dig(vmi, "spec", "startStrategy") == "Paused"
             try:
                 if start_paused and self.conn.getType().upper() == "TEST":
@@ -688,7 +689,7 @@ class LocalBackend:
                 else:
                     dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED if start_paused else 0)
             except libvirt.libvirtError as exc:
-                raise VmctlError(f"starting the domain of VMI {name} failed: {exc}") from None
+                raise VmctlError(describe_libvirt_error("starting the domain failed", name, str(exc))) from None
             self._add_port_forwards(dom, xml, name)
         except BaseException as exc:
             if dom is not None:

@@ -71,59 +71,6 @@ def scope_namespace(kind: str, namespace: str | None) -> str:
     return namespace or "default"
 
 
-# --- label selectors ------------------------------------------------------------------------------------
-
-
-def _split_selector(text: str) -> list[str]:
-    parts, depth, cur = [], 0, ""
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        parts.append(cur.strip())
-    return parts
-
-
-def parse_selector(text: str | None) -> Callable[[dict[str, str]], bool]:
-    """A predicate for a kubectl label selector (``a=b``, ``a!=b``, ``a``, ``!a``, ``a in (x,y)``, ``a notin (x)``)."""
-    if not text:
-        return lambda labels: True
-    tests: list[Callable[[dict[str, str]], bool]] = []
-    for term in _split_selector(text):
-        tests.append(_parse_term(term, text))
-    return lambda labels: all(t(labels) for t in tests)
-
-
-def _parse_term(term: str, whole: str) -> Callable[[dict[str, str]], bool]:
-    import re
-
-    bad = InputError(f"--selector: cannot parse label selector {whole!r} at {term!r}")
-    m = re.fullmatch(r"([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)", term)
-    if m:
-        key, op, values = m.group(1), m.group(2), {v.strip() for v in m.group(3).split(",") if v.strip()}
-        if op == "in":
-            return lambda lb: lb.get(key) in values
-        return lambda lb: lb.get(key) not in values
-    m = re.fullmatch(r"([\w./-]+)\s*(==|!=|=)\s*([\w./-]*)", term)
-    if m:
-        key, op, value = m.group(1), m.group(2), m.group(3)
-        if op == "!=":
-            return lambda lb: lb.get(key) != value
-        return lambda lb: key in lb and lb[key] == value
-    m = re.fullmatch(r"(!?)\s*([\w./-]+)", term)
-    if m:
-        neg, key = m.group(1) == "!", m.group(2)
-        return (lambda lb: key not in lb) if neg else (lambda lb: key in lb)
-    raise bad
-
-
 # --- the store --------------------------------------------------------------------------------------------
 
 
@@ -286,7 +233,9 @@ class Store:
 
     def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[Obj]:
         """Objects of a kind, sorted by namespace then name (all namespaces when ``namespace`` is None)."""
-        match = parse_selector(selector)
+        from vmctl.catalog.selector import parse_selector
+
+        match = parse_selector(selector or "")
         if namespace is None:
             rows = self._db.execute(
                 "SELECT body FROM objects WHERE kind=? ORDER BY namespace, name", (kind,)
