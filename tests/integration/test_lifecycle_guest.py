@@ -156,3 +156,22 @@ def test_rerun_on_failure_restarts_only_after_a_failure(env: Env) -> None:
     assert env.state("rerun") is None
     env.ok("controller", "--once")
     assert env.state("rerun") is None  # a stopped RerunOnFailure VM stays stopped
+
+
+def test_domain_libvirt_rejects_names_the_vmi_field_and_leaves_nothing(env: Any) -> None:
+    """libvirt's own error, plus the VMI field it came from; no domain and no running VMI remain."""
+    vm = {
+        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": "badmachine"},
+        "spec": {"runStrategy": "Always", "template": {"spec": {
+            "domain": {"machine": {"type": "pc-q35-99.0"}, "memory": {"guest": "128Mi"},
+                       "devices": {"autoattachPodInterface": False}},
+        }}},
+    }
+    path = env.tmp / "badmachine.json"
+    path.write_text(json.dumps(vm))
+    proc = env.run("apply", "-f", str(path))
+    assert proc.returncode == 1, proc.stderr
+    error = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1, proc.stderr
+    assert "pc-q35-99.0" in error[0] and "(from VMI field spec.domain.machine.type)" in error[0], proc.stderr
+    assert env.ours() == []

@@ -42,4 +42,4 @@ def describe_libvirt_error(action: str, name: str, message: str) -> str:
     """One line: what failed, libvirt's own words, and the VMI field they point at when known."""
     field = vmi_field_for(message)
     suffix = f" (from VMI field {field})" if field else ""
-    return f"{action} of VMI {name}: {message}{suffix}"
+    return f"VMI {name}: {action}: {message}{suffix}"
