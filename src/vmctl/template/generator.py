@@ -16,7 +16,6 @@ Two syntaxes are checked, one per engine:
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -74,13 +73,20 @@ def _go_atoi(digits: str) -> int:
     return _INT64_MAX if len(digits) > 19 else min(int(digits), _INT64_MAX)
 
 
+def secure_choice(alphabet: str) -> str:
+    """One character chosen with :mod:`secrets` (imported on first use: it loads OpenSSL)."""
+    import secrets
+
+    return secrets.choice(alphabet)
+
+
 def _fill(alphabet: str, length: int, choose: Chooser) -> str:
     if not alphabet:
         raise GeneratorError("alphabet cannot be empty")
     return "".join(choose(alphabet) for _ in range(length))
 
 
-def generate_openshift(expression: str, choose: Chooser = secrets.choice) -> str:
+def generate_openshift(expression: str, choose: Chooser = secure_choice) -> str:
     """Generate a value with library-go's syntax rules (inclusive ranges)."""
     out = expression
     while (match := _OS_EXPR.search(out)) is not None:
@@ -96,7 +102,7 @@ def generate_openshift(expression: str, choose: Chooser = secrets.choice) -> str
     return out
 
 
-def generate_kubevirt(expression: str, choose: Chooser = secrets.choice) -> str:
+def generate_kubevirt(expression: str, choose: Chooser = secure_choice) -> str:
     """Generate a value with virt-template-engine's syntax rules."""
     out = expression
     while (match := _KV_EXPR.search(out)) is not None:
