@@ -228,6 +228,21 @@ class _StoreSource:
         return [stored[k] for k in sorted(stored)]
 
 
+_TCG_NOTICED = False
+
+
+def _notice_tcg(host: Any, name: str) -> None:
+    """One line, once per process, when guests run under TCG (software emulation) rather than KVM."""
+    global _TCG_NOTICED
+    if host.virt_type == "kvm" or _TCG_NOTICED or host.kvm_reason == "VMCTL_VIRT_TYPE=qemu":
+        return
+    _TCG_NOTICED = True
+    import sys
+
+    sys.stderr.write(f"notice: KVM is not usable here ({host.kvm_reason}); VMI {name} runs with TCG "
+                     "software emulation (slower; VMCTL_VIRT_TYPE=qemu silences this)\n")
+
+
 class LocalBackend:
     """Run KubeVirt VMs on a libvirt host; objects in SQLite."""
 
@@ -670,6 +685,7 @@ class LocalBackend:
             described = {"kind": kinds.VMI.kind, "apiVersion": kinds.VMI.api_version, "namespace": ns, "name": name,
                          "uid": vmi_uid, "resourceVersion": vmi["metadata"].get("resourceVersion")}
             host = detect_host()
+            _notice_tcg(host, name)
             libvirt = _libvirt()  # detect_host may have reset libvirt's error handler
             xml = build_domain_xml(vmi, inputs, host, name=dname, metadata=described)
             if scripts:
