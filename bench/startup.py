@@ -30,20 +30,31 @@ COMMANDS = {
 }
 
 
-def timings(argv: list[str]) -> tuple[float, float]:
-    """(median, fastest) wall time in seconds over RUNS runs, after one warm-up run."""
+def run(argv: list[str]) -> float:
+    """Wall time of one run, in seconds."""
+    start = time.perf_counter()
     subprocess.run(argv, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        subprocess.run(argv, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times)
+    return time.perf_counter() - start
+
+
+def timings() -> dict[str, tuple[float, float]]:
+    """(median, fastest) wall time in seconds of every command over RUNS rounds, after one warm-up round.
+
+    The commands take turns within each round, so a burst of other load on the machine slows all of them
+    alike instead of skewing one command's figures against the floor's.
+    """
+    times: dict[str, list[float]] = {label: [] for label in COMMANDS}
+    for round_ in range(RUNS + 1):
+        for label, argv in COMMANDS.items():
+            elapsed = run(argv)
+            if round_:
+                times[label].append(elapsed)
+    return {label: (statistics.median(t), min(t)) for label, t in times.items()}
 
 
 def main() -> None:
     compileall.compile_dir(str(ROOT / "src"), quiet=1)
-    results = {label: timings(argv) for label, argv in COMMANDS.items()}
+    results = timings()
     floor_median, floor_min = next(iter(results.values()))
     print(f"{'command':58} {'median ms':>10} {'x floor':>8} {'min ms':>8} {'x floor':>8}")
     for label, (median, fastest) in results.items():

@@ -53,16 +53,21 @@ StrList = list[str] | None
 
 
 def register(app: typer.Typer) -> None:
+    from vmctl.cli.main import lazy_group
+
+    # one app per subcommand, so that typer builds (only) the subcommand that runs
+    vm_app, it_app, pref_app = (typer.Typer(add_completion=False, rich_markup_mode=None) for _ in range(3))
     sub = typer.Typer(
         help="Print VirtualMachine, instancetype and preference manifests (like virtctl create).\n\n"
         "Example: vmctl create vm --instancetype u1.small --preference fedora "
         "--volume-containerdisk src:quay.io/containerdisks/fedora:41 | kubectl apply -f -",
         no_args_is_help=True,
         rich_markup_mode=None,
+        cls=lazy_group({"vm": vm_app, "instancetype": it_app, "preference": pref_app}),
     )
     app.add_typer(sub, name="create")
 
-    @sub.command("vm", help=_VM_HELP, no_args_is_help=False)
+    @vm_app.command("vm", help=_VM_HELP, no_args_is_help=False)
     def create_vm(
         name: Annotated[str | None, typer.Option("--name", help="VM name (default vm-<5 random characters>, or the template's).")] = None,
         run_strategy: Annotated[str | None, typer.Option("--run-strategy", help="Always (default), Manual, Halted, Once or RerunOnFailure.")] = None,
@@ -140,7 +145,7 @@ def register(app: typer.Typer) -> None:
             from vmctl.core.pipeline import resolve as resolve_object
 
             others = [o for i, o in enumerate(objects) if i != index]
-            result = resolve_object(objects[index], load_catalog(others, extra_dirs=catalog))
+            result = resolve_object(objects[index], load_catalog(others, extra_dirs=catalog), origins=False)
             warnings.extend(result.warnings)
             shown = [result.obj]
         for text in warnings:
@@ -149,7 +154,7 @@ def register(app: typer.Typer) -> None:
         if message:
             info(message)
 
-    @sub.command("instancetype", help=_IT_HELP)
+    @it_app.command("instancetype", help=_IT_HELP)
     def create_instancetype(
         cpu: Annotated[int | None, typer.Option("--cpu", help="Guest vCPUs (required, > 0).")] = None,
         memory: Annotated[str | None, typer.Option("--memory", help="Guest memory, e.g. 4Gi (required).")] = None,
@@ -169,7 +174,7 @@ def register(app: typer.Typer) -> None:
             hostdevice=hostdevice, iothreadspolicy=iothreadspolicy,
         )), output)
 
-    @sub.command("preference", help=_PREF_HELP)
+    @pref_app.command("preference", help=_PREF_HELP)
     def create_preference(
         name: Annotated[str | None, typer.Option("--name", help="Name (default [cluster]preference-<5 random>).")] = None,
         volume_storage_class: Annotated[str | None, typer.Option("--volume-storage-class", help="spec.volumes.preferredStorageClassName.")] = None,

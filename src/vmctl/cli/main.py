@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Iterator, MutableMapping
 
 # Plain click help (kubectl-like, wraps to the terminal) and no rich import on start-up; TYPER_USE_RICH=1 restores it.
 os.environ.setdefault("TYPER_USE_RICH", "0")
@@ -74,6 +75,52 @@ class LazyGroup(TyperGroup):
         if module is None:
             return None
         return load_module_commands(module).get(cmd_name)
+
+
+class LazyCommands(MutableMapping[str, click.Command]):
+    """A group's subcommands by name, each built by typer from its own one-command app when first looked up."""
+
+    def __init__(self, apps: dict[str, typer.Typer]) -> None:
+        self._apps: dict[str, typer.Typer | None] = dict(apps)  # None: added as a built command
+        self._built: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._built:
+            app = self._apps[name]
+            assert app is not None
+            self._built[name] = typer.main.get_command(app)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._apps.setdefault(name, None)
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._apps[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._apps)
+
+    def __len__(self) -> int:
+        return len(self._apps)
+
+
+def lazy_group(apps: dict[str, typer.Typer]) -> type[TyperGroup]:
+    """A group class (``typer.Typer(cls=...)``) whose subcommands are ``apps`` (name -> app with one command
+    registered, ``add_completion=False``), built only when used: ``vmctl create vm`` builds no other command."""
+
+    class LazySubGroup(TyperGroup):
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(**kwargs)  # type: ignore[arg-type]
+            lazy = LazyCommands(apps)
+            lazy.update(self.commands)
+            self.commands = lazy
+
+        def list_commands(self, ctx: click.Context) -> list[str]:
+            return list(self.commands)
+
+    return LazySubGroup
 
 
 app = typer.Typer(

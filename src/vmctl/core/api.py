@@ -7,14 +7,12 @@ names the shared data types so that each piece can be written and tested on its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 Obj = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Conflict:
+class Conflict(NamedTuple):  # immutable; a NamedTuple is much quicker to define than a frozen dataclass
     """A field the VM sets that the instancetype wants to set too (KubeVirt ``conflict.Conflict``)."""
 
     path: str  # full dotted path, e.g. "spec.template.spec.domain.cpu.sockets"
@@ -23,13 +21,12 @@ class Conflict:
         return f"VM field(s) {self.path} conflicts with selected instance type"
 
 
-@dataclass
-class Resolved:
+class Resolved(NamedTuple):
     """The result of the pipeline: the object plus, per dotted leaf path, which source set it."""
 
     obj: Obj
-    origins: dict[str, str] = field(default_factory=dict)  # "spec.domain.cpu.sockets" -> "instancetype/u1.medium"
-    warnings: list[str] = field(default_factory=list)
+    origins: dict[str, str]  # "spec.domain.cpu.sockets" -> "instancetype/u1.medium"
+    warnings: list[str]
 
 
 class ObjectSource(Protocol):

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import functools
 import math
-import uuid
-from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from vmctl.core import quantity
+from vmctl.core.ids import uuid5_text, uuid_bytes
 from vmctl.errors import ObjectRejected
 
 Obj = dict[str, Any]
 
 #: Namespace of the "legacy" firmware UUID (UUIDv5 of the VM name), pkg/virt-controller/watch/vm/firmware.go.
-FIRMWARE_UUID_NAMESPACE = uuid.UUID("6a1a24a1-4061-4607-8bf4-a3963d0c5895")
+FIRMWARE_UUID_NAMESPACE = uuid_bytes("6a1a24a1-4061-4607-8bf4-a3963d0c5895")
 PCI_TOPOLOGY_ANNOTATION = "kubevirt.io/pci-topology-version"
 PCI_TOPOLOGY_VERSION = "v3"
 QGS_SOCKET_PATH_ANNOTATION = "kubevirt.io/qgs-socket-path"
@@ -31,15 +30,12 @@ _HOTPLUG_ALIGN_1G = 0x40000000
 _MIN_HOTPLUG_GUEST = 0x40000000
 
 
-@dataclass(frozen=True)
-class ClusterConfig:
+class ClusterConfig(NamedTuple):  # immutable; a NamedTuple is much quicker to define than a frozen dataclass
     """The KubeVirt CR settings the defaults read; every default equals KubeVirt's."""
 
     default_architecture: str = "amd64"
     machine_type: str = ""  # the deprecated cluster-wide override (all architectures)
-    machine_types: dict[str, str] = field(
-        default_factory=lambda: {"amd64": "q35", "arm64": "virt", "s390x": "s390-ccw-virtio"}
-    )
+    machine_types: dict[str, str] = {"amd64": "q35", "arm64": "virt", "s390x": "s390-ccw-virtio"}  # never mutated
     cpu_model: str = ""  # empty → host-model
     cpu_request: str = "100m"
     network_interface: str = "bridge"  # or "masquerade"
@@ -67,7 +63,7 @@ DEFAULT_CLUSTER = ClusterConfig()
 @functools.lru_cache(maxsize=65536)
 def legacy_firmware_uuid(name: str) -> str:
     """UUIDv5 of a VM name, KubeVirt's stable fallback firmware UUID."""
-    return str(uuid.uuid5(FIRMWARE_UUID_NAMESPACE, name))
+    return uuid5_text(FIRMWARE_UUID_NAMESPACE, name)
 
 
 def _dict(parent: Obj, key: str) -> Obj:
@@ -248,7 +244,7 @@ _PLAIN_HYPERV = ("relaxed", "vapic", "vpindex", "runtime", "synic", "reset", "ve
                  "reenlightenment", "ipi", "evmcs")
 
 
-def _set_object_defaults(vmi: Obj, firmware_uuid: str) -> None:
+def _set_object_defaults(vmi: Obj) -> None:
     spec = _dict(vmi, "spec")
     domain = _dict(spec, "domain")
     firmware = _dict(domain, "firmware")
@@ -266,7 +262,7 @@ def _set_object_defaults(vmi: Obj, firmware_uuid: str) -> None:
     for key in ("readinessProbe", "livenessProbe"):
         _probe_defaults(spec.get(key))
     if not firmware.get("uuid"):
-        firmware["uuid"] = firmware_uuid
+        firmware["uuid"] = legacy_firmware_uuid(str(_dict(vmi, "metadata").get("name", "")))
     timer = (domain.get("clock") or {}).get("timer") if isinstance(domain.get("clock"), dict) else None
     if isinstance(timer, dict):
         for name in ("hpet", "kvm", "pit", "rtc", "hyperv"):
@@ -498,7 +494,7 @@ def set_default_vmi(vmi: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> None:
         acpi = _dict(features, "acpi")
         if acpi.get("enabled") is None:
             acpi["enabled"] = False
-    _set_object_defaults(vmi, legacy_firmware_uuid(str(metadata.get("name", ""))))
+    _set_object_defaults(vmi)
     _set_hyperv_dependencies(spec)
     _set_arch_defaults(spec, cluster)
     domain = spec["domain"]

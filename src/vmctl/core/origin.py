@@ -71,8 +71,9 @@ class OriginTracker:
 
 # --- YAML with a trailing origin comment per leaf ----------------------------------------------------
 
-_PLAIN = re.compile(r"[A-Za-z0-9_/.][A-Za-z0-9_./@+-]*")
-_NUMBERISH = re.compile(
+# patterns, not compiled objects: ``re`` compiles them on first use, so resolving without origins pays nothing
+_PLAIN = r"[A-Za-z0-9_/.][A-Za-z0-9_./@+-]*"
+_NUMBERISH = (
     r"[-+]?(\d[\d_]*)?(\.[\d_]*)?([eE][-+]?\d+)?|0[xXoObB][0-9a-fA-F_]+|[-+]?\.(inf|Inf|INF|nan|NaN|NAN)"
     r"|\d{4}-\d{1,2}-\d{1,2}.*"
 )
@@ -80,7 +81,7 @@ _SPECIAL = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~", ""
 
 
 def _plain_ok(text: str) -> bool:
-    return bool(_PLAIN.fullmatch(text)) and text.lower() not in _SPECIAL and not _NUMBERISH.fullmatch(text)
+    return bool(re.fullmatch(_PLAIN, text)) and text.lower() not in _SPECIAL and not re.fullmatch(_NUMBERISH, text)
 
 
 def _scalar(value: Any) -> str:

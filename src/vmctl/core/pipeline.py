@@ -26,7 +26,6 @@ from vmctl.core.instancetype import apply_instancetype
 from vmctl.core.matchers import validate_matchers
 from vmctl.core.origin import OriginTracker
 from vmctl.core.preference import apply_autoattach, apply_preference, check_spread_topology
-from vmctl.core.requirements import check_requirements
 from vmctl.core.vmi_from_vm import (
     instancetype_annotations,
     mutate_defaults,
@@ -232,7 +231,8 @@ def _admit_vmi(
         matched_by_name[name] = True
         tracker.snap(f"preset/{name}", vmi)
 
-    result = presets.apply_presets(vmi, source.presets(namespace), after_each=after)
+    found = source.presets(namespace)
+    warnings = presets.apply_presets(vmi, found, after_each=after).warnings if found else []
     defaults.set_default_vmi(vmi, cluster)
     _finish_vmi_spec(vmi["spec"])
     status = vmi.get("status") or {}
@@ -240,7 +240,7 @@ def _admit_vmi(
     if isinstance(memory, dict):
         for k, v in memory.items():
             memory[k] = _canonical(v)
-    return result.warnings + presets.deprecation_warnings(vmi)
+    return warnings + presets.deprecation_warnings(vmi)
 
 
 def _result(vmi: Obj, tracker: OriginTracker, warnings: list[str]) -> Resolved:
@@ -326,6 +326,8 @@ def _check_vm_copy(
     if conflicts:
         raise rejection(_conflict_causes(conflicts))
     if pref_spec is not None:
+        from vmctl.core.requirements import check_requirements  # only preferences have requirements
+
         apply_preference(pref_spec, spec_copy, meta_copy)
         defaults.set_default_vmi_spec(spec_copy, cluster)
         problem = check_requirements(it_spec, pref_spec, spec_copy)

@@ -18,8 +18,9 @@ ParamType = Literal["string", "uint", "quantity", "slice"]
 _RAND_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 _DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_LABEL_RE = re.compile(f"^{_DNS1123_LABEL}$")
-_DNS1123_SUBDOMAIN_RE = re.compile(f"^{_DNS1123_LABEL}(\\.{_DNS1123_LABEL})*$")
+# patterns, not compiled objects: ``re`` compiles (and caches) them the first time a name is checked
+_DNS1123_LABEL_RE = f"^{_DNS1123_LABEL}$"
+_DNS1123_SUBDOMAIN_RE = f"^{_DNS1123_LABEL}(\\.{_DNS1123_LABEL})*$"
 _DNS1123_LABEL_MSG = (
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
     "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
@@ -49,8 +50,8 @@ def dns1123_label_errors(value: str) -> list[str]:
     errs: list[str] = []
     if len(value) > 63:
         errs.append("must be no more than 63 characters")
-    if not _DNS1123_LABEL_RE.match(value):
-        errs.append("must not contain dots" if _DNS1123_SUBDOMAIN_RE.match(value) else _DNS1123_LABEL_MSG)
+    if not re.match(_DNS1123_LABEL_RE, value):
+        errs.append("must not contain dots" if re.match(_DNS1123_SUBDOMAIN_RE, value) else _DNS1123_LABEL_MSG)
     return errs
 
 

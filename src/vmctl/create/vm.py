@@ -8,10 +8,7 @@ run strategy, instancetype, preference, volumes, sysprep, access credentials, th
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
 from typing import Any
 
 from vmctl.core.fields import clone, dig, ensure
@@ -92,9 +89,12 @@ IMPORT_PARAMS: dict[str, dict[str, ParamType]] = {
 _SIZE_OPTIONAL = ("pvc", "snapshot", "ds")
 
 
-@dataclass
 class VMOptions:
-    """The flags of ``vmctl create vm``; ``None`` means "not given" (cobra's ``Changed`` is ``is not None``)."""
+    """The flags of ``vmctl create vm``; ``None`` means "not given" (cobra's ``Changed`` is ``is not None``).
+
+    ``VMOptions(name=..., memory=...)`` takes any of the flags below as keywords. A plain class: defining a
+    25-field dataclass would cost about a millisecond at every start of ``vmctl``.
+    """
 
     name: str | None = None
     namespace: str | None = None
@@ -121,13 +121,26 @@ class VMOptions:
     cloud_init_user_data: str | None = None
     cloud_init_user_data_file: str | None = None
     cloud_init_network_data: str | None = None
-    _changed: set[str] = field(default_factory=set, repr=False)
+
+    def __init__(self, **flags: Any) -> None:
+        unknown = sorted(set(flags) - set(_FLAG_FIELDS))
+        if unknown:
+            raise TypeError(f"VMOptions() got unexpected keyword arguments: {', '.join(unknown)}")
+        self.__dict__.update(flags)
+        self._changed: set[str] = set()
+
+    def __repr__(self) -> str:
+        given = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FLAG_FIELDS if getattr(self, name) is not None)
+        return f"VMOptions({given})"
 
     def changed(self) -> set[str]:
         """Flag names (``infer-instancetype``) that were given, plus those set while building."""
-        given = {f.name.replace("_", "-") for f in fields(self) if not f.name.startswith("_")
-                 and getattr(self, f.name) is not None}
+        given = {name.replace("_", "-") for name in _FLAG_FIELDS if getattr(self, name) is not None}
         return (given - {"namespace"}) | self._changed
+
+
+#: The flag fields of ``VMOptions``, in order.
+_FLAG_FIELDS: tuple[str, ...] = tuple(VMOptions.__annotations__)
 
 
 def check_exclusive(changed: set[str]) -> None:
@@ -577,6 +590,9 @@ class _Builder:
 
         text = source.get("userData")
         if text is None and source.get("userDataBase64"):
+            import base64
+            import binascii
+
             try:
                 text = base64.b64decode(source["userDataBase64"], validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
@@ -813,6 +829,9 @@ def _checked_base64(flag: str, value: str | None, what: str) -> str | None:
     """Validate base64 cloud-init data like KubeVirt's admission does (standard alphabet, padded, <= 2048 bytes)."""
     if not value:
         return value
+    import base64  # only with base64 flags (start-up time)
+    import binascii
+
     try:
         decoded = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vmctl.template.catalog import TemplateRef, find_template, list_templates, locate
-from vmctl.template.generator import Chooser
 from vmctl.template.model import JINJA, KUBEVIRT, OPENSHIFT, ProcessResult, engine_of, parameters_of
 from vmctl.template.params import combine, parse_param_args, read_param_file
+
+if TYPE_CHECKING:  # the generator (and its regular expressions) loads only when a value is generated
+    from vmctl.template.generator import Chooser
 
 __all__ = [
     "JINJA", "KUBEVIRT", "OPENSHIFT", "ProcessResult", "TemplateRef", "combine", "engine_of", "find_template",

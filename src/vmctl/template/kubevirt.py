@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from vmctl.core.fields import clone
 from vmctl.errors import InputError
-from vmctl.template.generator import Chooser, GeneratorError, generate_kubevirt
 from vmctl.template.model import Obj, ProcessResult, template_name
 from vmctl.template.openshift import merge_labels
 from vmctl.template.params import check_parameters, parameter_values
 from vmctl.template.substitute import STRING_REF, SubstitutionError, substitute, substitute_string
+
+if TYPE_CHECKING:
+    from vmctl.template.generator import Chooser
 
 
 def generate_values(params: list[Obj], choose: Chooser | None = None) -> dict[str, str]:
@@ -35,6 +39,8 @@ def generate_values(params: list[Obj], choose: Chooser | None = None) -> dict[st
                     f'{path}.from: Invalid value: "": from cannot be empty for parameter '
                     f"'{name}' using generator '{generate}'"
                 )
+            from vmctl.template.generator import GeneratorError, generate_kubevirt  # only when generating
+
             try:
                 value = generate_kubevirt(source, choose) if choose else generate_kubevirt(source)
             except GeneratorError as exc:

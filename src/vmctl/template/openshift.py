@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vmctl.core.fields import clone
 from vmctl.errors import InputError
-from vmctl.template.generator import Chooser, GeneratorError, generate_openshift
 from vmctl.template.model import Obj, ProcessResult, template_name
 from vmctl.template.params import check_parameters, parameter_values
 from vmctl.template.substitute import STRING_REF, SubstitutionError, substitute, substitute_string
+
+if TYPE_CHECKING:
+    from vmctl.template.generator import Chooser
 
 
 def generate_values(params: list[Obj], choose: Chooser | None = None) -> dict[str, str]:
@@ -25,6 +27,8 @@ def generate_values(params: list[Obj], choose: Chooser | None = None) -> dict[st
             if generate != "expression":
                 errors.append(f"{path}: Unknown generator name '{generate}' for parameter {name}")
                 continue
+            from vmctl.template.generator import GeneratorError, generate_openshift  # only when generating
+
             try:
                 kwargs = {"choose": choose} if choose else {}
                 value = generate_openshift(str(param.get("from") or ""), **kwargs)

@@ -6,42 +6,39 @@ which mutates ``vmi_spec``/``vmi_metadata`` in place and returns its conflicts.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
 from vmctl.core.api import Conflict
 from vmctl.core.fields import dig
-from vmctl.core.instancetype import (
-    cpu,
-    gpus,
-    hostdevices,
-    iothreadpolicy,
-    iothreads,
-    launchsecurity,
-    memory,
-    nodeselector,
-    scheduler,
-)
-from vmctl.core.instancetype.annotations import apply as apply_annotations
 from vmctl.errors import FieldProblem
 
 Applier = Callable[[str, dict[str, Any], "dict[str, Any] | None", dict[str, Any], dict[str, Any]], list[Conflict]]
 
-#: The sections in the order KubeVirt's ApplyToVMI runs them.
-SECTIONS: tuple[Applier, ...] = (
-    nodeselector.apply,
-    scheduler.apply,
-    cpu.apply,
-    memory.apply,
-    iothreads.apply,
-    iothreadpolicy.apply,
-    launchsecurity.apply,
-    gpus.apply,
-    hostdevices.apply,
-    apply_annotations,
+#: The sections in the order KubeVirt's ApplyToVMI runs them: (instancetype spec field, applier module).
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("nodeSelector", "nodeselector"),
+    ("schedulerName", "scheduler"),
+    ("cpu", "cpu"),
+    ("memory", "memory"),
+    ("ioThreads", "iothreads"),
+    ("ioThreadsPolicy", "iothreadpolicy"),
+    ("launchSecurity", "launchsecurity"),
+    ("gpus", "gpus"),
+    ("hostDevices", "hostdevices"),
+    ("annotations", "annotations"),
 )
+#: Sections that run even when the instancetype leaves their field out; every other applier does nothing
+#: without its field, so its module is imported only when the field is there (shorter start-up).
+_ALWAYS = frozenset({"cpu", "memory"})
 
 LAUNCH_SECURITY_WARNING = "launchSecurity is deprecated and will be removed in a future release. Use preference instead."
+
+
+def section_applier(module: str) -> Applier:
+    """The ``apply`` function of one section module (``cpu``, ``memory``, ...)."""
+    return importlib.import_module(f"vmctl.core.instancetype.{module}").apply
 
 
 def apply_instancetype(
@@ -56,8 +53,10 @@ def apply_instancetype(
     Sections without conflicts are applied even when another section conflicts (as in KubeVirt).
     """
     conflicts: list[Conflict] = []
-    for section in SECTIONS:
-        conflicts.extend(section(path, instancetype_spec, preference_spec, vmi_spec, vmi_metadata))
+    for field, module in SECTIONS:
+        if field in instancetype_spec or field in _ALWAYS:
+            apply = section_applier(module)
+            conflicts.extend(apply(path, instancetype_spec, preference_spec, vmi_spec, vmi_metadata))
     return conflicts
 
 

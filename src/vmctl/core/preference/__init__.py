@@ -7,20 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from vmctl.core.preference import (
-    autoattach,
-    clock,
-    cpu,
-    devices,
-    features,
-    firmware,
-    machine,
-    misc,
-)
+# The section appliers are imported by the functions that run them, so importing the package (as the
+# instancetype appliers and the pipeline do) costs little when no preference is involved.
 from vmctl.core.preference import topology as topo
-from vmctl.core.preference.annotations import apply as apply_annotations
 from vmctl.core.preference.spread import check_spread_topology
-from vmctl.core.preference.vm import mutate_vm
 from vmctl.errors import FieldProblem
 
 __all__ = ["apply_autoattach", "apply_preference", "check_spread_topology", "mutate_vm", "validate_spec"]
@@ -30,6 +20,9 @@ def apply_preference(preference_spec: dict[str, Any] | None, vmi_spec: dict[str,
     """Apply a preference to ``vmi_spec``/``vmi_metadata`` in place, in KubeVirt's order."""
     if preference_spec is None:
         return
+    from vmctl.core.preference import clock, cpu, devices, features, firmware, machine, misc
+    from vmctl.core.preference.annotations import apply as apply_annotations
+
     cpu.apply(preference_spec, vmi_spec)
     devices.apply(preference_spec, vmi_spec)
     features.apply(preference_spec, vmi_spec)
@@ -45,7 +38,16 @@ def apply_preference(preference_spec: dict[str, Any] | None, vmi_spec: dict[str,
 
 def apply_autoattach(preference_spec: dict[str, Any] | None, vmi_spec: dict[str, Any]) -> None:
     """Apply only the five ``preferredAutoattach*`` fields (VM controller, before default devices are added)."""
+    from vmctl.core.preference import autoattach
+
     autoattach.apply(preference_spec, vmi_spec)
+
+
+def mutate_vm(preference_spec: dict[str, Any] | None, vm: dict[str, Any]) -> None:
+    """Apply the preference's VM-level defaults to ``vm`` in place (KubeVirt's VM mutator order)."""
+    from vmctl.core.preference.vm import mutate_vm as mutate
+
+    mutate(preference_spec, vm)
 
 
 def validate_spec(spec: dict[str, Any], path: str = "spec") -> list[FieldProblem]:
