@@ -6,7 +6,7 @@ Exit codes (stable, documented in docs/exit-codes.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -41,8 +41,7 @@ class NotFoundError(VmctlError):
     """A referenced object (instancetype, preference, template, VM, ...) does not exist."""
 
 
-@dataclass(frozen=True)
-class FieldProblem:
+class FieldProblem(NamedTuple):
     """One problem at one field path, as KubeVirt reports a StatusCause."""
 
     field: str
@@ -50,16 +49,9 @@ class FieldProblem:
     reason: str = "FieldValueInvalid"
 
 
-@dataclass
 class ObjectRejected(VmctlError):
     """KubeVirt would reject the object: a message plus the field-level causes."""
 
-    message: str
-    causes: list[FieldProblem] = field(default_factory=list)
-    hint: str | None = None
-
-    def __post_init__(self) -> None:
-        Exception.__init__(self, self.message)
-
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, message: str, causes: list[FieldProblem] | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.causes: list[FieldProblem] = list(causes or [])
