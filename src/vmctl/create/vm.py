@@ -202,7 +202,16 @@ class _Builder:
             self.with_access_creds(vm)
         self.with_cloud_init(vm)
         self.infer_from_volume(vm)
+        self.check_name(vm)
         return vm
+
+    def check_name(self, vm: Obj) -> None:
+        """The API server refuses a VM whose name is not an RFC 1123 subdomain; so do we, before printing it."""
+        from vmctl.schema.validator import name_problems
+
+        for problem in name_problems(vm):
+            source = "name" if self.o.name or self.base is None else "from-template"
+            raise flag_error(source, f"metadata.name: {problem.message}")
 
     def memory(self) -> str:
         text = self.o.memory if self.o.memory is not None else DEFAULT_MEMORY

@@ -243,4 +243,32 @@ def validate_object(obj: Any) -> list[FieldProblem]:
         return problems
     walker = _Walker(_schema()["definitions"])
     walker.walk_definition(obj, definition, "")
-    return problems + walker.problems
+    return problems + name_problems(obj) + walker.problems
+
+
+_DNS1123_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+
+
+def name_problems(obj: dict[str, Any]) -> list[FieldProblem]:
+    """The API server's object-name rules: a name (or generateName) is required and is an RFC 1123 subdomain."""
+    import re
+
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    name, generate = meta.get("name"), meta.get("generateName")
+    if not name:
+        if generate:
+            return []
+        return [FieldProblem("metadata.name", "Required value: name or generateName is required", "FieldValueRequired")]
+    if not isinstance(name, str):
+        return []  # the schema walk reports the type
+    if len(name) > 253:
+        return [FieldProblem("metadata.name", f'Invalid value: "{name}": must be no more than 253 characters')]
+    if not re.fullmatch(_DNS1123_SUBDOMAIN, name):
+        return [FieldProblem(
+            "metadata.name",
+            f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric '
+            "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
+            f"regex used for validation is '{_DNS1123_SUBDOMAIN}')",
+        )]
+    return []
