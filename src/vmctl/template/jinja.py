@@ -2,7 +2,7 @@
 
 Rendering happens only in a :class:`jinja2.sandbox.SandboxedEnvironment` subclass with ``StrictUndefined``
 and no autoescaping: no loader (no ``include``/``import`` of files), no access to Python internals
-(``__class__``, ``__globals__``, ...), ``*`` and ``**`` results bounded, output bounded. Parameter values are
+(``__class__``, ``__globals__``, ...), ``*`` and ``**`` results bounded, output bounded, and rendering time bounded (``VMCTL_TEMPLATE_TIMEOUT`` seconds, default 10). Parameter values are
 plain strings passed as variables and are never rendered again, so ``{{ 7*7 }}`` in a value stays literal.
 The ``yaml`` filter quotes a value as a YAML/JSON string so that newlines or ``: `` in a value cannot add keys.
 """
@@ -10,7 +10,10 @@ The ``yaml`` filter quotes a value as a YAML/JSON string so that newlines or ``:
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from vmctl.errors import InputError
@@ -23,6 +26,7 @@ from vmctl.template.params import check_parameters, parameter_values
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_SEQUENCE = 1_000_000  # longest string/list a `*` may build
 MAX_POWER_BITS = 4096  # largest result of `**`
+DEFAULT_TIMEOUT = 10.0  # seconds a template may take to render (VMCTL_TEMPLATE_TIMEOUT)
 
 
 class TemplateFailure(Exception):
@@ -95,21 +99,43 @@ def _environment() -> Any:
     return env
 
 
+class RenderTimeout(Exception):
+    """Rendering ran longer than ``VMCTL_TEMPLATE_TIMEOUT`` seconds."""
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise RenderTimeout in this (main) thread after ``seconds``; a no-op off the main thread or for 0."""
+    import signal
+    import threading
+
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum: int, _frame: Any) -> None:
+        raise RenderTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def render(text: str, variables: dict[str, Any], source: str) -> str:
-    """Render Jinja2 ``text`` in the sandbox; every failure becomes one InputError line."""
+    """Render Jinja2 ``text`` in the sandbox, within a time bound; every failure becomes one InputError line."""
     import jinja2.exceptions as jexc
 
     env = _environment()
+    timeout = float(os.environ.get("VMCTL_TEMPLATE_TIMEOUT", DEFAULT_TIMEOUT))
     try:
-        compiled = env.from_string(text)
-        chunks: list[str] = []
-        size = 0
-        for chunk in compiled.generate(**variables):
-            size += len(chunk)
-            if size > MAX_INPUT_BYTES:
-                raise InputError(f"{source}: rendered output is larger than {MAX_INPUT_BYTES} bytes")
-            chunks.append(chunk)
-        return "".join(chunks)
+        with _deadline(timeout):
+            return _render(env, text, variables, source)
+    except RenderTimeout:
+        raise InputError(f"{source}: rendering took longer than {timeout:g} s (VMCTL_TEMPLATE_TIMEOUT)") from None
     except InputError:
         raise
     except TemplateFailure as exc:
@@ -126,6 +152,19 @@ def render(text: str, variables: dict[str, Any], source: str) -> str:
         raise InputError(f"{source}: template recursion too deep") from None
     except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
         raise InputError(f"{source}: template failed: {type(exc).__name__}: {exc}") from None
+
+
+def _render(env: Any, text: str, variables: dict[str, Any], source: str) -> str:
+    """Compile and render, stopping as soon as the output passes the input size bound."""
+    compiled = env.from_string(text)
+    chunks: list[str] = []
+    size = 0
+    for chunk in compiled.generate(**variables):
+        size += len(chunk)
+        if size > MAX_INPUT_BYTES:
+            raise InputError(f"{source}: rendered output is larger than {MAX_INPUT_BYTES} bytes")
+        chunks.append(chunk)
+    return "".join(chunks)
 
 
 def process(
