@@ -51,15 +51,21 @@ def _report(label: str, exc: Exception) -> None:
         sys.stderr.write(f"hint: {hint}\n")
 
 
-def check_schema(pairs: list[tuple[Any, Any]], *, strict: bool) -> bool:
+def check_schema(pairs: list[tuple[Any, Any]], *, strict: bool, warned: set[str]) -> bool:
     """Report what KubeVirt's API server would refuse (errors) or drop (unknown fields: warnings, errors with
-    ``strict``) for every input object, one line each on stderr; True when nothing is an error."""
+    ``strict``) for every input object, one line each on stderr; True when nothing is an error. Deprecation
+    warnings are printed once per text (collected in ``warned``), as they concern the kind, not the object."""
     from vmctl.cli.output import warn
     from vmctl.schema import WARNING_REASONS, validate_object
 
     ok = True
     for doc, obj in pairs:
         for problem in validate_object(obj):
+            if problem.reason == "Deprecated":
+                if problem.message not in warned:
+                    warned.add(problem.message)
+                    warn(problem.message)
+                continue
             line = doc.line_of(problem.field) if problem.field else None
             where = f"{doc.source}:{line}" if line else doc.source
             meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
@@ -106,7 +112,8 @@ def run(
         for doc, obj in pairs:
             if obj.get("kind") == "VirtualMachineInstance":
                 raise VmctlError(f"{_label(doc, obj)}: expand takes VirtualMachines; use 'vmctl resolve' for VMIs")
-    if not check_schema(pairs, strict=strict):
+    warned: set[str] = set()
+    if not check_schema(pairs, strict=strict, warned=warned):
         raise typer.Exit(EXIT_ERROR)
     source = MemoSource(load_catalog([obj for _, obj in pairs], extra_dirs=catalog))
     wanted = ("VirtualMachine",) if expand else _RESOLVABLE
@@ -129,7 +136,9 @@ def run(
         raise typer.Exit(EXIT_ERROR)
     for result in results:
         for warning in result.warnings:
-            warn(warning)
+            if warning not in warned:
+                warned.add(warning)
+                warn(warning)
     sys.stdout.write(_render(results, Format(output), show_origin, render))
     sys.stdout.flush()
 
