@@ -156,6 +156,9 @@ def test_origins_name_each_stage(catalog: MemoSource) -> None:
     assert origins["metadata.annotations.kubevirt.io/cluster-instancetype-name"] == "instancetype/u1.medium"
     assert origins["metadata.annotations.kubevirt.io/cluster-preference-name"] == "preference/fedora"
     assert origins["metadata.labels.app"] == "vm"
+    assert origins["metadata.name"] == "vm"
+    assert origins["metadata.namespace"] == "default"  # the VM stated none
+    assert resolve(make_vm(namespace="dev"), catalog).origins["metadata.namespace"] == "vm"
     assert origins["spec.volumes[0].containerDisk.image"] == "vm"
     assert origins["spec.volumes[0].containerDisk.imagePullPolicy"] == "default"
     assert origins["spec.domain.machine.type"] == "default"

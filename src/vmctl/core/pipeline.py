@@ -347,6 +347,8 @@ def _resolve_vm(
     if tracking:
         tracker.snap("vm", _template_view(vm))
     vm.setdefault("metadata", {})["namespace"] = ns
+    if tracking:  # a namespace the VM did not state is the default one
+        tracker.snap("default", _template_view(vm))
     # VM mutating webhook
     if pref_spec is not None:
         mutate_preferences(vm, pref_spec)
