@@ -7,6 +7,10 @@ VMCTL=${VMCTL:-.venv/bin/vmctl}
 NAME=${DEMO_VM:-demo}
 export VMCTL_BACKEND=local
 
+cleanup() { $VMCTL delete vm "$NAME" --wait >/dev/null 2>&1 || true; }
+trap 'cleanup; exit 130' INT TERM
+trap 'cleanup; exit 141' PIPE
+
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "vmctl create vm --from-template test-guest -p NAME=$NAME --instancetype u1.nano --preference cirros --resolve"
