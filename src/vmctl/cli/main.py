@@ -134,7 +134,14 @@ app = typer.Typer(
 )
 
 
-@app.callback()
+@app.callback(epilog=(
+    "\b\nExamples:\n"
+    "  vmctl create vm --from-template fedora-server -p NAME=web1 --instancetype u1.medium | kubectl apply -f -\n"
+    "  vmctl resolve -f web1.yaml --show-origin\n"
+    "  vmctl create vm --from-template test-guest -p NAME=dev1 --instancetype u1.nano | vmctl apply -f -\n"
+    "  vmctl console dev1\n"
+    "\b\nExit codes: 0 ok, 1 error, 2 usage error. Documentation: docs/commands.md"
+))
 def _root() -> None:
     """Resolve, validate and run KubeVirt virtual machines: offline, on a cluster, or on a local libvirt host."""
 
