@@ -29,9 +29,11 @@ spec:
 
 
 @pytest.fixture
-def env(tmp_path: Path, vmctl):
+def env(tmp_path: Path, vmctl, monkeypatch: pytest.MonkeyPatch):
     """``env(*args)``: ``vmctl ARGS`` on a fresh local backend (SQLite state + libvirt test driver)."""
     (tmp_path / "node.xml").write_text(NODE)
+    # the once-per-process TCG notice would land in whichever test boots first
+    monkeypatch.setattr("vmctl.backends.local.runtime._TCG_NOTICED", True)
     flags = ["--state-dir", str(tmp_path / "state"), "--libvirt-uri", f"test://{tmp_path}/node.xml"]
 
     def run(*args: str) -> tuple[int, str, str]:
@@ -158,3 +160,56 @@ def test_cluster_backend_is_not_available(env) -> None:
     assert env("get", "vm", "--backend", "cluster") == (
         1, "", "error: the cluster backend is not available in this vmctl version; use --backend local\n"
     )
+
+
+def test_a_kubeconfig_alone_does_not_break_the_default(env, monkeypatch: pytest.MonkeyPatch) -> None:
+    kc = env.tmp / "kc"
+    kc.write_text("apiVersion: v1\nkind: Config\n")
+    monkeypatch.setenv("KUBECONFIG", str(kc))
+    f = write(env.tmp, "vm.yaml", VM.format(name="web1", app="web", rs="Halted"))
+    code, out, err = env("apply", "-f", f)
+    assert (code, out) == (0, "virtualmachine.kubevirt.io/web1 created\n")
+    assert err == (f"notice: found a kubeconfig ({kc}) but this vmctl has no cluster backend yet; using the local "
+                   "backend (--backend local or VMCTL_BACKEND=local silences this)\n")
+    assert env("get", "vm", "web1", "-o", "name", "--backend", "local") == (0, "virtualmachine.kubevirt.io/web1\n", "")
+    monkeypatch.setenv("VMCTL_BACKEND", "cluster")
+    assert env("get", "vm") == (
+        1, "", "error: the cluster backend is not available in this vmctl version; use --backend local\n"
+    )
+
+
+def test_unreachable_libvirt_fails_before_storing(tmp_path: Path, vmctl) -> None:
+    f = write(tmp_path, "vm.yaml", VM.format(name="web1", app="web", rs="Always"))
+    state = tmp_path / "state"
+    bad = ["--state-dir", str(state), "--libvirt-uri", "qemu+unix:///system?socket=/nonexistent/libvirt-sock"]
+    assert vmctl("apply", "-f", f, *bad) == (
+        1, "", "error: libvirtd is not running: start it with 'libvirtd -d' (or 'systemctl start libvirtd')\n"
+    )
+    db = sqlite3.connect(state / "state.db")
+    assert db.execute("SELECT count(*) FROM objects").fetchone()[0] == 0
+    cm = write(tmp_path, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n")
+    assert vmctl("apply", "-f", cm, *bad) == (0, "configmap/c created\n", "")  # needs no libvirt
+
+
+def test_apply_wait_until_every_vm_is_where_its_run_strategy_heads_it(env) -> None:
+    f = write(env.tmp, "vms.yaml", VM.format(name="a", app="web", rs="Always") + "---\n"
+              + VM.format(name="b", app="web", rs="Halted") + "---\n" + VM.format(name="c", app="web", rs="Once"))
+    code, out, err = env("apply", "-f", f, "--wait", "--timeout", "20")
+    assert (code, err) == (0, "")
+    assert out == ("virtualmachine.kubevirt.io/a created\nvirtualmachine.kubevirt.io/b created\n"
+                   "virtualmachine.kubevirt.io/c created\n")
+    code, out, _ = env("get", "vm")
+    assert [line.split()[:4:2] + line.split()[3:4] for line in out.splitlines()[1:]] == [
+        ["a", "Running", "True"], ["b", "Stopped", "False"], ["c", "Running", "True"]]
+
+
+def test_apply_wait_times_out_naming_the_vm_and_its_state(env) -> None:
+    from vmctl.backends.local.runtime import open_connection
+
+    f = write(env.tmp, "vm.yaml", VM.format(name="web1", app="web", rs="Always"))
+    assert env("apply", "-f", f)[0] == 0
+    conn = open_connection(f"test://{env.tmp}/node.xml")  # the test driver's state lives in this process
+    conn.lookupByName("default_web1").suspend()  # paused behind vmctl's back: never Ready
+    code, out, err = env("apply", "-f", f, "--wait", "--timeout", "1")
+    assert (code, out) == (1, "virtualmachine.kubevirt.io/web1 unchanged\n")
+    assert err == "error: timed out after 1s waiting for VirtualMachine web1 to be Ready (it is Paused)\n"

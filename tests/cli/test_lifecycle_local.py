@@ -24,8 +24,10 @@ spec:
 
 
 @pytest.fixture
-def env(tmp_path: Path, vmctl):
+def env(tmp_path: Path, vmctl, monkeypatch: pytest.MonkeyPatch):
     (tmp_path / "node.xml").write_text(NODE)
+    # the once-per-process TCG notice would land in whichever test boots first
+    monkeypatch.setattr("vmctl.backends.local.runtime._TCG_NOTICED", True)
     uri = f"test://{tmp_path}/node.xml"
     flags = ["--state-dir", str(tmp_path / "state"), "--libvirt-uri", uri]
 
@@ -54,7 +56,19 @@ def env(tmp_path: Path, vmctl):
                 return dom.state()[0]
         return None
 
+    def vmi_uid() -> str | None:
+        code, out, _ = run("get", "vmi", "-o", "json")
+        items = json.loads(out)["items"]
+        return items[0]["metadata"]["uid"] if items else None
+
+    def crash() -> None:
+        from vmctl.backends.local.runtime import open_connection
+
+        open_connection(uri).lookupByName("default_web1").destroy()  # behind vmctl's back, as a crash
+
     run.apply = apply  # type: ignore[attr-defined]
+    run.vmi_uid = vmi_uid  # type: ignore[attr-defined]
+    run.crash = crash  # type: ignore[attr-defined]
     run.status = status  # type: ignore[attr-defined]
     run.domain_state = domain_state  # type: ignore[attr-defined]
     return run
@@ -173,3 +187,95 @@ def test_hook_annotation_refused_without_allow(env, tmp_path: Path) -> None:
     assert "has the annotation hooks.kubevirt.io/hookSidecars" in err
     assert "--allow-hooks" in err
     assert env.domain_state() is None
+
+
+def test_deleting_the_vmi_of_an_always_vm_starts_a_new_one_at_once(env) -> None:
+    import libvirt
+
+    env.apply("Always")
+    old = env.vmi_uid()
+    assert env("delete", "vmi", "web1", "--wait", "--timeout", "20") == (
+        0, 'virtualmachineinstance.kubevirt.io "web1" deleted\n', "")
+    assert env.domain_state() == libvirt.VIR_DOMAIN_RUNNING  # no controller ran: delete itself restarted it
+    assert env.status() == ("Running", "Running")
+    assert env.vmi_uid() not in (None, old)
+
+
+@pytest.mark.parametrize("rs", ["Always", "RerunOnFailure"])
+def test_a_crashed_vm_restarts_when_touched_and_a_listing_only_tells(env, rs: str) -> None:
+    import libvirt
+
+    env.apply(rs)
+    old = env.vmi_uid()
+    env.crash()
+    code, out, err = env("get", "vm")  # a listing of many VMs must not boot them all
+    assert code == 0 and out.splitlines()[1].split()[0] == "web1"
+    assert err == ("notice: VM web1 is due to start (runStrategy); a listing does not start VMs: 'vmctl get vm NAME' "
+                   "starts one, 'vmctl controller --once' starts all\n")
+    assert env.domain_state() is None
+    code, out, err = env("get", "vm", "web1", "-o", "json")  # touching the VM reconciles it fully
+    assert (code, err) == (0, "")
+    assert json.loads(out)["status"]["printableStatus"] == "Running"
+    assert env.domain_state() == libvirt.VIR_DOMAIN_RUNNING
+    assert env.vmi_uid() not in (None, old)
+    assert env("get", "vm")[2] == ""  # nothing due any more
+
+
+def test_a_crashed_manual_vm_stays_stopped(env) -> None:
+    env.apply("Manual")
+    assert env("start", "web1")[0] == 0
+    env.crash()
+    code, out, err = env("get", "vm", "web1", "-o", "json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["status"]["printableStatus"] == "Stopped"
+    assert env.domain_state() is None
+    assert env("get", "vm")[2] == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "rs", "expected"),
+    [
+        (("start", "ghost"), "Halted", 'Error starting VirtualMachine virtualmachine.kubevirt.io "ghost" not found'),
+        (("stop", "web1"), "Halted", "error stopping VirtualMachine Operation cannot be fulfilled on "
+                                     'virtualmachine.kubevirt.io "web1": VM is not running'),
+        (("stop", "web1", "--force", "--grace-period", "0"), "Manual",
+         'error force stopping VirtualMachine: Operation cannot be fulfilled on virtualmachine.kubevirt.io "web1": '
+         "VM is not running"),
+        (("restart", "web1"), "Halted", "error restarting VirtualMachine: Operation cannot be fulfilled on "
+                                        'virtualmachine.kubevirt.io "web1": RunStategy Halted does not support manual '
+                                        "restart requests"),
+        (("restart", "web1", "--force", "--grace-period", "0"), "Halted",
+         "error force restarting VirtualMachine: Operation cannot be fulfilled on virtualmachine.kubevirt.io "
+         '"web1": RunStategy Halted does not support manual restart requests'),
+        (("soft-reboot", "ghost"), "Halted",
+         'Error soft rebooting VirtualMachineInstance ghost: virtualmachineinstance.kubevirt.io "ghost" not found'),
+        (("reset", "ghost"), "Halted",
+         'Error reseting VirtualMachineInstance ghost: virtualmachineinstance.kubevirt.io "ghost" not found'),
+        (("unpause", "vmi", "ghost"), "Halted",
+         'Error unpausing VirtualMachineInstance ghost: virtualmachineinstance.kubevirt.io "ghost" not found'),
+    ],
+)
+def test_error_texts_are_virtctls(env, args: tuple[str, ...], rs: str, expected: str) -> None:
+    # virtctl's own texts, case and spelling included (pkg/virtctl/vm/{start,stop,restart}.go, softreboot, reset,
+    # unpause): scripts written for virtctl match them
+    env.apply(rs)
+    assert env(*args) == (1, "", f"error: {expected}\n")
+
+
+def test_error_prefixes_live_in_one_table() -> None:
+    from vmctl.cli.lifecycle import ERRORS
+
+    assert ERRORS == {
+        "start": "Error starting VirtualMachine {error}",
+        "stop": "error stopping VirtualMachine {error}",
+        "force-stop": "error force stopping VirtualMachine: {error}",
+        "restart": "error restarting VirtualMachine: {error}",
+        "force-restart": "error force restarting VirtualMachine: {error}",
+        "get-vm": "Error getting VirtualMachine {name}: {error}",
+        "pause": "Error pausing VirtualMachineInstance {name}: {error}",
+        "pause-not-set-to-run": "Error pausing VirtualMachineInstance {name}. VirtualMachine {name} is not set to run",
+        "pause-not-found": "Error pausing VirtualMachineInstance {name}, it was not found",
+        "unpause": "Error unpausing VirtualMachineInstance {name}: {error}",
+        "soft-reboot": "Error soft rebooting VirtualMachineInstance {name}: {error}",
+        "reset": "Error reseting VirtualMachineInstance {name}: {error}",
+    }

@@ -132,21 +132,26 @@ def test_busy_console_force_takeover_and_disconnect_message(env: Env) -> None:
     first = env.popen("console", "con2")
     try:
         read_until(first, SHELL_READY)
-        busy = env.run("console", "con2", input=b"", timeout=60)
+        busy = env.run("console", "con2", input=b"x\r", timeout=60)
         assert busy.returncode == 1
+        assert busy.stdout == b""  # refused before anything (not even the serial log) is printed
         assert busy.stderr.decode() == (
             "error: another console session is attached to con2\nhint: take it over with: vmctl console con2 --force\n"
         )
-        second = env.popen("console", "con2", "--force", "--escape", "^A")
+        # pipe mode through a take-over: the answer arrives after stdin closed and is still printed
+        forced = env.run("console", "con2", "--force", input=b"echo FORCED-$((1+2))\r", timeout=60)
+        assert forced.returncode == 0, forced.stderr.decode()
+        assert b"FORCED-3\r\n" in forced.stdout
+        assert first.wait(timeout=30) == 1  # taken over: virtctl's disconnect text, exit 1
+        assert first.stderr is not None
+        assert first.stderr.read().decode().endswith(
+            "You were disconnected from the console. This could be caused by one of the following:"
+            "\n - the target VM was powered off"
+            "\n - another user connected to the console of the target VM"
+            "\n - network issues\n"
+        )
+        second = env.popen("console", "con2", "--escape", "^A")
         try:
-            assert first.wait(timeout=30) == 1  # taken over: virtctl's disconnect text, exit 1
-            assert first.stderr is not None
-            assert first.stderr.read().decode().endswith(
-                "You were disconnected from the console. This could be caused by one of the following:"
-                "\n - the target VM was powered off"
-                "\n - another user connected to the console of the target VM"
-                "\n - network issues\n"
-            )
             assert second.stdin is not None
             second.stdin.write(b"echo TAKEN$((1+1))OVER\r")
             second.stdin.flush()

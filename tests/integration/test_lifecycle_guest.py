@@ -143,6 +143,33 @@ def test_always_is_restarted_by_the_controller(env: Env) -> None:
     assert env.ours() == []
 
 
+def test_always_vm_is_restarted_by_the_command_that_touches_it(env: Env) -> None:
+    """No controller: ``delete vmi --wait`` and ``get vm`` after a crash start the new VMI themselves."""
+    import libvirt
+
+    env.apply_vm("touched", "Always", grace=0)
+    first_id = env.domain("touched").ID()
+    old_uid = json.loads(env.ok("get", "vmi", "touched", "-o", "json"))["metadata"]["uid"]
+    out = env.ok("delete", "vmi", "touched", "--wait", "--timeout", "60")
+    assert out == 'virtualmachineinstance.kubevirt.io "touched" deleted\n'
+    assert env.state("touched") == libvirt.VIR_DOMAIN_RUNNING
+    second_id = env.domain("touched").ID()
+    assert second_id != first_id
+    vmi = json.loads(env.ok("get", "vmi", "touched", "-o", "json"))
+    assert vmi["metadata"]["uid"] != old_uid and vmi["status"]["phase"] == "Running"
+
+    env.domain("touched").destroy()  # a crash behind vmctl's back
+    listing = env.run("get", "vm")
+    assert listing.returncode == 0
+    assert listing.stderr.startswith("notice: VM touched is due to start (runStrategy)")
+    assert env.state("touched") is None  # a listing does not boot anything
+    assert env.vm("touched")["status"]["printableStatus"] == "Running"  # get of that VM restarts it
+    assert env.state("touched") == libvirt.VIR_DOMAIN_RUNNING
+    assert env.domain("touched").ID() not in (first_id, second_id)
+    env.ok("stop", "touched", "--force", "--grace-period", "0", "--wait", "--timeout", "30")
+    assert env.ours() == []
+
+
 def test_rerun_on_failure_restarts_only_after_a_failure(env: Env) -> None:
     import libvirt
 

@@ -42,11 +42,12 @@ class SocketStream:
 class FakeGuest(threading.Thread):
     """Answers each line it receives with ``OUT:<line>``; records everything it got."""
 
-    def __init__(self, sock: socket.socket, *, close_after: bytes | None = None) -> None:
+    def __init__(self, sock: socket.socket, *, close_after: bytes | None = None, delay: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.sock = sock
         self.received = b""
         self.close_after = close_after
+        self.delay = delay
 
     def run(self) -> None:
         buf = b""
@@ -61,7 +62,7 @@ class FakeGuest(threading.Thread):
             buf += data
             while b"\r" in buf:
                 line, buf = buf.split(b"\r", 1)
-                time.sleep(0.05)
+                time.sleep(self.delay)
                 try:
                     self.sock.sendall(b"OUT:" + line + b"\r\n")
                 except OSError:  # the session ended (escape) before the answer
@@ -71,9 +72,10 @@ class FakeGuest(threading.Thread):
                     return
 
 
-def session_for(stdin_data: bytes, *, close_after: bytes | None = None, tty: bool = False, escape: bytes = b"\x1d"):
+def session_for(stdin_data: bytes, *, close_after: bytes | None = None, tty: bool = False, escape: bytes = b"\x1d",
+                delay: float = 0.05):
     ours, theirs = socket.socketpair()
-    guest = FakeGuest(theirs, close_after=close_after)
+    guest = FakeGuest(theirs, close_after=close_after, delay=delay)
     guest.start()
     in_r, in_w = os.pipe()
     out_r, out_w = os.pipe()
@@ -176,3 +178,87 @@ def test_replay_writes_the_log_tail(tmp_path: Path) -> None:
     console.replay(tmp_path / "missing.log", out_fd=w)
     os.close(w)
     assert read_all(r) == b"BOOTED\n"
+
+
+def test_pipe_mode_waits_for_a_slow_answer() -> None:
+    # a guest under emulation (or right after a --force take-over) may answer later than the quiet period
+    sess, guest, _stream, out_r, out_w, _ = session_for(b"echo FORCED-$((1+2))\r", delay=1.0)
+    started = time.monotonic()
+    assert sess.run() == 0
+    os.close(out_w)
+    assert read_all(out_r) == b"OUT:echo FORCED-$((1+2))\r\n"
+    assert 1.0 + 0.3 <= time.monotonic() - started < 3  # answer, then the quiet period (0.3 s here)
+
+
+def test_pipe_mode_gives_up_after_the_cap_and_ends_quickly_without_input() -> None:
+    ours, theirs = socket.socketpair()  # a guest that never answers
+    in_r, in_w = os.pipe()
+    os.write(in_w, b"anything\r")
+    os.close(in_w)
+    out_r, out_w = os.pipe()
+    sess = console.Session(SocketStream(ours), stdin_fd=in_r, stdout_fd=out_w, stderr=io.StringIO(), tty=False,
+                           drain_quiet=0.2, drain_max=1.0)
+    started = time.monotonic()
+    assert sess.run() == 0
+    assert 1.0 <= time.monotonic() - started < 1.8
+    sess, _guest, _stream, out_r2, out_w2, _ = session_for(b"")  # nothing sent: only the quiet period
+    started = time.monotonic()
+    assert sess.run() == 0
+    assert time.monotonic() - started < 1.0
+    for fd in (in_r, out_r, out_w, out_r2, out_w2):
+        os.close(fd)
+    theirs.close()
+
+
+class RefusingDomain:
+    """A domain whose console is held by another session (what libvirt answers without the FORCE flag)."""
+
+    def __init__(self) -> None:
+        self.flags: list[int] = []
+
+    def name(self) -> str:
+        return "ns_dev1"
+
+    def openConsole(self, dev, stream, flags: int) -> None:  # noqa: N802 - libvirt's name
+        import libvirt
+
+        self.flags.append(flags)
+        raise libvirt.libvirtError("operation failed: Active console session exists for this domain")
+
+
+class StreamConn:
+    def newStream(self, _flags: int) -> SocketStream:  # noqa: N802 - libvirt's name
+        ours, _theirs = socket.socketpair()
+        return SocketStream(ours)
+
+
+def test_refused_attach_prints_nothing_on_stdout(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("libvirt")
+    log = tmp_path / "console.log"
+    log.write_bytes(b"EARLIER BOOT OUTPUT\r\nvmctl-guest# ")
+    with pytest.raises(console.VmctlError) as err:
+        console.run_session(StreamConn(), RefusingDomain(), force=False, replay_log=log, name="dev1")
+    assert err.value.message == "another console session is attached to dev1"
+    assert err.value.hint == "take it over with: vmctl console dev1 --force"
+    out, errtext = capfd.readouterr()
+    assert (out, errtext) == ("", "")
+
+
+def test_tty_banner_comes_before_the_replay_and_ends_in_crlf(tmp_path: Path) -> None:
+    log = tmp_path / "console.log"
+    log.write_bytes(b"LOG-TAIL\r\n")
+    master, slave = os.openpty()  # a real terminal for raw mode
+    out_r, out_w = os.pipe()
+    sink = os.fdopen(os.dup(out_w), "w")  # stderr and stdout into one pipe: their order is visible
+    ours, theirs = socket.socketpair()
+    sess = console.Session(SocketStream(ours), stdin_fd=slave, stdout_fd=out_w, stderr=sink, tty=True)
+    threading.Timer(0.3, lambda: os.write(master, b"\x1d")).start()  # the escape key ends the session
+    assert sess.run(banner_text=console.banner("dev1", console.DEFAULT_ESCAPE), replay_log=log) == 0
+    sink.close()
+    os.close(out_w)
+    assert read_all(out_r) == (
+        b"Successfully connected to dev1 console. Press Ctrl+] or Ctrl+5 to exit console.\r\nLOG-TAIL\r\n"
+    )
+    for fd in (master, slave, out_r):
+        os.close(fd)
+    theirs.close()

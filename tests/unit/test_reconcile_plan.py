@@ -271,3 +271,39 @@ def test_state_change_requests_are_trimmed() -> None:
 def test_status_run_strategy_recorded_once_created() -> None:
     assert "runStrategy" not in rc.plan(vm("Halted"), None, Observed(), NOW).vm_status
     assert rc.plan(vm("Always"), vmi("Running"), Observed(D.RUNNING), NOW).vm_status["runStrategy"] == "Always"
+
+
+# --- where a VM is heading (apply --wait) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "current", "expected"),
+    [
+        (vm("Always"), None, "Ready"),
+        (vm("Always"), vmi("Failed"), "Ready"),  # it is restarted
+        (vm("Always"), vmi("Running"), "Ready"),
+        (vm("Halted"), None, "Stopped"),
+        (vm("Halted"), vmi("Running"), "Stopped"),  # being stopped
+        (vm("Halted", requests=[{"action": "Start"}]), None, "Ready"),
+        (vm("RerunOnFailure"), None, "Ready"),  # just applied
+        (vm("RerunOnFailure"), vmi("Failed"), "Ready"),  # restarted after a failure
+        (vm("RerunOnFailure"), vmi("Succeeded"), "Stopped"),  # the guest powered off: stays off
+        (vm("RerunOnFailure", status={"runStrategy": "RerunOnFailure"}), None, "Stopped"),  # stopped by request
+        (vm("Once"), None, "Ready"),
+        (vm("Once"), vmi("Succeeded"), "Stopped"),
+        (vm("Once"), vmi("Failed"), "Stopped"),
+        (vm("Manual"), None, "Stopped"),
+        (vm("Manual"), vmi("Running"), "Ready"),
+        (vm("Manual", requests=[{"action": "Stop", "uid": "vmi-1"}]), vmi("Running"), "Stopped"),
+        (vm("Manual", requests=[{"action": "Start", "data": {"paused": "true"}}]), None, "Paused"),
+        (vm(None, running=True), None, "Ready"),
+    ],
+)
+def test_desired_state(body: dict, current: dict | None, expected: str) -> None:
+    assert rc.desired_state(body, current) == expected
+
+
+def test_desired_state_of_a_vm_that_starts_paused() -> None:
+    body = vm("Always")
+    body["spec"]["template"]["spec"]["startStrategy"] = "Paused"
+    assert rc.desired_state(body, None) == "Paused"

@@ -45,6 +45,33 @@ def test_precedence_flag_env_config(home: Path, monkeypatch: pytest.MonkeyPatch)
     assert select.choose_backend("cluster") == "cluster"
 
 
+def test_implicit_kubeconfig_falls_back_to_local_with_a_notice(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kc = home / "kc"
+    kc.write_text("apiVersion: v1\nkind: Config\n")
+    monkeypatch.setenv("KUBECONFIG", str(kc))
+    be = select.get_backend(None, home / "st", "test:///default")
+    assert be.name == "local"
+    assert capsys.readouterr().err == (
+        f"notice: found a kubeconfig ({kc}) but this vmctl has no cluster backend yet; using the local backend "
+        "(--backend local or VMCTL_BACKEND=local silences this)\n"
+    )
+
+
+@pytest.mark.parametrize("how", ["flag", "env", "config"])
+def test_explicit_cluster_still_fails_clearly(home: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(home / "kc"))
+    (home / "kc").write_text("apiVersion: v1\n")
+    if how == "env":
+        monkeypatch.setenv("VMCTL_BACKEND", "cluster")
+    elif how == "config":
+        config(home, "backend: cluster\n")
+    with pytest.raises(VmctlError) as err:
+        select.get_backend("cluster" if how == "flag" else None, home / "st", "test:///default")
+    assert str(err.value) == "the cluster backend is not available in this vmctl version; use --backend local"
+
+
 def test_bad_values(home: Path) -> None:
     with pytest.raises(UsageError, match="--backend: expected 'local' or 'cluster', got 'kvm'"):
         select.choose_backend("kvm")

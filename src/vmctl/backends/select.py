@@ -1,5 +1,9 @@
 """Pick the backend for a command: ``--backend``, ``VMCTL_BACKEND``, the config file, then a kubeconfig probe.
 
+A kubeconfig only *suggests* the cluster backend: while this vmctl has no cluster backend, that implicit choice
+falls back to local with a one-line ``notice:`` on stderr. An explicit choice (flag, environment, config file)
+of ``cluster`` still fails with a clear error.
+
 Config file ``~/.config/vmctl/config.yaml`` (``$XDG_CONFIG_HOME/vmctl/config.yaml``) keys: ``backend``
 (local|cluster), ``libvirtUri``, ``stateDir``, ``allowHooks`` (bool). Flags and environment win over the file.
 """
@@ -69,25 +73,56 @@ def load_config(path: Path | None = None) -> Config:
     )
 
 
-def _has_kubeconfig() -> bool:
+def _kubeconfig() -> Path | None:
+    """The kubeconfig kubectl would read ($KUBECONFIG's first existing file, else ~/.kube/config), or None."""
     env = os.environ.get("KUBECONFIG")
     if env:
-        return any(Path(p).is_file() for p in env.split(os.pathsep) if p)
-    return (Path.home() / ".kube" / "config").is_file()
+        return next((Path(p) for p in env.split(os.pathsep) if p and Path(p).is_file()), None)
+    path = Path.home() / ".kube" / "config"
+    return path if path.is_file() else None
+
+
+def _has_kubeconfig() -> bool:
+    return _kubeconfig() is not None
 
 
 def choose_backend(backend: str | None, config: Config | None = None) -> str:
     """The backend name: flag/env value, else the config file, else cluster when a kubeconfig exists."""
+    name, _explicit = _choose(backend, config)
+    return name
+
+
+def _choose(backend: str | None, config: Config | None) -> tuple[str, bool]:
+    """(backend name, whether the user named it) — flag, env, config file, then the kubeconfig probe."""
     if backend is None:
         backend = os.environ.get("VMCTL_BACKEND") or None
     if backend is not None:
         if backend not in BACKENDS:
             raise UsageError(f"--backend: expected 'local' or 'cluster', got {backend!r}")
-        return backend
+        return backend, True
     config = config or load_config()
     if config.backend:
-        return config.backend
-    return "cluster" if _has_kubeconfig() else "local"
+        return config.backend, True
+    return ("cluster" if _has_kubeconfig() else "local"), False
+
+
+def _open_cluster(explicit: bool) -> Any:
+    """The cluster backend; when only a kubeconfig suggested it and this version has none, None (+ a notice)."""
+    from vmctl.backends.cluster import UNAVAILABLE, open_backend
+    from vmctl.errors import VmctlError
+
+    try:
+        return open_backend()
+    except VmctlError as exc:
+        if explicit or exc.message != UNAVAILABLE:
+            raise
+    import sys
+
+    sys.stderr.write(
+        f"notice: found a kubeconfig ({_kubeconfig()}) but this vmctl has no cluster backend yet; using the "
+        "local backend (--backend local or VMCTL_BACKEND=local silences this)\n"
+    )
+    return None
 
 
 def default_libvirt_uri() -> str:
@@ -99,11 +134,11 @@ def get_backend(
 ) -> Any:
     """Open the backend a command should talk to (``vmctl.backends.base.Backend``)."""
     config = load_config()
-    name = choose_backend(backend, config)
+    name, explicit = _choose(backend, config)
     if name == "cluster":
-        from vmctl.backends.cluster import open_backend
-
-        return open_backend()
+        cluster = _open_cluster(explicit)
+        if cluster is not None:
+            return cluster
     from vmctl.backends.local.runtime import LocalBackend
     from vmctl.paths import default_state_dir
 

@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 import typer
 
-from vmctl.cli.options import Backend, Files, LibvirtUri, Namespace, StateDir
+from vmctl.cli.options import Backend, Files, LibvirtUri, Namespace, StateDir, Wait
 from vmctl.cli.output import Format
 
 AllowHooks = Annotated[
     bool, typer.Option("--allow-hooks", help="Allow hook sidecar scripts (hooks.kubevirt.io/hookSidecars) to run.")
 ]
+ApplyTimeout = Annotated[int, typer.Option("--timeout", help="Seconds to wait with --wait (for all objects together).")]
 ApplyOutput = Annotated[
     Format | None,
     typer.Option("--output", "-o", help="Print the stored objects: yaml, json or name (default: one line each)."),
@@ -123,8 +124,11 @@ def register(app: typer.Typer) -> None:
         help=(
             "Create or update objects from files (VMs, VMIs, instancetypes, preferences, presets, ConfigMaps, "
             "Secrets). Every object is validated first; nothing is stored unless all are valid. VMs are then "
-            "reconciled (runStrategy Always starts them).\n\n"
-            "Example: vmctl apply -f web1.yaml\n\nExample: vmctl create vm --name web1 | vmctl apply -f -"
+            "reconciled (runStrategy Always starts them). With --wait, wait until every applied VM is where its "
+            "runStrategy heads it (Ready for Always, RerunOnFailure and Once; Stopped for Halted; Manual as it "
+            "is) and every VMI is Ready.\n\n"
+            "Example: vmctl apply -f web1.yaml\n\nExample: vmctl create vm --name web1 | vmctl apply -f - --wait "
+            "--timeout 120"
         ),
     )
     def apply(
@@ -132,6 +136,8 @@ def register(app: typer.Typer) -> None:
         namespace: Namespace = None,
         output: ApplyOutput = None,
         allow_hooks: AllowHooks = False,
+        wait: Wait = False,
+        timeout: ApplyTimeout = 300,
         backend: Backend = None,
         state_dir: StateDir = None,
         libvirt_uri: LibvirtUri = None,
@@ -145,6 +151,8 @@ def register(app: typer.Typer) -> None:
 
         if not filename:
             raise UsageError("-f/--filename is required")
+        if timeout < 0:
+            raise UsageError("--timeout: must be zero or more seconds")
         docs = read_inputs(filename)
         be = open_backend(backend, state_dir, libvirt_uri, allow_hooks=allow_hooks or None)
         fallback = _fallback_source(be)
@@ -165,6 +173,23 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write(render([o for o, _ in results], output))
         if failure is not None:
             raise failure
+        if wait:
+            _wait(be, results, timeout)
+
+
+def _wait(be: Any, results: list[tuple[dict[str, Any], str]], timeout: int) -> None:
+    """``--wait``: every applied VM where its runStrategy heads it, every VMI Ready."""
+    from vmctl.backends.base import Ref
+    from vmctl.errors import UsageError
+
+    refs = [Ref(o["kind"], o["metadata"]["name"], o["metadata"].get("namespace") or "default")
+            for o, _ in results if o["kind"] in ("VirtualMachine", "VirtualMachineInstance")]
+    if not refs:
+        return
+    waiter = getattr(be, "wait_desired", None)
+    if waiter is None:
+        raise UsageError(f"--wait is not supported by the {be.name} backend")
+    waiter(refs, timeout)
 
 
 def _fallback_source(be: Any) -> Any:

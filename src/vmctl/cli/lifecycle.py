@@ -20,18 +20,41 @@ GracePeriod = Annotated[
 AllowHooks = Annotated[bool, typer.Option("--allow-hooks", help="Allow hook sidecar scripts to run.")]
 VMI_TYPES = ("vm", "virtualmachine", "vmi", "virtualmachineinstance")
 
+#: virtctl's error texts, exactly (pkg/virtctl/vm/{start,stop,restart}.go, pkg/virtctl/{pause,unpause,softreboot,
+#: reset}). Their case and punctuation differ from verb to verb, and "reseting" is virtctl's spelling: they are
+#: kept as they are so that scripts written against virtctl's messages work with vmctl too.
+ERRORS = {
+    "start": "Error starting VirtualMachine {error}",
+    "stop": "error stopping VirtualMachine {error}",
+    "force-stop": "error force stopping VirtualMachine: {error}",
+    "restart": "error restarting VirtualMachine: {error}",
+    "force-restart": "error force restarting VirtualMachine: {error}",
+    "get-vm": "Error getting VirtualMachine {name}: {error}",
+    "pause": "Error pausing VirtualMachineInstance {name}: {error}",
+    "pause-not-set-to-run": "Error pausing VirtualMachineInstance {name}. VirtualMachine {name} is not set to run",
+    "pause-not-found": "Error pausing VirtualMachineInstance {name}, it was not found",
+    "unpause": "Error unpausing VirtualMachineInstance {name}: {error}",
+    "soft-reboot": "Error soft rebooting VirtualMachineInstance {name}: {error}",
+    "reset": "Error reseting VirtualMachineInstance {name}: {error}",
+}
+
+
+def _reword(exc: Any, key: str, name: str) -> Any:
+    """The backend error ``exc`` with virtctl's text for ``key`` (same class, so the same exit code)."""
+    exc.message = ERRORS[key].format(name=name, error=exc.message)
+    exc.args = (exc.message,)
+    return exc
+
 
 @contextmanager
-def _prefixed(prefix: str) -> Iterator[None]:
-    """Re-raise a backend error with virtctl's prefix (same class, so the same exit code)."""
+def _virtctl_error(key: str, name: str) -> Iterator[None]:
+    """Re-raise a backend error in virtctl's words (``ERRORS[key]``)."""
     from vmctl.errors import VmctlError
 
     try:
         yield
     except VmctlError as exc:
-        exc.message = f"{prefix}{exc.message}"
-        exc.args = (exc.message,)
-        raise
+        raise _reword(exc, key, name) from None
 
 
 def _backend(backend: str | None, state_dir: Any, libvirt_uri: str | None, allow_hooks: bool = False) -> Any:
@@ -47,14 +70,14 @@ def _force_pair(force: bool, grace: int | None) -> None:
         raise UsageError("Must both use --force=true and set --grace-period.")
 
 
-def _schedule(be: Any, name: str, namespace: str | None, verb: str, error_prefix: str,
+def _schedule(be: Any, name: str, namespace: str | None, verb: str, error_key: str,
               act: Callable[[Any, Any], None], wait_for: str | None, timeout: int) -> None:
-    """A VM verb as virtctl runs it: ``act(backend, ref)`` (errors get virtctl's prefix), the 'scheduled' line,
+    """A VM verb as virtctl runs it: ``act(backend, ref)`` (errors in virtctl's words), the 'scheduled' line,
     then, with ``--wait``, wait for the ``wait_for`` condition."""
     from vmctl.backends.base import Ref
 
     ref = Ref("VirtualMachine", name, namespace or "default")
-    with _prefixed(error_prefix):
+    with _virtctl_error(error_key, name):
         act(be, ref)
     typer.echo(f"VM {name} was scheduled to {verb}")
     if wait_for:
@@ -86,7 +109,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         _schedule(
             _backend(backend, state_dir, libvirt_uri, allow_hooks), name, namespace, "start",
-            "Error starting VirtualMachine ", lambda be, ref: be.start(ref, paused=paused),
+            "start", lambda be, ref: be.start(ref, paused=paused),
             ("Paused" if paused else "Ready") if wait else None, timeout,
         )
 
@@ -106,7 +129,7 @@ def register(app: typer.Typer) -> None:
         _force_pair(force, grace_period)
         _schedule(
             _backend(backend, state_dir, libvirt_uri), name, namespace, "stop",
-            "error force stopping VirtualMachine: " if force else "error stopping VirtualMachine ",
+            "force-stop" if force else "stop",
             lambda be, ref: be.stop(ref, grace_period=grace_period, force=force), "Stopped" if wait else None, timeout,
         )
 
@@ -127,12 +150,12 @@ def register(app: typer.Typer) -> None:
         _force_pair(force, grace_period)
         _schedule(
             _backend(backend, state_dir, libvirt_uri, allow_hooks), name, namespace, "restart",
-            "error force restarting VirtualMachine: " if force else "error restarting VirtualMachine: ",
+            "force-restart" if force else "restart",
             lambda be, ref: be.restart(ref, grace_period=grace_period, force=force), "Ready" if wait else None, timeout,
         )
 
     def _vmi_verb(verb: str, text: str, example: str, condition: str | None,
-                  act: Callable[[Any, Any], None], error_prefix: str) -> None:
+                  act: Callable[[Any, Any], None]) -> None:
         @app.command(verb, help=f"{text}\n\nExample: {example}")
         def command(
             kind: Annotated[str, typer.Argument(help="vm or vmi", metavar="TYPE")],
@@ -151,7 +174,7 @@ def register(app: typer.Typer) -> None:
             be = _backend(backend, state_dir, libvirt_uri)
             ns = namespace or "default"
             if which == "VirtualMachine":
-                with _prefixed(f"Error getting VirtualMachine {name}: "):
+                with _virtctl_error("get-vm", name):
                     vm = be.get(Ref("VirtualMachine", name, ns))
                 try:
                     act(be, Ref("VirtualMachineInstance", name, ns))
@@ -159,29 +182,24 @@ def register(app: typer.Typer) -> None:
                     if verb == "pause":
                         from vmctl.backends.local.reconcile import run_strategy
 
-                        if run_strategy(vm) == "Halted":
-                            raise VmctlError(
-                                f"Error pausing VirtualMachineInstance {name}. VirtualMachine {name} is not set to run"
-                            ) from None
-                        raise VmctlError(f"Error pausing VirtualMachineInstance {name}, it was not found") from None
-                    exc.message = f"{error_prefix} {name}: {exc.message}"
-                    raise
+                        key = "pause-not-set-to-run" if run_strategy(vm) == "Halted" else "pause-not-found"
+                        raise VmctlError(ERRORS[key].format(name=name)) from None
+                    raise _reword(exc, verb, name) from None
                 except VmctlError as exc:
-                    exc.message = f"{error_prefix} {name}: {exc.message}"
-                    raise
+                    raise _reword(exc, verb, name) from None
             else:
-                with _prefixed(f"{error_prefix} {name}: "):
+                with _virtctl_error(verb, name):
                     act(be, Ref("VirtualMachineInstance", name, ns))
             typer.echo(f"VMI {name} was scheduled to {verb}")
             if wait and condition:
                 be.wait(Ref("VirtualMachineInstance", name, ns), condition, timeout)
 
     _vmi_verb("pause", "Pause a virtual machine (TYPE is vm or vmi): its vCPUs are frozen.", "vmctl pause vm web1",
-              "Paused", lambda be, ref: be.pause(ref), "Error pausing VirtualMachineInstance")
+              "Paused", lambda be, ref: be.pause(ref))
     _vmi_verb("unpause", "Unpause a virtual machine (TYPE is vm or vmi).", "vmctl unpause vmi web1",
-              "Running", lambda be, ref: be.unpause(ref), "Error unpausing VirtualMachineInstance")
+              "Running", lambda be, ref: be.unpause(ref))
 
-    def _vmi_only_verb(verb: str, text: str, method: str, error_prefix: str) -> None:
+    def _vmi_only_verb(verb: str, text: str, method: str) -> None:
         @app.command(verb, help=f"{text}\n\nExample: vmctl {verb} web1")
         def command(
             name: Annotated[str, typer.Argument(help="Name of the VMI", metavar="NAME")],
@@ -196,14 +214,13 @@ def register(app: typer.Typer) -> None:
 
             be = _backend(backend, state_dir, libvirt_uri)
             ref = Ref("VirtualMachineInstance", name, namespace or "default")
-            with _prefixed(f"{error_prefix} {name}: "):
+            with _virtctl_error(verb, name):
                 getattr(be, method)(ref)
             typer.echo(f"VMI {name} was scheduled to {verb}")
             if wait:
                 be.wait(ref, "Ready", timeout)
 
     _vmi_only_verb("soft-reboot", "Soft reboot a virtual machine instance (ACPI reboot request to the guest).",
-                   "soft_reboot", "Error soft rebooting VirtualMachineInstance")
-    # virtctl's own spelling of the error prefix ("reseting") is kept so scripts matching it keep working
+                   "soft_reboot")
     _vmi_only_verb("reset", "Reset a virtual machine instance (a hard reset, like pressing the reset button).",
-                   "reset", "Error reseting VirtualMachineInstance")
+                   "reset")

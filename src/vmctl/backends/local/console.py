@@ -3,10 +3,14 @@
 The console is a *blocking* libvirt stream read in its own thread (this needs no libvirt event loop), while the
 calling thread copies stdin to the guest. Behaviour follows ``virtctl console``:
 
-* stdin on a TTY is put in raw mode (restored on exit); the banner goes to stderr;
+* the console stream is opened first: a refused attach (another session holds the console) prints nothing on
+  stdout; only an attached session prints the banner (stderr), replays the serial log tail and goes live;
+* stdin on a TTY is put in raw mode (restored on exit), and our own text then ends lines with CR LF;
 * the escape byte (default Ctrl+], configurable) ends the session with exit code 0;
 * with stdin not a TTY (a pipe), bytes pass through untouched and the session ends when stdin closes, after a
-  short drain of the guest's output (exit 0) — so ``echo uname -a | vmctl console vm`` prints the answer;
+  drain of the guest's output (exit 0) — so ``echo uname -a | vmctl console vm`` prints the answer: the drain
+  waits for the guest to answer what was sent (at most ``DRAIN_MAX`` seconds), then until it has been quiet for
+  ``DRAIN_QUIET`` seconds;
 * if the guest goes away (powered off, or another ``--force`` session took over) virtctl's disconnect message
   is printed and the exit code is 1.
 """
@@ -26,10 +30,11 @@ from typing import Any, Protocol
 from vmctl.errors import UsageError, VmctlError
 
 DEFAULT_ESCAPE = b"\x1d"  # Ctrl+]
-#: After stdin closes (pipe mode), keep printing guest output until it is quiet this long...
+#: After stdin closes (pipe mode), keep printing guest output until it has been quiet this long (counted from
+#: the first output that follows the last input sent)...
 DRAIN_QUIET = float(os.environ.get("VMCTL_CONSOLE_DRAIN", "1.0"))
-#: ...but no longer than this.
-DRAIN_MAX = 10.0
+#: ...but no longer than this after stdin closed (also the longest wait for a first answer).
+DRAIN_MAX = 5.0
 REPLAY_BYTES = 256 * 1024
 DISCONNECTED = (
     "\nYou were disconnected from the console. This could be caused by one of the following:"
@@ -119,11 +124,10 @@ def run_session(
 ) -> int:
     """Attach the terminal to the domain's serial console; returns the exit code (0 or 1)."""
     label = name or domain.name()
-    if replay_log is not None:
-        replay(replay_log)
+    # attach first: when the console is refused, nothing (not even the log) reaches stdout
     stream = open_console(conn, domain, force=force, name=label)
     session = Session(stream, escape=escape)
-    return session.run(banner_text=banner(label, escape), on_attached=on_attached)
+    return session.run(banner_text=banner(label, escape), on_attached=on_attached, replay_log=replay_log)
 
 
 def replay(path: Path, *, out_fd: int | None = None, limit: int = REPLAY_BYTES) -> None:
@@ -166,6 +170,7 @@ class Session:
         self.drain_max = drain_max
         self.closed = threading.Event()  # the guest side ended
         self.last_output = time.monotonic()
+        self.last_sent: float | None = None  # when input last went to the guest
         self._stopping = False
 
     def _reader(self) -> None:
@@ -181,12 +186,17 @@ class Session:
         finally:
             self.closed.set()
 
-    def run(self, *, banner_text: str = "", on_attached: Callable[[], None] | None = None) -> int:
+    def run(self, *, banner_text: str = "", on_attached: Callable[[], None] | None = None,
+            replay_log: Path | None = None) -> int:
+        """Banner (stderr), then the serial log tail, then live output until escape, EOF or disconnect."""
         reader = threading.Thread(target=self._reader, name="console-reader", daemon=True)
         with self._terminal():
             if banner_text:
-                self.stderr.write(banner_text)
+                # a raw terminal does not turn LF into CR LF: the next line would start mid-column
+                self.stderr.write(banner_text.replace("\n", "\r\n") if self.tty else banner_text)
                 self.stderr.flush()
+            if replay_log is not None:
+                replay(replay_log, out_fd=self.stdout_fd)
             reader.start()
             try:
                 if on_attached is not None:
@@ -254,17 +264,25 @@ class Session:
                 view = view[sent:]
         except Exception:
             return False
+        self.last_sent = time.monotonic()
         return True
 
     def _drain(self) -> int:
-        """stdin closed: keep showing output until the guest has been quiet for a moment."""
-        deadline = time.monotonic() + self.drain_max
-        self.last_output = max(self.last_output, time.monotonic())
+        """stdin closed: wait for the guest's answer to what was sent (the first output after the last input;
+        a guest under emulation can take a second), then show output until it has been quiet for
+        ``drain_quiet`` seconds; never longer than ``drain_max`` seconds in all."""
+        eof = time.monotonic()
+        deadline = eof + self.drain_max
+        since = self.last_sent if self.last_sent is not None else eof  # quiet is counted from here on
         while time.monotonic() < deadline:
             if self.closed.is_set():
                 return 0
-            quiet = time.monotonic() - self.last_output
-            if quiet >= self.drain_quiet:
+            now = time.monotonic()
+            answered = self.last_output > since
+            quiet = now - (self.last_output if answered else since)
+            if answered and quiet >= self.drain_quiet:
                 return 0
-            time.sleep(min(0.05, self.drain_quiet - quiet))
+            if not answered and self.last_sent is None and quiet >= self.drain_quiet:
+                return 0  # nothing was sent: no answer to wait for
+            time.sleep(0.05)
         return 0

@@ -431,6 +431,30 @@ def printable_status(vm: Obj, vmi: Obj | None, obs: Observed, status: Obj | None
     return "Unknown"
 
 
+def desired_state(vm: Obj, vmi: Obj | None) -> str:
+    """Where a VM is heading now (what ``apply --wait`` waits for): "Ready", "Paused" or "Stopped".
+
+    Always runs; RerunOnFailure runs until its guest powers off on its own (or a stop request removed the VMI);
+    Once runs until its VMI ends; Manual runs while it has a live VMI or a start request; Halted is stopped
+    (unless a start request is queued). A VM whose VMI starts paused heads for "Paused"."""
+    rs = run_strategy(vm)
+    paused = dig(vm, "spec", "template", "spec", "startStrategy") == "Paused" or has_start_paused_request(vm)
+    running = "Paused" if paused else "Ready"
+    live = vmi is not None and not is_final(vmi) and not marked_for_deletion(vmi)
+    if rs == ALWAYS:
+        return running
+    if rs == RERUN:
+        stopped = phase(vmi) == SUCCEEDED or (
+            vmi is None and not has_start_request(vm) and dig(vm, "status", "runStrategy") == RERUN
+        )
+        return "Stopped" if stopped else running
+    if rs == ONCE:
+        return "Stopped" if is_final(vmi) else running
+    if rs == MANUAL:
+        return running if (live and not has_stop_request_for(vm, vmi)) or has_start_request(vm) else "Stopped"
+    return running if has_start_request(vm) else "Stopped"  # Halted
+
+
 # --- lifecycle requests (virt-api's subresources) ----------------------------------------------------------
 
 

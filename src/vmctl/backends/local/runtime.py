@@ -5,6 +5,11 @@ Objects live in ``<state-dir>/state.db`` (``store.py``); what should happen next
 every command converges the objects it touches (``vmctl controller`` does it continuously). A VMI's domain is
 named ``<namespace>_<name>`` and carries vmctl metadata (state folder id, namespace, name, VMI uid), so after a
 crash vmctl adopts a running domain or removes a half-made one.
+
+What "touches" means: ``get``/``describe`` of one VM or VMI, ``delete vmi``, the lifecycle verbs, ``console`` and
+``--wait`` converge that VM fully, starting a new VMI when its runStrategy calls for one (Always; RerunOnFailure
+after a failure), as KubeVirt's controller would at once. Listings (``get vms``) only bring statuses up to date
+and name the VMs that are due to start in a ``notice:`` line, so a listing never boots a batch of guests.
 """
 
 from __future__ import annotations
@@ -255,6 +260,8 @@ class LocalBackend:
         self.store = Store(self.state_dir)
         self._conn: Any = None
         self._leases: dict[str, int] = {}
+        self.due_to_start: set[tuple[str, str]] = set()  # VMs a start=False pass would have started
+        self._warned: set[str] = set()
 
     # -- libvirt -------------------------------------------------------------------------------------
 
@@ -333,6 +340,8 @@ class LocalBackend:
             kind = obj.get("kind") if isinstance(obj, dict) else None
             if kind not in STORED_BY_KIND:
                 raise InputError(f"kind {kind!r} cannot be stored by the local backend")
+        if any(obj["kind"] in (kinds.VM.kind, kinds.VMI.kind) for obj in objs):
+            _ = self.conn  # libvirt unreachable: fail here, before anything is stored
         results: list[tuple[Obj, str]] = []
         vmis: list[tuple[Obj, Obj]] = []
         with self.store.transaction():
@@ -384,7 +393,7 @@ class LocalBackend:
     def get(self, ref: Ref) -> Obj:
         kind = ref.kind
         if kind in (kinds.VM.kind, kinds.VMI.kind):
-            self._sync_one(ref.namespace, ref.name)
+            self._touch(ref.namespace, ref.name)
         obj = self.store.get(kind, ref.namespace, ref.name)
         if obj is None:
             raise not_found(kind, ref.name)
@@ -392,8 +401,22 @@ class LocalBackend:
 
     def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[Obj]:
         if kind in (kinds.VM.kind, kinds.VMI.kind):
+            self.due_to_start.clear()
             self.sync_all(namespace, start=False)
+            self._notice_due(qualified=namespace is None)
         return self.store.list(kind, namespace, selector)
+
+    def _notice_due(self, *, qualified: bool) -> None:
+        """A listing does not start VMs; say which ones are due to start and how to start them."""
+        due = sorted(self.due_to_start)
+        if not due:
+            return
+        import sys
+
+        names = ", ".join(f"{ns}/{name}" if qualified else name for ns, name in due)
+        what = f"VM {names} is" if len(due) == 1 else f"VMs {names} are"
+        sys.stderr.write(f"notice: {what} due to start (runStrategy); a listing does not start VMs: "
+                         "'vmctl get vm NAME' starts one, 'vmctl controller --once' starts all\n")
 
     def delete(self, ref: Ref, *, wait: bool = False, timeout: float = 300) -> None:
         kind = ref.kind
@@ -406,18 +429,33 @@ class LocalBackend:
             self.store.mutate(kind, ref.namespace, ref.name, mark)
             self._converge(ref.namespace, ref.name, start=False)
         elif kind == kinds.VMI.kind:
+            # the owning VM is reconciled too: runStrategy Always starts a new VMI once this one is gone
             self._stop_vmi(obj, rc._grace(obj))
-            self._converge(ref.namespace, ref.name, start=False)
+            self._touch(ref.namespace, ref.name)
         else:
             self.store.delete(kind, ref.namespace, ref.name)
             return
         if wait:
-            self.wait(ref, "Deleted", timeout)
+            self.wait(ref, "Deleted", timeout, uid=obj["metadata"]["uid"])
 
     # -- convergence -------------------------------------------------------------------------------------
 
     def _sync_one(self, namespace: str, name: str) -> None:
         self._converge(namespace, name, start=False)
+
+    def _touch(self, namespace: str, name: str) -> None:
+        """Converge a VM (or VMI) a command touches, starting a VMI when its runStrategy calls for one. A start
+        that fails is a warning here (the object shows the failure): the command itself goes on."""
+        try:
+            self._converge(namespace, name, start=True)
+        except VmctlError as exc:
+            text = f"{name}: {exc.message}"
+            if text not in self._warned:  # a wait loop touches the VM many times: say it once
+                self._warned.add(text)
+                from vmctl.cli.output import warn
+
+                warn(text)
+            self._converge(namespace, name, start=False)
 
     def sync_all(self, namespace: str | None = None, *, start: bool = False) -> None:
         """Converge every VM and VMI (of a namespace); ``start`` lets it start VMIs (the controller does)."""
@@ -489,6 +527,8 @@ class LocalBackend:
                 continue
             self._release_final(vmi, step.vmi_status, obs)
             actions = [a for a in step.actions if start or a.name != "start_vmi"]
+            if len(actions) < len(step.actions):
+                self.due_to_start.add((namespace, name))
             if not actions:
                 trimmed = step.vm_status.get("stateChangeRequests") != dig(vm, "status", "stateChangeRequests")
                 if trimmed:
@@ -619,6 +659,7 @@ class LocalBackend:
     def _start_vmi(self, vm: Obj, *, paused: bool, console: bool = False) -> Any:
         """Create the VMI of ``vm`` and boot its domain; returns the domain when started for a console."""
         ns, name = vm["metadata"]["namespace"], vm["metadata"]["name"]
+        _ = self.conn  # libvirt unreachable: fail before a VMI record exists
         key = _lease_key(ns, name)
         if not self._try_lease(key):
             return None  # someone else is starting it
@@ -843,7 +884,7 @@ class LocalBackend:
         return vm
 
     def _vmi_for_verb(self, ref: Ref) -> Obj:
-        self._sync_one(ref.namespace, ref.name)
+        self._touch(ref.namespace, ref.name)
         vmi = self.store.get(kinds.VMI.kind, ref.namespace, ref.name)
         if vmi is None:
             raise NotFoundError(f'virtualmachineinstance.kubevirt.io "{ref.name}" not found')
@@ -930,19 +971,59 @@ class LocalBackend:
     def reset(self, ref: Ref) -> None:
         self._vmi_verb(ref, rc.check_reset, lambda dom: dom.reset(0))
 
-    def wait(self, ref: Ref, condition: str, timeout: float) -> Obj:
-        """Poll (converging each time) until ``condition`` holds: Ready, Running, Paused, Stopped, Deleted."""
+    def wait(self, ref: Ref, condition: str, timeout: float, *, uid: str | None = None) -> Obj:
+        """Poll (converging each time, starts included) until ``condition`` holds: Ready, Running, Paused,
+        Stopped, Deleted (with ``uid``: that object is gone, even if a new one of the same name exists)."""
         deadline = time.monotonic() + timeout
         while True:
-            self._converge(ref.namespace, ref.name, start=False)
+            self._touch(ref.namespace, ref.name)
             vm = self.store.get(kinds.VM.kind, ref.namespace, ref.name)
             vmi = self.store.get(kinds.VMI.kind, ref.namespace, ref.name)
             obj = vm if ref.kind == kinds.VM.kind else vmi
+            if uid is not None and obj is not None and obj["metadata"].get("uid") != uid:
+                obj = None  # replaced by a new object of the same name
+                vm, vmi = (None, vmi) if ref.kind == kinds.VM.kind else (vm, None)
             if _holds(condition, ref.kind, vm, vmi):
                 return obj or {}
             if time.monotonic() >= deadline:
                 what = "VirtualMachine" if ref.kind == kinds.VM.kind else "VirtualMachineInstance"
                 raise VmctlError(f"timed out after {timeout:g}s waiting for {what} {ref.name} to be {condition}")
+            time.sleep(POLL)
+
+    def wait_desired(self, refs: list[Ref], timeout: float) -> None:
+        """Poll (converging, starts included) until every VM is where its runStrategy heads it
+        (``reconcile.desired_state``) and every standalone VMI is Ready (Paused when it starts paused)."""
+        deadline = time.monotonic() + timeout
+        pending = list(refs)
+        while True:
+            waiting = []
+            for ref in pending:
+                self._touch(ref.namespace, ref.name)
+                vm = self.store.get(kinds.VM.kind, ref.namespace, ref.name)
+                vmi = self.store.get(kinds.VMI.kind, ref.namespace, ref.name)
+                if ref.kind == kinds.VM.kind:
+                    if vm is None or dig(vm, "metadata", "deletionTimestamp"):
+                        continue
+                    want = rc.desired_state(vm, vmi)
+                else:
+                    if vmi is None:
+                        raise NotFoundError(f'virtualmachineinstances.kubevirt.io "{ref.name}" not found')
+                    if rc.is_final(vmi):
+                        raise VmctlError(f"VirtualMachineInstance {ref.name} is {rc.phase(vmi)}; it will not be Ready")
+                    want = "Paused" if dig(vmi, "spec", "startStrategy") == "Paused" else "Ready"
+                if not _holds(want, ref.kind, vm, vmi):
+                    waiting.append((ref, want, vm, vmi))
+            if not waiting:
+                return
+            if time.monotonic() >= deadline:
+                ref, want, vm, vmi = waiting[0]
+                if ref.kind == kinds.VM.kind:
+                    what, now = "VirtualMachine", dig(vm, "status", "printableStatus", default="Unknown")
+                else:
+                    what, now = "VirtualMachineInstance", rc.phase(vmi) or "Pending"
+                raise VmctlError(f"timed out after {timeout:g}s waiting for {what} {ref.name} to be {want} "
+                                 f"(it is {now})")
+            pending = [w[0] for w in waiting]
             time.sleep(POLL)
 
     # -- streams -----------------------------------------------------------------------------------------------
