@@ -1,5 +1,6 @@
-"""Volumes on real guests: a containerDisk and a kernelBoot container pulled from an OCI registry boot, and
-named volumes are protected while a VMI uses them."""
+"""Volumes on real guests: a containerDisk and a kernelBoot container pulled from an OCI registry boot, disks on
+KubeVirt's default bus (SATA) boot and are seen by the guest, and named volumes are protected while a VMI uses
+them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ assert _spec is not None and _spec.loader is not None
 helpers = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(helpers)
 env = helpers.env
+VMCTL = helpers.VMCTL
 
 SHARED_IMAGE = "localhost:5000/vmctl/test-guest:v1"
 
@@ -121,3 +124,83 @@ def test_volume_in_use_cannot_be_deleted(env: Any) -> None:
         "error: volume root is in use by vmi/vol1\nhint: stop the VM first (vmctl stop NAME)\n"
     )
     assert os.path.exists(env.state / "volumes" / env.namespace / "root.qcow2")
+
+
+def _disks(conn: Any, env: Any, name: str) -> dict[str, tuple[str, str, bool]]:
+    """alias -> (target dev, bus, read-only) of the running domain."""
+    root = ET.fromstring(conn.lookupByName(f"{env.namespace}_{name}").XMLDesc(0))
+    return {d.find("alias").get("name"): (d.find("target").get("dev"), d.find("target").get("bus"),
+                                          d.find("readonly") is not None)
+            for d in root.findall("devices/disk")}
+
+
+def _console_until_ready(env: Any, name: str) -> str:
+    proc = env.popen("console", name)
+    try:
+        return helpers.read_until(proc, helpers.SHELL_READY).decode(errors="replace").replace("\r", "")
+    finally:
+        proc.kill()
+
+
+def test_create_vm_with_container_disk_and_user_boots_on_the_default_sata_bus(
+    env: Any, guest_image: str, libvirt_conn: Any
+) -> None:
+    """The new-user path: ``vmctl create vm ... --user me | vmctl apply -f -`` (no bus anywhere: SATA)."""
+    created = subprocess.run(
+        [VMCTL, "create", "vm", "--name", "sata1", "--memory", "256Mi",
+         "--volume-containerdisk", f"src:{guest_image},name:root", "--user", "me"],
+        env=env.env, capture_output=True, timeout=60, check=False)
+    assert created.returncode == 0, created.stderr.decode()
+    env.vms.append("sata1")
+    applied = env.run("apply", "-f", "-", input=created.stdout)
+    assert applied.returncode == 0, applied.stderr.decode()
+    assert _disks(libvirt_conn, env, "sata1") == {
+        "ua-root": ("sda", "sata", False), "ua-cloudinitdisk": ("sdb", "sata", False)}
+    text = _console_until_ready(env, "sata1")
+    assert "SYSLINUX" in text  # booted from the containerDisk on SATA
+    modules = next(line for line in text.splitlines() if line.startswith("VMCTL-MODULES "))
+    assert "failed=" not in modules
+    blocks = [line.split()[1:] for line in text.splitlines() if line.startswith("VMCTL-BLOCK ")]
+    assert [(b[0], b[-2], b[-1]) for b in blocks] == [("sda", "ro=0", "label="), ("sdb", "ro=0", "label=cidata")]
+    # cloud-init NoCloud read from the SATA disk
+    assert "VMCTL-SEED cidata /dev/sdb\n" in text
+    assert "VMCTL-BEGIN cidata/user-data\n#cloud-config\nuser: me\nVMCTL-END cidata/user-data" in text
+
+
+def test_config_map_and_cloud_init_on_sata_disks_reach_the_guest(env: Any, guest_image: str, libvirt_conn: Any) -> None:
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app"},
+                  "data": {"app.conf": "greeting=H16-CONFIGMAP-4242\n"}}
+    vm = {
+        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": {"name": "sata2"},
+        "spec": {"runStrategy": "Always", "template": {"spec": {
+            "terminationGracePeriodSeconds": 0,
+            "domain": {"memory": {"guest": "256Mi"}, "devices": {"disks": [
+                {"name": "root", "disk": {}},
+                {"name": "cloudinitdisk", "disk": {"bus": "sata"}},
+                {"name": "cfg"},  # no target: a disk on the default bus
+            ]}},
+            "volumes": [
+                {"name": "root", "containerDisk": {"image": guest_image}},
+                {"name": "cloudinitdisk", "cloudInitNoCloud": {"userData": "#cloud-config\nmarker: H16-SATA-SEED\n"}},
+                {"name": "cfg", "configMap": {"name": "app"}},
+            ],
+        }}},
+    }
+    applied = env.apply(config_map, vm)
+    assert applied.returncode == 0, applied.stderr.decode()
+    assert _disks(libvirt_conn, env, "sata2") == {
+        "ua-root": ("sda", "sata", False), "ua-cloudinitdisk": ("sdb", "sata", False),
+        "ua-cfg": ("sdc", "sata", False)}
+    proc = env.popen("console", "sata2")
+    try:
+        text = helpers.read_until(proc, helpers.SHELL_READY).decode(errors="replace").replace("\r", "")
+        assert "VMCTL-SEED cidata /dev/sdb\n" in text and "marker: H16-SATA-SEED\n" in text
+        assert "VMCTL-BLOCK sdc " in text
+        cfg_line = next(line for line in text.splitlines() if line.startswith("VMCTL-BLOCK sdc "))
+        assert cfg_line.endswith(" ro=0 label=cfgdata")
+        assert proc.stdin is not None
+        proc.stdin.write(b"mkdir -p /mnt/cfg && mount -t iso9660 -o ro /dev/sdc /mnt/cfg && cat /mnt/cfg/app.conf\r")
+        proc.stdin.flush()
+        helpers.read_until(proc, b"greeting=H16-CONFIGMAP-4242", timeout=30)
+    finally:
+        proc.kill()

@@ -62,7 +62,7 @@ def test_empty_disk_cloud_init_console_and_port_forwards(tmp_path: Path, state: 
     assert inputs.disks["scratch"] == DiskSource(tmp_path / "work" / "scratch.qcow2", "qcow2")
     assert info(inputs.disks["scratch"].path)["virtual-size"] == 2 * 1024**3
     seed = inputs.disks["cloudinitdisk"]
-    assert (seed.format, seed.readonly) == ("raw", True)
+    assert (seed.format, seed.readonly) == ("raw", False)  # a per-VMI file; KubeVirt sets no read-only either
     label, files = cloudinit.read_iso(seed.path)
     assert label == "cidata" and files["user-data"] == b"#cloud-config\n"
     assert json.loads(files["meta-data"]) == {
@@ -114,7 +114,7 @@ def test_config_map_and_secret_disks(tmp_path: Path, state: Path) -> None:
     assert cloudinit.read_iso(inputs.disks["cfg"].path) == ("cfgdata", {"app.conf": b"x=1\n", "blob.bin": b"\x00\x01"})
     assert cloudinit.read_iso(inputs.disks["ks"].path) == ("OEMDRV", {"ks.cfg": b"text\n"})
     assert cloudinit.read_iso(inputs.disks["opt"].path) == ("cfgdata", {})
-    assert all(d.readonly for d in inputs.disks.values())
+    assert not any(d.readonly for d in inputs.disks.values())  # per-VMI ISOs, writable as in KubeVirt
 
 
 def test_container_disk_overlay_over_cached_image(tmp_path: Path, state: Path) -> None:

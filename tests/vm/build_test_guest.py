@@ -18,6 +18,7 @@ A second run with the same inputs does nothing (``build.json`` records what was 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import gzip
 import hashlib
 import io
@@ -32,6 +33,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -62,18 +64,22 @@ if [ -c /dev/ttyS0 ] && (: >/dev/ttyS0) 2>/dev/null; then exec </dev/ttyS0 >/dev
 marker() { echo "$*"; echo "$*" >/dev/tty0 2>/dev/null; }
 marker "@BOOTED@ kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime)"
 
-seedwait=30; dhcp=1
+seedwait=30; blockwait=50; dhcp=1
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     vmctl.seedwait=*) seedwait=${arg#*=} ;;
+    vmctl.blockwait=*) blockwait=${arg#*=} ;;
     vmctl.dhcp=*) dhcp=${arg#*=} ;;
   esac
 done
 
-n=0
-for m in $(cat /lib/modules/order); do insmod "/lib/modules/$m.ko" 2>/dev/null && n=$((n+1)); done
-echo "VMCTL-MODULES loaded=$n"
-[ -d /etc/acpi ] && acpid -c /etc/acpi 2>/dev/null
+n=0; failed=""
+for m in $(cat /lib/modules/order); do
+  if insmod "/lib/modules/$m.ko" 2>/dev/null; then n=$((n+1)); else failed="${failed:+$failed,}$m"; fi
+done
+echo "VMCTL-MODULES loaded=$n${failed:+ failed=$failed}"
+# busybox acpid exits at once when it cannot open its default log file (/var/log/acpid.log)
+[ -d /etc/acpi ] && acpid -c /etc/acpi -l /dev/null 2>/dev/null
 
 show_seed() {  # show_seed LABEL DEVICE FILE...
   label=$1; dev=$2; shift 2
@@ -107,10 +113,25 @@ while :; do
   i=$((i+1)); [ "$i" -ge "$seedwait" ] && break
   sleep 0.1
 done
+# USB sticks show up after the modules load (hub thread, usb-storage's delay_use): wait until every bound
+# usb-storage interface has its disk (SATA, SCSI and virtio disks are probed while their module loads)
+i=0
+while [ "$i" -lt "$blockwait" ]; do
+  ifaces=$(ls /sys/bus/usb/drivers/usb-storage 2>/dev/null | grep -c ':')
+  disks=0
+  for sysdev in /sys/class/block/sd*; do
+    case "$(readlink -f "$sysdev" 2>/dev/null)" in */usb*) disks=$((disks+1)) ;; esac
+  done
+  [ "$disks" -ge "$ifaces" ] && break
+  i=$((i+1)); sleep 0.1
+done
 for sysdev in /sys/class/block/*; do
+  [ -e "$sysdev" ] || continue
   [ -f "$sysdev/partition" ] && continue
+  d=${sysdev##*/}
   serial=$(cat "$sysdev/serial" 2>/dev/null || cat "$sysdev/device/serial" 2>/dev/null)
-  echo "VMCTL-BLOCK ${sysdev##*/} sectors=$(cat "$sysdev/size") serial=$serial"
+  label=$(dd if="/dev/$d" bs=1 skip=32808 count=32 2>/dev/null | tr -d ' \000')
+  echo "VMCTL-BLOCK $d sectors=$(cat "$sysdev/size") serial=$serial ro=$(cat "$sysdev/ro") label=$label"
 done
 
 ip link set lo up 2>/dev/null
@@ -151,7 +172,7 @@ POWER_BUTTON = "#!/bin/sh\necho VMCTL-ACPI-POWEROFF\nsync\npoweroff -f\n"
 SYSLINUX_CFG = f"SERIAL 0 115200\nPROMPT 0\nTIMEOUT 0\nDEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n  INITRD initrd.gz\n  APPEND {KERNEL_ARGS}\n"
 
 #: Bump when the outputs change in a way build.json cannot see otherwise.
-BUILDER_VERSION = 3
+BUILDER_VERSION = 4  # 4: softdeps and the full dependency closure (sd_mod needs crct10dif_common)
 
 
 def log(msg: str) -> None:
@@ -206,8 +227,8 @@ def deb_members(deb: Path) -> Iterator[tuple[tarfile.TarInfo, IO[bytes] | None]]
 # --- kernel modules -------------------------------------------------------------------------------------
 
 
-def modinfo(elf: bytes) -> dict[str, str]:
-    """The ``key=value`` pairs of an ELF64 module's ``.modinfo`` section."""
+def modinfo(elf: bytes) -> dict[str, list[str]]:
+    """Every ``key=value`` pair of an ELF64 module's ``.modinfo`` section (a key may repeat: alias, softdep)."""
     if elf[:4] != b"\x7fELF" or elf[4] != 2:
         return {}
     shoff, = struct.unpack_from("<Q", elf, 0x28)
@@ -224,11 +245,11 @@ def modinfo(elf: bytes) -> dict[str, str]:
         name_off, offset, size = section(i)
         end = elf.index(b"\0", stroff + name_off)
         if elf[stroff + name_off:end] == b".modinfo":
-            info: dict[str, str] = {}
+            info: dict[str, list[str]] = {}
             for item in elf[offset:offset + size].split(b"\0"):
                 key, sep, value = item.decode("utf-8", "replace").partition("=")
-                if sep and key not in info:
-                    info[key] = value
+                if sep:
+                    info.setdefault(key, []).append(value)
             return info
     return {}
 
@@ -237,19 +258,83 @@ def module_name(path: str) -> str:
     return Path(path).name.removesuffix(".ko").replace("-", "_")
 
 
-def collect_kernel(deb: Path, kver: str, wanted: Iterable[str]) -> tuple[bytes, list[tuple[str, bytes]]]:
-    """Return the bzImage and the wanted modules plus their dependencies, in load order.
+@dataclass(frozen=True)
+class ModInfo:
+    """What module loading needs to know about one module."""
 
-    One pass over the package keeps every module already known to be needed; a dependency that came earlier
-    in the archive than the module needing it is fetched by a second (rare) pass.
+    depends: tuple[str, ...]  # hard dependencies (symbols), module names
+    pre: tuple[str, ...]  # softdep "pre:" names (module names or aliases, e.g. "crct10dif")
+    post: tuple[str, ...]  # softdep "post:" names
+    aliases: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, info: dict[str, list[str]]) -> ModInfo:
+        depends = [d.replace("-", "_") for v in info.get("depends", []) for d in v.split(",") if d]
+        pre: list[str] = []
+        post: list[str] = []
+        for value in info.get("softdep", []):  # "pre: a b post: c"
+            into = pre
+            for word in value.split():
+                if word in ("pre:", "post:"):
+                    into = pre if word == "pre:" else post
+                else:
+                    into.append(word)
+        return cls(tuple(depends), tuple(pre), tuple(post), tuple(info.get("alias", [])))
+
+
+def providers(name: str, infos: dict[str, ModInfo]) -> list[str]:
+    """Modules a softdep name stands for: the module of that name, else those with a matching alias
+    (``crct10dif`` → ``crct10dif_generic``, ``crct10dif_pclmul``); generic implementations are preferred
+    because they work on any (emulated) CPU."""
+    key = name.replace("-", "_")
+    if key in infos:
+        return [key]
+    hits = sorted(m for m, info in infos.items() if any(fnmatch.fnmatchcase(name, a) for a in info.aliases))
+    generic = [m for m in hits if m.endswith("_generic")]
+    return generic or hits
+
+
+def resolve_modules(wanted: Iterable[str], infos: dict[str, ModInfo]) -> list[str]:
+    """``wanted`` plus everything they need (``depends=``, softdep ``pre:``/``post:``), in load order;
+    names not among ``infos`` (built in, or absent) are dropped."""
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in order or name in visiting or name not in infos:
+            return
+        visiting.add(name)
+        info = infos[name]
+        for dep in info.depends:
+            visit(dep)
+        for soft in info.pre:
+            for dep in providers(soft, infos):
+                visit(dep)
+        order.append(name)
+        for soft in info.post:
+            for dep in providers(soft, infos):
+                visit(dep)
+
+    for name in wanted:
+        visit(name)
+    return order
+
+
+def collect_kernel(deb: Path, kver: str, wanted: Iterable[str]) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """Return the bzImage and the wanted modules plus what they need (``resolve_modules``), in load order.
+
+    The first pass over the package reads every module's ``.modinfo`` and keeps the data of modules already
+    known to be needed; a second pass fetches the rest of the closure (modules earlier in the archive than
+    the module needing them).
     """
+    wanted = list(wanted)
     need = set(wanted)
-    depends: dict[str, list[str]] = {}
+    infos: dict[str, ModInfo] = {}
     kept: dict[str, bytes] = {}
     vmlinuz = b""
     prefix = f"./lib/modules/{kver}/kernel/"
 
-    def scan(first: bool) -> None:
+    def scan(first: bool, closure: set[str]) -> None:
         nonlocal vmlinuz
         for member, fh in deb_members(deb):
             if fh is None:
@@ -258,36 +343,25 @@ def collect_kernel(deb: Path, kver: str, wanted: Iterable[str]) -> tuple[bytes, 
                 vmlinuz = fh.read()
             elif member.name.startswith(prefix) and member.name.endswith(".ko"):
                 name = module_name(member.name)
-                if name in kept or (not first and name not in need):
+                if name in kept or (not first and name not in closure):
                     continue
                 data = fh.read()
                 if first:
-                    deps = [d.replace("-", "_") for d in modinfo(data).get("depends", "").split(",") if d]
-                    depends[name] = deps
-                if name in need:
+                    infos[name] = ModInfo.parse(modinfo(data))
+                if name in need or name in closure:
                     kept[name] = data
-                    need.update(depends[name])
+                    need.update(infos[name].depends)
+                    need.update(infos[name].pre)
 
-    scan(first=True)
-    closure = {m for m in need if m in depends}
-    if closure - kept.keys():
-        scan(first=False)
+    scan(True, set())
+    order = resolve_modules(wanted, infos)
+    if set(order) - kept.keys():
+        scan(False, set(order))
     if not vmlinuz:
         raise SystemExit(f"build_test_guest: /boot/vmlinuz-{kver} not found in {deb.name}")
-    for name in sorted(set(wanted) - depends.keys()):
-        log(f"module {name} is built in or absent; skipped")
-
-    order: list[str] = []
-
-    def visit(name: str) -> None:
-        if name in order or name not in kept:
-            return
-        for dep in depends[name]:
-            visit(dep)
-        order.append(name)
-
     for name in wanted:
-        visit(name)
+        if name not in infos:
+            log(f"module {name} is built in or absent; skipped")
     return vmlinuz, [(name, kept[name]) for name in order]
 
 

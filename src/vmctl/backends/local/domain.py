@@ -31,6 +31,8 @@ VIRTIO_TRANSITIONAL = "virtio-transitional"
 GUEST_AGENT_CHANNEL = "org.qemu.guest_agent.0"
 SECURE_BOOT_SMM = "{path} has EFI SecureBoot enabled. SecureBoot requires SMM, which is currently disabled."
 DISK_BUSES = ("virtio", "sata", "scsi", "usb")
+#: Buses on which libvirt refuses a read-only hard disk (``device='disk'``); CD-ROMs there are fine.
+READONLY_UNSUPPORTED = ("sata",)
 INTERFACE_MODELS = ("virtio", "e1000", "e1000e", "igb", "ne2k_pci", "pcnet", "rtl8139")
 WATCHDOG_ACTIONS = ("poweroff", "reset", "shutdown")
 
@@ -586,13 +588,7 @@ class _Converter:
                 if target["tray"] not in ("open", "closed"):
                     raise DomainError(f"{path}.cdrom.tray", f"expected open or closed, got {target['tray']!r}")
                 tgt.set("tray", target["tray"])
-            if kind == "cdrom":
-                readonly = target.get("readonly") is None or bool(target.get("readonly"))
-            else:
-                readonly = bool(target.get("readonly"))
-            if source is not None and source.readonly:
-                readonly = True
-            if readonly:
+            if self._readonly(kind, bus, target, source, path, volume):
                 _sub(el, "readonly")
             if disk.get("shareable"):
                 if disk.get("cache") not in (None, "none"):
@@ -618,6 +614,34 @@ class _Converter:
                 el.set("model", self.virtio)
             if kind == "lun" and target.get("reservation"):
                 raise DomainError(f"{path}.lun.reservation", "persistent reservations are not supported locally")
+
+    @staticmethod
+    def _readonly(kind: str, bus: str, target: Obj, source: DiskSource | None, path: str,
+                  volume: tuple[int, Obj] | None) -> bool:
+        """Whether the disk gets ``<readonly/>``, as KubeVirt: only ``readonly`` on the disk target counts
+        (CD-ROMs default to read-only); a read-only local file (a ``readOnly`` claim) counts too.
+
+        libvirt refuses read-only SATA hard disks (SATA CD-ROMs are fine); KubeVirt's admission rejects
+        ``disk.readonly`` on sata with the text used here.
+        """
+        if kind == "cdrom":
+            readonly = target.get("readonly") is None or bool(target.get("readonly"))
+        else:
+            readonly = bool(target.get("readonly"))
+            if readonly and kind == "disk" and bus in READONLY_UNSUPPORTED:
+                raise DomainError(f"{path}.disk.bus", f"{bus} hard-disks do not support read-only.")
+        if source is not None and source.readonly and not readonly:
+            if kind == "disk" and bus in READONLY_UNSUPPORTED:
+                vidx, vol = volume if volume is not None else (0, {})
+                vtype = next((k for k in vol if k != "name"), "unknown")
+                field = "readOnly" if vtype == "persistentVolumeClaim" else ""
+                raise DomainError(
+                    f"spec.volumes[{vidx}].{vtype}" + (f".{field}" if field else ""),
+                    f"volume {vol.get('name', '')!r} is read-only, but its disk ({path}) is on the {bus} bus, and "
+                    f"{bus} hard-disks do not support read-only; use bus virtio, scsi or usb, or a cdrom",
+                )
+            readonly = True
+        return readonly
 
     def _block_size(self, el: ET.Element, disk: Obj, path: str) -> None:
         bs: Obj | None = disk.get("blockSize")

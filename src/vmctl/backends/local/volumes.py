@@ -16,6 +16,11 @@ ephemeral                qcow2 overlay in ``workdir`` over a named volume
 configMap / secret       ISO with one file per key (volume id ``volumeLabel`` or ``cfgdata``, as KubeVirt)
 =======================  ===============================================================================
 
+Only a ``persistentVolumeClaim.readOnly`` claim gives a read-only ``DiskSource``. Images shared between VMIs
+(pulled containerDisks, named volumes under ``ephemeral``) are only ever read through a per-VMI qcow2 overlay;
+ISOs are per-VMI files and, as in KubeVirt, not read-only unless the disk target says so (libvirt refuses
+read-only SATA hard disks, SATA being KubeVirt's default bus).
+
 ``spec.domain.firmware.kernelBoot.container`` gives ``kernel``/``initrd``; the serial console log and the EFI NVRAM
 get paths too. Anything else fails with an error naming the volume and its type, and every file created so far
 is removed, whatever the failure.
@@ -350,7 +355,7 @@ def _prepare(
             inputs.disks[name] = DiskSource(overlay, "qcow2")
         elif kind in ("cloudInitNoCloud", "cloudInitConfigDrive"):
             iso = _seed(vmi, volume, namespace, store_lookup, hook_scripts, workdir, created)
-            inputs.disks[name] = DiskSource(iso, "raw", readonly=True)
+            inputs.disks[name] = DiskSource(iso, "raw")  # a per-VMI copy: writable, as KubeVirt's
         elif kind == "emptyDisk":
             size = parse_size(src.get("capacity"), what=f"volume {name}: emptyDisk.capacity")
             path = created.add(workdir / f"{name}.qcow2")
@@ -454,7 +459,7 @@ def _config_disk(
         files = _secret_data(obj, what=what)
     iso = created.add(workdir / f"{name}.iso")
     cloudinit.build_iso(iso, str(src.get("volumeLabel") or "cfgdata"), files)
-    return DiskSource(iso, "raw", readonly=True)
+    return DiskSource(iso, "raw")  # a per-VMI copy: writable, as KubeVirt's
 
 
 def _ssh_keys(vmi: dict[str, Any], method: str, namespace: str, store_lookup: StoreLookup | None) -> dict[str, str]:
