@@ -24,7 +24,7 @@ $VMCTL create vm --from-template test-guest -p NAME="$NAME" --instancetype u1.na
 $VMCTL get vm "$NAME"
 
 step "vmctl console $NAME   (boot log, then a command typed into the guest's shell)"
-{ sleep 12; printf 'echo "hello from $(uname -n), kernel $(uname -r)"\r'; sleep 2; } \
+{ sleep 12; printf 'echo "hello from the guest: kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) vCPU, $(grep MemTotal /proc/meminfo)"\r'; sleep 2; } \
     | $VMCTL console "$NAME" --timeout 2
 
 step "vmctl get vmi $NAME"
