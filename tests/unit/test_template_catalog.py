@@ -132,8 +132,8 @@ def test_test_guest_shape() -> None:
     vm = process(find_template("test-guest"), {"NAME": "tg"}).objects[0]
     spec = vm["spec"]["template"]["spec"]
     assert spec["domain"]["firmware"]["kernelBoot"] == {
-        "container": {"image": "localhost:5000/vmctl/test-guest:v1", "kernelPath": "/boot/vmlinux",
-                      "initrdPath": "/boot/initrd.gz"},
+        "container": {"image": "localhost:5000/vmctl/test-guest:v1", "imagePullPolicy": "Always",
+                      "kernelPath": "/boot/vmlinux", "initrdPath": "/boot/initrd.gz"},
         "kernelArgs": "console=ttyS0,115200 panic=-1",
     }
     assert spec["domain"]["memory"] == {"guest": "256Mi"}
