@@ -56,16 +56,6 @@ def _line_path(field: str) -> str:
     return _MAP_KEY.sub(lambda m: "." + m.group(1), field)
 
 
-def _optional(module: str, name: str) -> Any:
-    """A function of another part of vmctl, or None when that part does not provide it."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 def semantic_problems(obj: dict[str, Any], source: Any) -> list[Any]:
     """KubeVirt admission problems beyond the schema: resolution (VM, VMI) or spec checks (instancetypes,
     preferences)."""
@@ -73,23 +63,24 @@ def semantic_problems(obj: dict[str, Any], source: Any) -> list[Any]:
     from vmctl.errors import FieldProblem, VmctlError
 
     kind = obj.get("kind")
-    if kind in (kinds.VM.kind, kinds.VMI.kind):
-        check, arg = _optional("vmctl.core.pipeline", "problems"), None
-    elif kind in (kinds.INSTANCETYPE.kind, kinds.CLUSTER_INSTANCETYPE.kind):
-        check, arg = _optional("vmctl.core.instancetype", "validate_spec"), obj.get("spec") or {}
-    elif kind in (kinds.PREFERENCE.kind, kinds.CLUSTER_PREFERENCE.kind):
-        check, arg = _optional("vmctl.core.preference", "validate_spec"), obj.get("spec") or {}
-    else:
-        return []
-    if check is None:
-        return []
+    spec = obj.get("spec") or {}
     try:
-        return list(check(obj, source) if arg is None else check(arg))
-    except NotImplementedError:
-        return []  # that check is not available in this build
+        if kind in (kinds.VM.kind, kinds.VMI.kind):
+            from vmctl.core.pipeline import problems
+
+            return list(problems(obj, source))
+        if kind in (kinds.INSTANCETYPE.kind, kinds.CLUSTER_INSTANCETYPE.kind):
+            from vmctl.core.instancetype import validate_spec
+
+            return list(validate_spec(spec))
+        if kind in (kinds.PREFERENCE.kind, kinds.CLUSTER_PREFERENCE.kind):
+            from vmctl.core.preference import validate_spec as validate_preference
+
+            return list(validate_preference(spec))
     except VmctlError as exc:
         causes = getattr(exc, "causes", None) or []
         return list(causes) or [FieldProblem("", exc.message)]
+    return []
 
 
 def _objects(docs: list[Any]) -> list[tuple[Any, str, dict[str, Any] | Any]]:
