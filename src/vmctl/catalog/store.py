@@ -9,32 +9,12 @@ from typing import Any
 
 from vmctl.core import kinds
 from vmctl.core.fields import clone
-from vmctl.errors import InputError, NotFoundError, ObjectRejected
+from vmctl.core.matchers import is_cluster_kind
+from vmctl.errors import InputError, NotFoundError
 
 Obj = dict[str, Any]
 #: (kind, namespace or None, name); None namespace: cluster-scoped, or a namespaced object without a namespace
 Key = tuple[str, str | None, str]
-
-_MATCHERS = {
-    "instancetype": ("InstancetypeMatcher", kinds.INSTANCETYPE, kinds.CLUSTER_INSTANCETYPE),
-    "preference": ("PreferenceMatcher", kinds.PREFERENCE, kinds.CLUSTER_PREFERENCE),
-}
-
-
-def is_cluster_kind(kind: str | None, which: str) -> bool:
-    """KubeVirt's matcher kind rule: lower-cased singular/plural; empty means the cluster kind.
-
-    ``which`` is ``"instancetype"`` or ``"preference"``. Any other kind raises ``ObjectRejected`` with
-    KubeVirt's text ``got unexpected kind in InstancetypeMatcher: <kind>``.
-    """
-    matcher, namespaced, cluster = _MATCHERS[which]
-    lowered = (kind or "").lower()
-    if lowered in ("", cluster.singular, cluster.plural):
-        return True
-    if lowered in (namespaced.singular, namespaced.plural):
-        return False
-    raise ObjectRejected(f"got unexpected kind in {matcher}: {kind}")
-
 
 def _key(obj: Obj) -> Key:
     kind = kinds.BY_KIND[obj["kind"]]
