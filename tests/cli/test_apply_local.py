@@ -213,3 +213,29 @@ def test_apply_wait_times_out_naming_the_vm_and_its_state(env) -> None:
     code, out, err = env("apply", "-f", f, "--wait", "--timeout", "1")
     assert (code, out) == (1, "virtualmachine.kubevirt.io/web1 unchanged\n")
     assert err == "error: timed out after 1s waiting for VirtualMachine web1 to be Ready (it is Paused)\n"
+
+
+PRESET = """apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstancePreset
+metadata: {{name: {name}}}
+spec:
+  selector: {{matchLabels: {{app: web}}}}
+  domain: {{devices: {{}}, cpu: {{cores: 2}}}}
+"""
+
+
+def test_apply_deprecated_kind_warns_once_and_stores(env) -> None:
+    f = write(env.tmp, "presets.yaml", PRESET.format(name="p1") + "---\n" + PRESET.format(name="p2"))
+    code, out, err = env("apply", "-f", f)
+    assert code == 0
+    assert out == ("virtualmachineinstancepreset.kubevirt.io/p1 created\n"
+                   "virtualmachineinstancepreset.kubevirt.io/p2 created\n")
+    assert err == "warning: kubevirt.io/v1 VirtualMachineInstancePresets is now deprecated and will be removed in v2.\n"
+
+
+def test_apply_unknown_field_fails_like_kubectl_strict_validation(env) -> None:
+    text = VM.format(name="web1", app="web", rs="Halted").replace("  runStrategy:", "  bogus: 1\n  runStrategy:")
+    code, out, err = env("apply", "-f", write(env.tmp, "vm.yaml", text))
+    assert (code, out) == (1, "")
+    assert err.startswith("error: ") and 'spec.bogus: unknown field "spec.bogus"' in err
+    assert env("get", "vm", "web1")[0] == 1  # nothing stored

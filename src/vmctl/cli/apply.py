@@ -83,14 +83,24 @@ def validate_batch(docs: list[Any], namespace: str | None, fallback_source: Any)
             obj["metadata"]["namespace"] = namespace
         objs.append((doc, obj))
 
-    try:
-        from vmctl.schema import validate_object
-    except ImportError:  # pragma: no cover - the schema package ships with vmctl
-        validate_object = None  # type: ignore[assignment]
+    from vmctl.cli.output import warn
+    from vmctl.core.pipeline import problems as admission_problems
+    from vmctl.schema import validate_object
+
+    warned: set[str] = set()
+
+    def warn_once(message: str) -> None:
+        if message not in warned:
+            warned.add(message)
+            warn(message)
+
     for doc, obj in objs:
-        if validate_object is None:
-            break
-        problems = validate_object(obj)
+        problems = []
+        for problem in validate_object(obj):
+            if problem.reason == "Deprecated":  # the API server's deprecation warnings: shown, not fatal
+                warn_once(problem.message)
+            else:  # unknown fields fail, as with kubectl's default --validate=strict
+                problems.append(problem)
         if problems:
             first = problems[0]
             line = doc.line_of(first.field)
@@ -100,12 +110,8 @@ def validate_batch(docs: list[Any], namespace: str | None, fallback_source: Any)
                              f"{first.message}{more}")
 
     source = _BatchSource([o for _, o in objs], fallback_source)
-    try:
-        from vmctl.core.pipeline import problems as admission_problems
-    except ImportError:  # pragma: no cover - until the pipeline lands
-        admission_problems = None  # type: ignore[assignment]
     for doc, obj in objs:
-        if admission_problems is None or obj["kind"] not in ("VirtualMachine", "VirtualMachineInstance"):
+        if obj["kind"] not in ("VirtualMachine", "VirtualMachineInstance"):
             continue
         try:
             found = admission_problems(obj, source)
