@@ -54,6 +54,16 @@ def _users(state: Path, namespace: str, name: str) -> list[str]:
         store.close()
 
 
+def _size_flag(parse_size: Any, text: str) -> int:
+    """``--size`` as bytes; a malformed value is a usage error (exit 2), like every other bad flag value."""
+    from vmctl.errors import InputError, UsageError
+
+    try:
+        return int(parse_size(text, what="--size"))
+    except InputError as exc:
+        raise UsageError(exc.message) from None
+
+
 def _human(size: int) -> str:
     for unit, factor in (("Ti", 1 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)):
         if size >= factor:
@@ -129,7 +139,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from vmctl.backends.local.volumes import create_volume, parse_size
 
-        vol = create_volume(_state(state_dir), namespace or "default", name, parse_size(size, what="--size"))
+        vol = create_volume(_state(state_dir), namespace or "default", name, _size_flag(parse_size, size))
         typer.echo(f"volume/{vol.name} created ({_human(vol.virtual_size)})")
 
     @sub.command(
@@ -153,7 +163,7 @@ def register(app: typer.Typer) -> None:
 
         state = _state(state_dir)
         ns = namespace or "default"
-        want = parse_size(size, what="--size") if size else None
+        want = _size_flag(parse_size, size) if size else None
         target = volume_path(state, ns, name)
         if target.exists():
             raise VmctlError(f'persistentvolumeclaims "{name}" already exists')
