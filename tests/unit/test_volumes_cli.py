@@ -35,7 +35,7 @@ def test_create_list_delete(tmp_path: Path, vmctl) -> None:
 def test_errors_are_one_line(tmp_path: Path, vmctl) -> None:
     state = str(tmp_path / "state")
     assert vmctl("volume", "create", "d", "--size", "ten", "--state-dir", state)[::2] == (
-        1, "error: --size: invalid quantity 'ten': expected a number with an optional suffix (Ki, Mi, Gi, Ti, Pi, Ei, "
+        2, "error: --size: invalid quantity 'ten': expected a number with an optional suffix (Ki, Mi, Gi, Ti, Pi, Ei, "
            "n, u, m, k, M, G, T, P, E or e<exponent>)\n")
     assert vmctl("volume", "create", "d", "--size", "0", "--state-dir", state)[::2] == (
         1, "error: --size: must be greater than zero, got '0'\n")
