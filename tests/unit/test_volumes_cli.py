@@ -38,7 +38,7 @@ def test_errors_are_one_line(tmp_path: Path, vmctl) -> None:
         2, "error: --size: invalid quantity 'ten': expected a number with an optional suffix (Ki, Mi, Gi, Ti, Pi, Ei, "
            "n, u, m, k, M, G, T, P, E or e<exponent>)\n")
     assert vmctl("volume", "create", "d", "--size", "0", "--state-dir", state)[::2] == (
-        1, "error: --size: must be greater than zero, got '0'\n")
+        2, "error: --size: must be greater than zero, got '0'\n")
     assert vmctl("volume", "delete", "nope", "--state-dir", state)[::2] == (
         1, 'error: persistentvolumeclaims "nope" not found\n')
     assert vmctl("volume", "import", "x", "--from", str(tmp_path / "missing.img"), "--state-dir", state)[::2] == (
