@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -130,8 +131,215 @@ def iter_objects(docs: list[Document]) -> Iterator[tuple[Document, dict[str, Any
 
 
 def dump_yaml(obj: Any) -> str:
-    """Render an object as block-style YAML with stable key order."""
+    """Render an object as block-style YAML with stable key order.
+
+    Plain JSON-like mappings are written by a small emitter that produces PyYAML's exact text (see
+    ``_fast_dump``); anything else, and any scalar it is not sure about, is left to PyYAML.
+    """
+    if type(obj) is dict and obj:
+        try:
+            return _fast_dump(obj)
+        except (_Fallback, RecursionError):
+            pass
+    return _pyyaml_dump(obj)
+
+
+def _pyyaml_dump(obj: Any) -> str:
     return yaml.dump(obj, Dumper=_Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True, width=1000)
+
+
+# --- a fast emitter for plain data ------------------------------------------------------------------------
+#
+# Block style as PyYAML writes it with the options above: two-space mapping indentation, sequences inside a
+# mapping not indented, "- " items with a first mapping key on the dash line, ``{}``/``[]`` for empty
+# collections. The only hard part is how a string is written; the emitter writes it itself only when it
+# is sure (``_PLAIN_SAFE`` text that PyYAML's own resolver reads back as a string: plain, as is). Every
+# other scalar is rendered by PyYAML once, alone, in the same kind of position (mapping key, mapping value,
+# sequence item), and the text is reused; where that text could depend on the surroundings (line width,
+# "|+" blocks that end the document with "...", unusual line breaks) the whole object goes to PyYAML.
+
+_STR_TAG = "tag:yaml.org,2002:str"
+#: strings written plain when the resolver agrees: no indicator, quote, comment, space run or line break
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_/](?:[A-Za-z0-9_./+@=-]|:(?=[^ ])| (?=[^ ]))*")
+#: longest text the emitter reasons about itself (PyYAML breaks lines longer than ``width`` at spaces)
+_SHORT = 200
+_WIDTH = 900
+#: longest key the emitter writes itself (PyYAML writes keys longer than 128 as "? key")
+_SHORT_KEY = 100
+_RESOLVER = yaml.resolver.Resolver()
+_FIRST_CHARS = frozenset(_RESOLVER.yaml_implicit_resolvers)
+_ODD_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
+#: caches of rendered scalars: text -> (rendering, continuation lines or None, contains a space)
+_KEYS: dict[str, str] = {}
+_VALUES: dict[str, tuple[str, list[str] | None, bool]] = {}
+_ITEMS: dict[str, tuple[str, list[str] | None, bool]] = {}
+_FLOATS: dict[str, str] = {}
+_CACHE_LIMIT = 200_000
+
+
+class _Fallback(Exception):
+    """The fast emitter cannot vouch for this object: PyYAML renders it."""
+
+
+def _plain(text: str, longest: int = _SHORT) -> bool:
+    """True when PyYAML certainly writes ``text`` plain and unchanged (as a key, value or item)."""
+    if len(text) > longest or not _PLAIN_SAFE.fullmatch(text):
+        return False
+    if text[0] in _FIRST_CHARS:
+        return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
+    return True
+
+
+def _cached(cache: dict[Any, Any], key: Any, value: Any) -> Any:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _key_text(key: str) -> str:
+    if _plain(key, _SHORT_KEY):
+        return _cached(_KEYS, key, key)
+    text = _pyyaml_dump({key: None})
+    if not text.endswith(": null\n") or text.startswith("? ") or text.count("\n") != 1 or any(
+        c in text for c in _ODD_BREAKS
+    ):
+        raise _Fallback
+    return _cached(_KEYS, key, text[: -len(": null\n")])
+
+
+def _scalar_text(value: str, cache: dict[str, Any], item: bool) -> tuple[str, list[str] | None, bool]:
+    """How PyYAML writes the string ``value`` after "key: " (or "- " when ``item``), at column 0."""
+    if _plain(value):
+        return _cached(cache, value, (value, None, " " in value))
+    text = _pyyaml_dump([value] if item else {"a": value})
+    lead = "- " if item else "a: "
+    if not text.startswith(lead) or not text.endswith("\n") or any(c in text for c in _ODD_BREAKS):
+        raise _Fallback
+    body = text[len(lead) : -1]
+    if "\n" not in body:
+        if len(body) > _WIDTH:
+            raise _Fallback
+        return _cached(cache, value, (body, None, " " in body))
+    head, *rest = body.split("\n")
+    # a literal block: continuation lines indented by two (or empty), not kept-chomped ("|+" ends with "...")
+    if not head.startswith("|") or "+" in head or any(line and not line.startswith("  ") for line in rest):
+        raise _Fallback
+    return _cached(cache, value, (head, rest, True))
+
+
+def _float_text(value: float) -> str:
+    key = repr(value)
+    text = _FLOATS.get(key)
+    if text is None:
+        dumped = _pyyaml_dump([value])
+        if not dumped.startswith("- ") or dumped.count("\n") != 1:
+            raise _Fallback
+        text = _cached(_FLOATS, key, dumped[2:-1])
+    return text
+
+
+def _fast_dump(obj: dict[str, Any]) -> str:
+    """``_pyyaml_dump(obj)`` for dicts with str keys, lists, str, int, float, bool and None; _Fallback else."""
+    out: list[str] = []
+    add = out.append
+    keys = _KEYS
+    values = _VALUES
+    items = _ITEMS
+
+    def scalar(value: Any, cache: dict[str, Any], item: bool, column: int, base: int) -> None:
+        # ``column``: where the scalar starts; ``base``: the column of its key or dash
+        kind = type(value)
+        if kind is str:
+            found = cache.get(value)
+            if found is None:
+                found = _scalar_text(value, cache, item)
+            text, rest, spaced = found
+            if rest is None:
+                if spaced and column + len(text) > _WIDTH:
+                    raise _Fallback
+                add(text)
+                add("\n")
+                return
+            add(text)
+            add("\n")
+            pad = " " * base
+            for line in rest:
+                if line:
+                    add(pad)
+                    add(line)
+                add("\n")
+        elif value is None:
+            add("null\n")
+        elif value is True:
+            add("true\n")
+        elif value is False:
+            add("false\n")
+        elif kind is int:
+            add(int.__repr__(value))
+            add("\n")
+        elif kind is float:
+            add(_float_text(value))
+            add("\n")
+        else:
+            raise _Fallback
+
+    def mapping(node: dict[str, Any], indent: int, first: str | None) -> None:
+        pad = " " * indent
+        lead = pad if first is None else first
+        for key in sorted(node):
+            if type(key) is not str:
+                raise _Fallback
+            text = keys.get(key)
+            if text is None:
+                text = _key_text(key)
+            value = node[key]
+            add(lead)
+            lead = pad
+            add(text)
+            kind = type(value)
+            if kind is dict:
+                if value:
+                    add(":\n")
+                    mapping(value, indent + 2, None)
+                else:
+                    add(": {}\n")
+            elif kind is list:
+                if value:
+                    add(":\n")
+                    sequence(value, indent)
+                else:
+                    add(": []\n")
+            else:
+                add(": ")
+                scalar(value, values, False, indent + len(text) + 2, indent)
+
+    def sequence(node: list[Any], indent: int, first: str | None = None) -> None:
+        # ``first``: the text before the first item's dash, when it follows a parent's dash ("- - a")
+        pad = " " * indent
+        lead = pad if first is None else first
+        for value in node:
+            kind = type(value)
+            if kind is dict:
+                if value:
+                    mapping(value, indent + 2, lead + "- ")
+                else:
+                    add(lead)
+                    add("- {}\n")
+            elif kind is list:
+                if value:
+                    sequence(value, indent + 2, lead + "- ")
+                else:
+                    add(lead)
+                    add("- []\n")
+            else:
+                add(lead)
+                add("- ")
+                scalar(value, items, True, indent + 2, indent)
+            lead = pad
+
+    mapping(obj, 0, None)
+    return "".join(out)
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]

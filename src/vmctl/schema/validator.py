@@ -234,16 +234,54 @@ def _kind_problems(obj: dict[str, Any]) -> tuple[list[FieldProblem], str | None]
     return warnings, roots[kind]
 
 
-def validate_object(obj: Any) -> list[FieldProblem]:
-    """Schema problems of one object (dotted paths such as ``spec.template.spec.domain.cpu.cores``)."""
+def validate_object(obj: Any, *, memo: dict[str, tuple[FieldProblem, ...]] | None = None) -> list[FieldProblem]:
+    """Schema problems of one object (dotted paths such as ``spec.template.spec.domain.cpu.cores``).
+
+    ``memo``: a dict kept across the calls for one batch of loaded documents (JSON/YAML data: dicts, lists,
+    str, int, float, bool, None, dates, bytes): objects equal but for ``metadata.name`` are walked once.
+    """
     if not isinstance(obj, dict):
         return [FieldProblem("", f"Invalid value: an object must be a mapping, not {_json_type(obj)}")]
     problems, definition = _kind_problems(obj)
     if definition is None:
         return problems
+    key = _memo_key(obj, definition) if memo is not None else None
+    if key is not None and memo is not None:
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = tuple(_walk(obj, definition))
+        return problems + name_problems(obj) + list(found)
+    return problems + name_problems(obj) + _walk(obj, definition)
+
+
+def _walk(obj: dict[str, Any], definition: str) -> list[FieldProblem]:
     walker = _Walker(_schema()["definitions"])
     walker.walk_definition(obj, definition, "")
-    return problems + name_problems(obj) + walker.problems
+    return walker.problems
+
+
+@cache
+def _plain_name(definition: str) -> bool:
+    """True when ``metadata.name`` of ``definition`` is checked for its type only (its text never matters)."""
+    definitions = _schema()["definitions"]
+    meta = definitions[definition].get("properties", {}).get("metadata", {}).get("$ref", "")
+    name = definitions.get(meta.rsplit("/", 1)[-1], {}).get("properties", {}).get("name")
+    return name == {"type": "string"}
+
+
+def _memo_key(obj: dict[str, Any], definition: str) -> str | None:
+    """The text that decides the walk of ``obj``: its ``repr`` (key order, types and values; the walk depends on
+    all three), with a string ``metadata.name`` blanked where the schema only checks its type."""
+    meta = obj.get("metadata")
+    if type(meta) is dict and type(meta.get("name")) is str and _plain_name(definition):
+        blank = dict(meta)
+        blank["name"] = ""
+        obj = dict(obj)
+        obj["metadata"] = blank
+    try:
+        return f"{definition} {obj!r}"
+    except RecursionError:
+        return None
 
 
 _DNS1123_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
