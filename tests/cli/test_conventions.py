@@ -462,7 +462,7 @@ def test_warnings_and_messages_go_to_stderr(vmctl) -> None:
         "warning: --instancetype: removed spec.template.spec.domain.memory from the template's VM "
         "(the instancetype sets them)"
     )
-    assert "VirtualMachine x1 created from the cirros template." in lines
+    assert "VirtualMachine x1 (cirros template)." in lines
 
 
 @pytest.mark.parametrize(

@@ -170,7 +170,7 @@ def test_from_template_with_flags(vmctl) -> None:
     assert err == (
         "warning: --instancetype: removed spec.template.spec.domain.memory from the template's VM (the "
         "instancetype sets them)\n"
-        "VirtualMachine c1 created from the cirros template.\nAttach to its serial console with: vmctl console c1\n"
+        "VirtualMachine c1 (cirros template).\nAttach to its serial console with: vmctl console c1\n"
     )
 
 
