@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from vmctl.cli.options import Backend, LibvirtUri, StateDir
+from vmctl.cli.backend_flags import NO_FLAGS, BackendFlags, backend_command
+from vmctl.cli.options import AllowHooks
 
 NamespaceOpt = Annotated[
     str | None, typer.Option("--namespace", "-n", help="Only this namespace (default: all namespaces).")
@@ -14,7 +15,6 @@ NamespaceOpt = Annotated[
 
 Once = Annotated[bool, typer.Option("--once", help="Do a single reconcile pass and exit.")]
 Interval = Annotated[float, typer.Option("--interval", help="Seconds between periodic passes (events wake it sooner).")]
-AllowHooks = Annotated[bool, typer.Option("--allow-hooks", help="Allow hook sidecar scripts to run.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -27,27 +27,24 @@ def register(app: typer.Typer) -> None:
             "Example: vmctl controller\n\nExample: vmctl controller --once"
         ),
     )
+    @backend_command
     def controller(
         once: Once = False,
         namespace: NamespaceOpt = None,
         interval: Interval = 5.0,
         allow_hooks: AllowHooks = False,
-        backend: Backend = None,
-        state_dir: StateDir = None,
-        libvirt_uri: LibvirtUri = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
         import signal
         import sys
         import threading
 
-        from vmctl.cli.resources import open_backend
-        from vmctl.errors import UsageError
+        from vmctl.backends.base import require_local
+        from vmctl.cli.backend_flags import open_backend
 
-        be = open_backend(backend, state_dir, libvirt_uri, allow_hooks=allow_hooks or None)
-        if not hasattr(be, "sync_all"):
-            raise UsageError(f"vmctl controller runs only with the local backend (this is {be.name})")
+        be = require_local(open_backend(flags, allow_hooks=allow_hooks or None), "vmctl controller")
         if once:
-            be.sync_all(namespace, start=True)
+            be.reconcile(namespace, start=True)
             return
         stop = threading.Event()
 
