@@ -90,7 +90,7 @@ def test_config_values_reach_the_local_backend(home: Path, monkeypatch: pytest.M
     config(home, f"backend: local\nlibvirtUri: test:///default\nstateDir: {home}/st\nallowHooks: true\n")
     be = select.get_backend(None, None, None)
     assert (be.name, be.uri, be.state_dir, be.allow_hooks) == ("local", "test:///default", home / "st", True)
-    assert (home / "st" / "state.db").is_file()
+    assert be.list("ConfigMap") == [] and (home / "st" / "state.db").is_file()  # the store opens on first use
     be = select.get_backend(None, home / "other", "test:///default", allow_hooks=False)
     assert be.state_dir == home / "other"
 
