@@ -123,7 +123,14 @@ class LocalHost(Protocol):
     def reconcile(self, namespace: str | None = None, *, start: bool = True) -> None:
         """One pass of the controllers over every object (of a namespace)."""
     def watch(self, stop: threading.Event, *, interval: float = 5.0, namespace: str | None = None) -> None:
-        """Reconcile on every guest event and every ``interval`` seconds until ``stop`` is set."""
+        """Reconcile on every guest event and every ``interval`` seconds until ``stop`` is set (one loop per
+        state folder: a second one is refused)."""
+    def controller_status(self) -> dict[str, Any] | None:
+        """The controller loop running for this host (pid, started, libvirtUri, log), or None."""
+    def start_controller(self, *, interval: float = 5.0) -> tuple[dict[str, Any], bool]:
+        """Run the controller loop in the background unless one runs: (its record, whether it was started now)."""
+    def stop_controller(self) -> dict[str, Any] | None:
+        """Stop the background controller loop; the record it had, or None when none ran."""
     def domain_xml(self, ref: Ref) -> str:
         """The live libvirt XML of a VMI's guest."""
     def volumes(self) -> NamedVolumes:

@@ -210,7 +210,29 @@ class LocalBackend:
         self.converger.sync_all(namespace, start=start)
 
     def watch(self, stop: threading.Event, *, interval: float = 5.0, namespace: str | None = None) -> None:
-        self.converger.watch(stop, interval=interval, namespace=namespace)
+        from vmctl.backends.local import daemon
+
+        with daemon.hold(self.ctx.state_dir, self.ctx.uri):
+            self.converger.watch(stop, interval=interval, namespace=namespace)
+
+    def controller_status(self) -> dict[str, Any] | None:
+        from vmctl.backends.local import daemon
+
+        running = daemon.status(self.ctx.state_dir)
+        return running.as_dict() if running else None
+
+    def start_controller(self, *, interval: float = 5.0) -> tuple[dict[str, Any], bool]:
+        from vmctl.backends.local import daemon
+
+        running, started = daemon.start(self.ctx.state_dir, self.ctx.uri, interval=interval,
+                                        allow_hooks=self.ctx.allow_hooks)
+        return running.as_dict(), started
+
+    def stop_controller(self) -> dict[str, Any] | None:
+        from vmctl.backends.local import daemon
+
+        stopped = daemon.stop(self.ctx.state_dir)
+        return stopped.as_dict() if stopped else None
 
     def volumes(self) -> NamedVolumes:
         from vmctl.backends.local.named_volumes import LocalVolumes
