@@ -12,8 +12,10 @@ codes on both backends. Objects are plain dicts shaped like the Kubernetes API o
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -39,10 +41,13 @@ class Ref:
 
 
 class Reporter(Protocol):
-    """Warnings (something may be wrong) and notices (something to know) for the user."""
+    """Warnings (something may be wrong), notices (something to know) and progress (of a long transfer)."""
 
     def warn(self, message: str) -> None: ...
     def notice(self, message: str) -> None: ...
+    def progress(self, label: str, total: int, done: Callable[[], int]) -> AbstractContextManager[None]:
+        """Show the progress of a transfer of ``total`` bytes (0: unknown) while the block runs; ``done()``
+        says how many bytes are through."""
 
 
 class SilentReporter:
@@ -56,6 +61,9 @@ class SilentReporter:
 
     def notice(self, message: str) -> None:
         self.messages.append(f"notice: {message}")
+
+    def progress(self, label: str, total: int, done: Callable[[], int]) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
 
 
 class Stream(Protocol):

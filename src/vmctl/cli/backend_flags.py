@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -60,6 +61,35 @@ class CliReporter:
         import sys
 
         sys.stderr.write(f"notice: {message}\n")
+
+    @contextlib.contextmanager
+    def progress(self, label: str, total: int, done: Callable[[], int]) -> Iterator[None]:
+        """A rich progress bar on stderr, on a terminal only, redrawn from ``done()`` five times a second."""
+        import sys
+
+        if not sys.stderr.isatty():
+            yield
+            return
+        import threading
+
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+        finished = threading.Event()
+        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                      transient=True) as bar:
+            task = bar.add_task(label, total=total or None)
+
+            def poll() -> None:
+                while not finished.wait(0.2):
+                    bar.update(task, completed=done())
+
+            thread = threading.Thread(target=poll, daemon=True)
+            thread.start()
+            try:
+                yield
+            finally:
+                finished.set()
+                thread.join()
 
 
 def open_backend(flags: BackendFlags, *, allow_hooks: bool | None = None) -> BackendProtocol:

@@ -237,7 +237,7 @@ class LocalBackend:
     def volumes(self) -> NamedVolumes:
         from vmctl.backends.local.named_volumes import LocalVolumes
 
-        return LocalVolumes(self.ctx.state_dir)
+        return LocalVolumes(self.ctx.state_dir, self.ctx.reporter)
 
     # -- lifecycle verbs -------------------------------------------------------------------------------------
 

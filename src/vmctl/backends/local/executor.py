@@ -223,7 +223,11 @@ class Executor:
                         f"libvirt domain {dname} already exists on {ctx.uri} and is not managed by the vmctl state "
                         f"folder {ctx.state_dir}; remove it or use another --state-dir"
                     )
-            inputs = volumes.prepare(vmi, workdir, store.get, state_dir=ctx.state_dir, hook_scripts=scripts)
+            from vmctl.backends.local.images import ImageCache
+
+            images = ImageCache(ctx.state_dir, progress=ctx.reporter.progress)
+            inputs = volumes.prepare(vmi, workdir, store.get, state_dir=ctx.state_dir, hook_scripts=scripts,
+                                     image_cache=images)
             record: Obj = {"domain": dname, "uid": vmi_uid, "workdir": str(workdir),
                            "portForwards": [list(f) for f in inputs.port_forwards]}
             if inputs.console_log is not None:

@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from vmctl.backends.base import Reporter
 from vmctl.backends.local.volumes import (
     NamedVolume,
     claims_of,
@@ -21,8 +22,9 @@ from vmctl.errors import InputError, NotFoundError, VmctlError
 class LocalVolumes:
     """``NamedVolumes`` under ``<state-dir>/volumes/<namespace>/``."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, reporter: Reporter) -> None:
         self.state_dir = state_dir
+        self.reporter = reporter
 
     def create(self, namespace: str, name: str, size: int) -> NamedVolume:
         return create_volume(self.state_dir, namespace, name, size)
@@ -41,7 +43,7 @@ class LocalVolumes:
         if source.startswith("docker://"):
             from vmctl.backends.local.images import ImageCache
 
-            image = ImageCache(self.state_dir).pull(source.removeprefix("docker://"), volume=name)
+            image = ImageCache(self.state_dir, progress=self.reporter.progress).pull(source.removeprefix("docker://"), volume=name)
             return import_volume(self.state_dir, namespace, name, image.disk(None, volume=name), size=size)
         if "://" in source:
             raise InputError(f"--from {source}: unsupported URL scheme (use a file path, http(s):// or docker://)")
