@@ -30,6 +30,19 @@ class Converger:
         self.ctx = ctx
         self.executor = executor
         self.due_to_start: set[tuple[str, str]] = set()  # VMs a pass without starts would have started
+        self.woke = threading.Event()  # set to make a waiting ``watch`` loop pass at once
+
+    def replicas_changed(self, namespace: str) -> None:
+        """A pool or replica set changed: its controller must act without a further command, as on a cluster —
+        start the background controller of this state folder (or wake the running one)."""
+        from vmctl.backends.local import daemon
+
+        running = daemon.status(self.ctx.state_dir)
+        if running is None:
+            daemon.start(self.ctx.state_dir, self.ctx.uri, interval=daemon.DEFAULT_INTERVAL,
+                         allow_hooks=self.ctx.allow_hooks)
+        else:
+            daemon.wake(running)
 
     def converge(
         self, namespace: str, name: str, *, start: bool = True, domains: dict[str, Any] | None = None,
@@ -135,12 +148,13 @@ class Converger:
         libvirt = libvirt_module()
         start_event_loop()
         conn = libvirt.open(self.ctx.uri)  # a connection of its own, opened after the event loop exists
-        woke = threading.Event()
+        woke = self.woke
 
         def on_event(*_: Any) -> None:
             woke.set()
 
         callback = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_event, None)
+        threading.Thread(target=lambda: stop.wait() or woke.set(), name="controller-stop", daemon=True).start()
         try:
             while not stop.is_set():
                 woke.clear()
