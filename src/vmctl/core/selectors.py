@@ -147,3 +147,81 @@ def compile_selector(selector: Mapping[str, Any] | None) -> Selector:
         return True
 
     return matches
+
+
+def selector_string(selector: Mapping[str, Any] | None) -> str:
+    """``LabelSelectorAsSelector(selector).String()``: the canonical form the scale subresource reports
+    (requirements sorted by key, ``in``/``notin`` values sorted); "" for nil and empty selectors.
+
+    Call ``compile_selector`` first when the selector may be invalid."""
+    if not selector:
+        return ""
+    parts: list[tuple[str, str]] = [(str(k), f"{k}={v}") for k, v in (selector.get("matchLabels") or {}).items()]
+    for expr in selector.get("matchExpressions") or []:
+        key = str(expr.get("key", ""))
+        op = _OPERATORS.get(str(expr.get("operator", "")), "")
+        values = sorted(str(v) for v in expr.get("values") or [])
+        if op == "exists":
+            parts.append((key, key))
+        elif op == "!":
+            parts.append((key, "!" + key))
+        else:
+            parts.append((key, f"{key} {op} ({','.join(values)})"))
+    parts.sort(key=lambda part: part[0])
+    return ",".join(text for _, text in parts)
+
+
+_NODE_OPERATORS = {**_OPERATORS, "Gt": "gt", "Lt": "lt"}
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def compile_node_requirements(requirements: list[Mapping[str, Any]]) -> Selector:
+    """A selector from ``[]NodeSelectorRequirement`` (In, NotIn, Exists, DoesNotExist, Gt, Lt) over a label
+    map, as KubeVirt's pool controller builds it; ``SelectorError`` with apimachinery's text."""
+    checks: list[tuple[str, str, frozenset[str]]] = []
+    for req in requirements:
+        req = req if isinstance(req, Mapping) else {}
+        raw_op = str(req.get("operator", ""))
+        op = _NODE_OPERATORS.get(raw_op)
+        if op is None:
+            raise SelectorError(f'"{raw_op}" is not a valid label selector operator')
+        key = str(req.get("key", ""))
+        values = [str(v) for v in req.get("values") or []]
+        if op in ("gt", "lt"):
+            errs = [f'key: Invalid value: "{key}": ' + "; ".join(e)] if (e := _qualified_name_errors(key)) else []
+            if len(values) != 1:
+                errs.append(f"values: Invalid value: {_go_strings(values)}: "
+                            "for 'Gt', 'Lt' operators, exactly one value is required")
+            elif not _INTEGER.fullmatch(values[0]):
+                errs.append(f"values[0]: Invalid value: \"{values[0]}\": "
+                            "for 'Gt', 'Lt' operators, the value must be an integer")
+        else:
+            errs = _requirement_errors(key, op, values)
+        if errs:
+            raise SelectorError(errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]")
+        checks.append((key, op, frozenset(values)))
+
+    def matches(labels: Mapping[str, str]) -> bool:
+        for key, op, values in checks:
+            present = key in labels
+            if op == "in":
+                if not present or labels[key] not in values:
+                    return False
+            elif op == "notin":
+                if present and labels[key] in values:
+                    return False
+            elif op == "exists":
+                if not present:
+                    return False
+            elif op == "!":
+                if present:
+                    return False
+            else:  # gt / lt compare integers; a label that is not one does not match
+                if not present or not _INTEGER.fullmatch(labels[key]):
+                    return False
+                have, want = int(labels[key]), int(next(iter(values)))
+                if (op == "gt" and not have > want) or (op == "lt" and not have < want):
+                    return False
+        return True
+
+    return matches

@@ -1,0 +1,289 @@
+"""What a VirtualMachinePool member is: KubeVirt's naming, per-index spec, labels, owner and revision rules
+(``pkg/virt-controller/watch/pool/pool.go``: ``calculateNewVMNames``, ``indexVMSpec``,
+``injectPoolRevisionLabelsIntoVM``, ``poolOwnerRef``, ``ensureControllerRevision``,
+``calculateMaxUnavailableInt``, ``preserveVMIdentityFields``).
+
+Pure and shared by the pool planner, pool admission and the offline ``expand``/``resolve`` of a pool. Member
+objects share the sub-trees they do not change with the pool (no deep copy per member): treat them as
+read-only, or ``clone`` them before changing anything.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Container
+from typing import Any
+
+Obj = dict[str, Any]
+
+API_VERSION = "pool.kubevirt.io/v1beta1"
+KIND = "VirtualMachinePool"
+FINALIZER = "pool.kubevirt.io/finalizer"
+REVISION_LABEL = "kubevirt.io/vm-pool-revision-name"
+#: vmctl's extension: extra members started during an update (int or percent of replicas).
+MAX_SURGE_ANNOTATION = "pool.vmctl.io/max-surge"
+DEFAULT_MAX_UNAVAILABLE = "100%"
+
+
+# --- the pool's fields ------------------------------------------------------------------------------------
+
+
+def spec_of(pool: Obj) -> Obj:
+    spec = pool.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def name_of(obj: Obj | None) -> str:
+    return str(((obj or {}).get("metadata") or {}).get("name") or "")
+
+
+def replicas(pool: Obj) -> int:
+    """``spec.replicas``; nil means 1."""
+    value = spec_of(pool).get("replicas")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+
+def generation(pool: Obj) -> int:
+    """``metadata.generation``; the API server starts it at 1."""
+    value = (pool.get("metadata") or {}).get("generation")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 1
+
+
+def vm_template(pool: Obj) -> Obj:
+    template = spec_of(pool).get("virtualMachineTemplate")
+    return template if isinstance(template, dict) else {}
+
+
+# --- names --------------------------------------------------------------------------------------------------
+
+
+def member_name(pool_name: str, index: int) -> str:
+    return f"{pool_name}-{index}"
+
+
+def index_from_name(name: str) -> int | None:
+    """The number after the last ``-`` (Go ``strconv.Atoi``), or None."""
+    tail = name.rsplit("-", 1)[-1]
+    if not re.fullmatch(r"[+-]?[0-9]+", tail):
+        return None
+    return int(tail)
+
+
+def new_member_names(count: int, pool_name: str, taken: Container[str]) -> list[str]:
+    """``calculateNewVMNames``: the ``count`` lowest indices whose name no VM of the namespace has."""
+    names: list[str] = []
+    index = 0
+    while len(names) < count:
+        name = member_name(pool_name, index)
+        if name not in taken:
+            names.append(name)
+        index += 1
+    return names
+
+
+def revision_name(pool: Obj) -> str:
+    """``<pool>-<metadata.generation>``: the ControllerRevision holding the pool spec of this generation."""
+    return f"{name_of(pool)}-{generation(pool)}"
+
+
+def owner_reference(pool: Obj) -> Obj:
+    """The controller ownerReference a pool puts on its VMs and revisions."""
+    meta = pool.get("metadata") or {}
+    return {
+        "apiVersion": API_VERSION, "kind": KIND, "name": meta.get("name", ""), "uid": meta.get("uid", ""),
+        "controller": True, "blockOwnerDeletion": True,
+    }
+
+
+def revision_object(pool: Obj) -> Obj:
+    """The ControllerRevision ``ensureControllerRevision`` creates: the pool spec, owned by the pool."""
+    meta = pool.get("metadata") or {}
+    out_meta: Obj = {"name": revision_name(pool), "ownerReferences": [owner_reference(pool)]}
+    if meta.get("namespace"):
+        out_meta["namespace"] = meta["namespace"]
+    return {
+        "apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": out_meta,
+        "data": spec_of(pool), "revision": generation(pool),
+    }
+
+
+# --- one member ------------------------------------------------------------------------------------------
+
+
+def _flag(pool_spec: Obj, name: str) -> bool:
+    generation_opts = pool_spec.get("nameGeneration")
+    return isinstance(generation_opts, dict) and generation_opts.get(name) is True
+
+
+def _suffixed_ref(ref: Any, suffix: str) -> Any:
+    return {**ref, "name": f"{ref.get('name', '')}{suffix}"} if isinstance(ref, dict) else ref
+
+
+def _index_volume(volume: Any, dv_names: dict[str, str], suffix: str, configmaps: bool, secrets: bool) -> Any:
+    """One volume of ``indexVMSpec`` (the first matching source wins, as in KubeVirt's if/else chain)."""
+    if not isinstance(volume, dict):
+        return volume
+    if isinstance(pvc := volume.get("persistentVolumeClaim"), dict):
+        claim = pvc.get("claimName")
+        return {**volume, "persistentVolumeClaim": {**pvc, "claimName": dv_names[claim]}} if claim in dv_names else volume
+    if isinstance(dv := volume.get("dataVolume"), dict):
+        name = dv.get("name")
+        return {**volume, "dataVolume": {**dv, "name": dv_names[name]}} if name in dv_names else volume
+    if isinstance(cm := volume.get("configMap"), dict):
+        return {**volume, "configMap": {**cm, "name": f"{cm.get('name', '')}{suffix}"}} if configmaps else volume
+    if isinstance(secret := volume.get("secret"), dict):
+        if not secrets:
+            return volume
+        return {**volume, "secret": {**secret, "secretName": f"{secret.get('secretName', '')}{suffix}"}}
+    for source in ("cloudInitNoCloud", "cloudInitConfigDrive"):
+        if isinstance(cloud_init := volume.get(source), dict):
+            if not secrets:
+                return volume
+            out = dict(cloud_init)
+            for ref in ("secretRef", "networkDataSecretRef"):
+                if ref in out and out[ref] is not None:
+                    out[ref] = _suffixed_ref(out[ref], suffix)
+            return {**volume, source: out}
+    return volume
+
+
+def index_vm_spec(pool_spec: Obj, index: int, revision: str | None = None) -> Obj:
+    """``indexVMSpec`` (+ the revision label on the template): the member's VM spec.
+
+    dataVolumeTemplates get ``-<index>`` and the PVC / DataVolume volumes naming them follow; with
+    ``nameGeneration.appendIndexToConfigMapRefs`` configMap volumes, with ``appendIndexToSecretRefs`` secret
+    volumes and cloud-init ``secretRef`` / ``networkDataSecretRef`` get it too."""
+    template_spec = (pool_spec.get("virtualMachineTemplate") or {}).get("spec")
+    spec: Obj = dict(template_spec) if isinstance(template_spec, dict) else {}
+    suffix = f"-{index}"
+    dv_names: dict[str, str] = {}
+    if isinstance(dvts := spec.get("dataVolumeTemplates"), list) and dvts:
+        indexed_dvts = []
+        for dvt in dvts:
+            if isinstance(dvt, dict):
+                meta = dvt.get("metadata") if isinstance(dvt.get("metadata"), dict) else {}
+                new_name = f"{meta.get('name', '')}{suffix}"
+                dv_names[str(meta.get("name", ""))] = new_name
+                dvt = {**dvt, "metadata": {**meta, "name": new_name}}
+            indexed_dvts.append(dvt)
+        spec["dataVolumeTemplates"] = indexed_dvts
+    template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
+    template = dict(template)
+    configmaps, secrets = _flag(pool_spec, "appendIndexToConfigMapRefs"), _flag(pool_spec, "appendIndexToSecretRefs")
+    vmi_spec = template.get("spec")
+    if isinstance(vmi_spec, dict) and isinstance(vmi_spec.get("volumes"), list) and (dv_names or configmaps or secrets):
+        volumes = [_index_volume(v, dv_names, suffix, configmaps, secrets) for v in vmi_spec["volumes"]]
+        template["spec"] = {**vmi_spec, "volumes": volumes}
+    if revision is not None:
+        meta = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
+        labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+        template["metadata"] = {**meta, "labels": {**labels, REVISION_LABEL: revision}}
+    spec["template"] = template
+    return spec
+
+
+def member_vm(pool: Obj, index: int, revision: str | None = None) -> Obj:
+    """The VirtualMachine the pool creates as member ``index`` (``scaleOut``): name ``<pool>-<index>``,
+    labels and annotations from ``virtualMachineTemplate.metadata``, the revision label on the VM and its
+    template, the pool finalizer and the pool as controller owner."""
+    revision = revision_name(pool) if revision is None else revision
+    template_meta = vm_template(pool).get("metadata") or {}
+    pool_meta = pool.get("metadata") or {}
+    meta: Obj = {"name": member_name(name_of(pool), index)}
+    if pool_meta.get("namespace"):
+        meta["namespace"] = pool_meta["namespace"]
+    meta["labels"] = {**(template_meta.get("labels") or {}), REVISION_LABEL: revision}
+    if template_meta.get("annotations"):
+        meta["annotations"] = dict(template_meta["annotations"])
+    meta["finalizers"] = [FINALIZER]
+    meta["ownerReferences"] = [owner_reference(pool)]
+    return {
+        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": meta,
+        "spec": index_vm_spec(spec_of(pool), index, revision),
+    }
+
+
+def updated_member_vm(pool: Obj, vm: Obj, index: int, revision: str) -> Obj:
+    """``opportunisticUpdate`` of one VM: labels, annotations and spec from the pool's template (the rest of
+    the VM kept), firmware ``uuid`` and ``serial`` preserved."""
+    template_meta = vm_template(pool).get("metadata") or {}
+    meta = dict(vm.get("metadata") or {})
+    meta["labels"] = {**(template_meta.get("labels") or {}), REVISION_LABEL: revision}
+    if template_meta.get("annotations"):
+        meta["annotations"] = dict(template_meta["annotations"])
+    else:
+        meta.pop("annotations", None)
+    spec = index_vm_spec(spec_of(pool), index, revision)
+    _preserve_firmware_identity(vm, spec)
+    return {**vm, "metadata": meta, "spec": spec}
+
+
+def _preserve_firmware_identity(old_vm: Obj, spec: Obj) -> None:
+    """``preserveVMIdentityFields``: the old VM's firmware uuid / serial win over the template's."""
+    old_template = (old_vm.get("spec") or {}).get("template")
+    if not isinstance(old_template, dict):
+        return
+    old_firmware = ((old_template.get("spec") or {}).get("domain") or {}).get("firmware")
+    if not isinstance(old_firmware, dict):
+        return
+    template = spec["template"]
+    vmi_spec = dict(template.get("spec") or {})
+    domain = dict(vmi_spec.get("domain") or {})
+    firmware = dict(domain.get("firmware") or {})
+    for key in ("uuid", "serial"):
+        if old_firmware.get(key):
+            firmware[key] = old_firmware[key]
+    domain["firmware"] = firmware
+    vmi_spec["domain"] = domain
+    spec["template"] = {**template, "spec": vmi_spec}
+
+
+# --- counts -------------------------------------------------------------------------------------------------
+
+
+_GO_INT = re.compile(r"[+-]?[0-9]+")
+_INT32 = 2**31
+
+
+def parse_percent(text: str) -> tuple[int | None, str | None]:
+    """Go ``strconv.ParseInt(strings.TrimSuffix(text, "%"), 10, 32)``: (value, None) or (None, error)."""
+    digits = text[:-1] if text.endswith("%") else text
+    if not _GO_INT.fullmatch(digits):
+        return None, f'strconv.ParseInt: parsing "{digits}": invalid syntax'
+    value = int(digits)
+    if not -_INT32 <= value < _INT32:
+        return None, f'strconv.ParseInt: parsing "{digits}": value out of range'
+    return value, None
+
+
+def _go_div(a: int, b: int) -> int:
+    """Go integer division (truncates toward zero)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def max_unavailable(pool: Obj) -> tuple[int, str | None]:
+    """``calculateMaxUnavailableInt``: (count, None), or (0, error text) for a percentage that does not parse.
+
+    Default ``100%``; a percentage is ``floor(replicas × pct / 100)``; the result is at least 1."""
+    value = spec_of(pool).get("maxUnavailable", DEFAULT_MAX_UNAVAILABLE)
+    if value is None:
+        value = DEFAULT_MAX_UNAVAILABLE
+    if isinstance(value, str):
+        pct, err = parse_percent(value)
+        if err is not None or pct is None:
+            return 0, f"invalid maxUnavailable percentage: {err}"
+        count = _go_div(replicas(pool) * pct, 100)
+    else:
+        count = int(value)
+    return max(count, 1), None
+
+
+def max_surge(pool: Obj) -> int:
+    """vmctl's ``pool.vmctl.io/max-surge`` annotation: an int, or a percent of replicas rounded up (as a
+    Deployment's maxSurge); 0 when absent or not a number."""
+    text = str(((pool.get("metadata") or {}).get("annotations") or {}).get(MAX_SURGE_ANNOTATION, "")).strip()
+    if text.endswith("%") and _GO_INT.fullmatch(text[:-1]):
+        return max(0, math.ceil(replicas(pool) * int(text[:-1]) / 100))
+    return max(0, int(text)) if _GO_INT.fullmatch(text) else 0
