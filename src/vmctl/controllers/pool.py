@@ -21,6 +21,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from vmctl.controllers.objects import (
+    condition_true,
+    controlled_by,
+    deleting,
+    find_condition,
+    has_finalizer,
+    labels,
+    meta,
+    new_condition,
+    parse_timestamp,
+)
 from vmctl.core import pools
 from vmctl.core.pools import FINALIZER, REVISION_LABEL, name_of
 from vmctl.core.selectors import SelectorError, compile_node_requirements, compile_selector, selector_string
@@ -172,7 +183,7 @@ class PoolPlan:
         one is kept unchanged)."""
         status = dict(self.status)
         conds = [c for c in status.get("conditions") or [] if c.get("type") != "ReplicaFailure"]
-        conds.append(self.previous_failure or _condition("ReplicaFailure", failure.reason, failure.message, now))
+        conds.append(self.previous_failure or new_condition("ReplicaFailure", failure.reason, failure.message, now))
         status["conditions"] = conds
         return status
 
@@ -180,76 +191,26 @@ class PoolPlan:
 # --- reading objects ---------------------------------------------------------------------------------------
 
 
-def _meta(obj: Obj) -> Obj:
-    meta = obj.get("metadata")
-    return meta if isinstance(meta, dict) else {}
-
-
-def _labels(obj: Obj | None) -> Mapping[str, str]:
-    labels = _meta(obj or {}).get("labels")
-    return labels if isinstance(labels, dict) else {}
-
-
-def _template_labels(vm: Obj) -> Mapping[str, str]:
-    labels = (((vm.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
-    return labels if isinstance(labels, dict) else {}
-
-
-def _node_selector(vm: Obj) -> Mapping[str, str]:
-    selector = ((((vm.get("spec") or {}).get("template") or {}).get("spec")) or {}).get("nodeSelector")
-    return selector if isinstance(selector, dict) else {}
-
-
-def _deleting(obj: Obj) -> bool:
-    return bool(_meta(obj).get("deletionTimestamp"))
-
-
-def _controlled_by(obj: Obj, uid: str) -> bool:
-    """``metav1.GetControllerOf(obj).UID == uid``."""
-    for ref in _meta(obj).get("ownerReferences") or []:
-        if isinstance(ref, dict) and ref.get("controller") is True:
-            return bool(uid) and ref.get("uid") == uid
-    return False
-
-
-def _condition(ctype: str, reason: str, message: str, now: datetime) -> Obj:
-    return {"type": ctype, "status": "True", "lastProbeTime": None, "lastTransitionTime": _ts(now),
-            "reason": reason, "message": message}
-
-
-def _find_condition(obj: Obj | None, ctype: str) -> Obj | None:
-    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
-        if isinstance(cond, dict) and cond.get("type") == ctype:
-            return cond
-    return None
-
-
 def vm_ready(vm: Obj) -> bool:
     """The VM's Ready condition is True (what ``readyReplicas`` counts)."""
-    cond = _find_condition(vm, "Ready")
-    return cond is not None and cond.get("status") == "True"
+    return condition_true(vm, "Ready")
 
 
 def vmi_ready(vmi: Obj | None) -> bool:
     """``isVMIReady``: not being deleted, Running, Ready=True."""
-    if vmi is None or _deleting(vmi) or (vmi.get("status") or {}).get("phase") != "Running":
+    if vmi is None or deleting(vmi) or (vmi.get("status") or {}).get("phase") != "Running":
         return False
-    cond = _find_condition(vmi, "Ready")
-    return cond is not None and cond.get("status") == "True"
+    return condition_true(vmi, "Ready")
 
 
-def _ts(now: datetime) -> str:
-    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _template_labels(vm: Obj) -> Mapping[str, str]:
+    value = (((vm.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
+    return value if isinstance(value, dict) else {}
 
 
-def _parse_ts(text: Any) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def _node_selector(vm: Obj) -> Mapping[str, str]:
+    value = ((((vm.get("spec") or {}).get("template") or {}).get("spec")) or {}).get("nodeSelector")
+    return value if isinstance(value, dict) else {}
 
 
 _DURATION_PART = re.compile(r"([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)")
@@ -311,7 +272,7 @@ def _sort(vms: list[Obj], policy: str, rng: random.Random) -> list[Obj]:
         oldest = datetime.min.replace(tzinfo=UTC)
 
         def created(vm: Obj) -> datetime:
-            return _parse_ts(_meta(vm).get("creationTimestamp")) or oldest
+            return parse_timestamp(meta(vm).get("creationTimestamp")) or oldest
         return sorted(vms, key=created, reverse=policy == "Newest")
     shuffled = list(vms)
     rng.shuffle(shuffled)
@@ -368,7 +329,7 @@ class _Pass:
         self.pool, self.now, self.rng, self.preserved, self.burst = pool, now, rng, preserved, burst
         self.spec = pools.spec_of(pool)
         self.name = name_of(pool)
-        self.uid = str(_meta(pool).get("uid") or "")
+        self.uid = str(meta(pool).get("uid") or "")
         self.all_vms = list(vms)
         self.vmis = {name_of(v): v for v in vmis}
         self.revisions = {name_of(r): r for r in revisions}
@@ -403,7 +364,7 @@ class _Pass:
 
     def is_outdated_vm(self, vm: Obj) -> bool:
         """``isOutdatedVM``: no revision label, an unknown revision, or another VM template."""
-        revision = _labels(vm).get(REVISION_LABEL)
+        revision = labels(vm).get(REVISION_LABEL)
         if revision is None:
             return True
         current = self._vm_current.get(revision)
@@ -417,10 +378,10 @@ class _Pass:
 
     def vmi_update(self, vm: Obj, vmi: Obj) -> str:
         """``isOutdatedVMI``: what the VMI needs, comparing the revisions of the VM and of the VMI."""
-        vm_rev = _labels(vm).get(REVISION_LABEL)
+        vm_rev = labels(vm).get(REVISION_LABEL)
         if vm_rev is None:
             return _NONE
-        vmi_rev = _labels(vmi).get(REVISION_LABEL)
+        vmi_rev = labels(vmi).get(REVISION_LABEL)
         if vmi_rev is None:
             return _RESTART
         if vm_rev == vmi_rev:
@@ -448,16 +409,16 @@ class _Pass:
     def emit_vmi_update(self, vm: Obj, vmi: Obj, kind: str) -> None:
         """``handleResourceUpdate``."""
         name = name_of(vm)
-        if kind == _RESTART and not _deleting(vmi):
+        if kind == _RESTART and not deleting(vmi):
             self.add(RestartVMI(name))
         elif kind == _VM_DELETE:
             self.add(DeleteVM(name, foreground=True))
         elif kind == _RELABEL:
-            self.add(RelabelVMI(name, _labels(vm)[REVISION_LABEL]))
+            self.add(RelabelVMI(name, labels(vm)[REVISION_LABEL]))
 
     def delete_members(self, vms: list[Obj], count: int) -> None:
         """``scaleIn``: the first ``count`` by the scale-in policy and selectors; each deleted and finalized."""
-        eligible = [vm for vm in vms if not _deleting(vm)]
+        eligible = [vm for vm in vms if not deleting(vm)]
         count -= len(vms) - len(eligible)
         count = min(count, len(eligible))
         if count <= 0:
@@ -498,11 +459,11 @@ class _Pass:
             return True
         if status.get("printableStatus") not in AUTOHEAL_STATUSES:
             return False
-        ready = _find_condition(vm, "Ready")
+        ready = find_condition(vm, "Ready")
         if ready is None or ready.get("status") != "False":
             return False
         # KubeVirt measures from lastProbeTime; vmctl's VMs leave it null, so lastTransitionTime stands in
-        since = _parse_ts(ready.get("lastProbeTime")) or _parse_ts(ready.get("lastTransitionTime"))
+        since = parse_timestamp(ready.get("lastProbeTime")) or parse_timestamp(ready.get("lastTransitionTime"))
         if since is None:
             return True
         failing_for = (self.now - since).total_seconds()
@@ -522,7 +483,7 @@ class _Pass:
             if scale_in.get("unmanaged") is None:
                 preserve = _preservation(scale_in.get("opportunistic"))
                 for vm in members:
-                    if _deleting(vm) and (preserve or FINALIZER in (_meta(vm).get("finalizers") or [])):
+                    if deleting(vm) and (preserve or has_finalizer(vm, FINALIZER)):
                         self.add(FinalizeVM(name_of(vm), preserve))
             return True
         count = min(abs(diff), self.burst)
@@ -548,7 +509,7 @@ class _Pass:
         strategy = self.spec.get("updateStrategy") or {}
         if strategy.get("unmanaged") is not None:
             return True
-        live = [vm for vm in members if not _deleting(vm)]
+        live = [vm for vm in members if not deleting(vm)]
         proactive = strategy.get("proactive")
         _, selectors = _policy(proactive)
         if selectors is not None:
@@ -579,7 +540,7 @@ class _Pass:
         handled: set[str] = set()
         for vm in current:
             vmi = self.vmi_of(vm)
-            if vm_ready(vm) or vmi is None or _deleting(vmi):
+            if vm_ready(vm) or vmi is None or deleting(vmi):
                 continue
             self.emit_vmi_update(vm, vmi, self.vmi_update(vm, vmi))
             handled.add(name_of(vm))
@@ -608,9 +569,9 @@ class _Pass:
     def stale(self, vm: Obj) -> bool:
         """Its VMI runs another template (or dataVolumeTemplates) than the pool's current one."""
         vmi = self.vmi_of(vm)
-        if vmi is None or _deleting(vmi):
+        if vmi is None or deleting(vmi):
             return False
-        running = _labels(vmi).get(REVISION_LABEL)
+        running = labels(vmi).get(REVISION_LABEL)
         if running is None:
             return True
         if running == self.revision:
@@ -628,9 +589,9 @@ class _Pass:
         """Replace stale members without losing capacity: start up to ``surge`` extra members at the current
         revision, retire stale ones only while the Ready count stays at or above ``replicas``."""
         want = pools.replicas(self.pool)
-        live = [vm for vm in members if not _deleting(vm)]
+        live = [vm for vm in members if not deleting(vm)]
         for vm in members:
-            if _deleting(vm) and FINALIZER in (_meta(vm).get("finalizers") or []):
+            if deleting(vm) and has_finalizer(vm, FINALIZER):
                 self.add(FinalizeVM(name_of(vm)))
         stale = [vm for vm in live if self.stale(vm)]
         stale_names = {name_of(vm) for vm in stale}
@@ -664,16 +625,16 @@ class _Pass:
         """``pruneUnusedRevisions``: the pool's revisions no member VM or VMI refers to."""
         used = set()
         for vm in members:
-            used.add(_labels(vm).get(REVISION_LABEL))
+            used.add(labels(vm).get(REVISION_LABEL))
             vmi = self.vmi_of(vm)
             if vmi is not None:
-                used.add(_labels(vmi).get(REVISION_LABEL))
+                used.add(labels(vmi).get(REVISION_LABEL))
         for name, revision in self.revisions.items():
             if name not in used and self._owns_revision(revision):
                 self.add(DeleteRevision(name))
 
     def _owns_revision(self, revision: Obj) -> bool:
-        for ref in _meta(revision).get("ownerReferences") or []:
+        for ref in meta(revision).get("ownerReferences") or []:
             if isinstance(ref, dict) and ref.get("kind") == pools.KIND:
                 return bool(self.uid) and ref.get("uid") == self.uid
         return False
@@ -681,9 +642,9 @@ class _Pass:
     def delete_pool(self, selector: Any) -> None:
         """``handlePoolDeletion``: free the namespace's VMs the selector matches, then the pool itself."""
         for vm in self.all_vms:
-            if selector(_labels(vm)) and FINALIZER in (_meta(vm).get("finalizers") or []):
+            if selector(labels(vm)) and has_finalizer(vm, FINALIZER):
                 self.add(FinalizeVM(name_of(vm)))
-        if FINALIZER in (_meta(self.pool).get("finalizers") or []):
+        if has_finalizer(self.pool, FINALIZER):
             self.add(RemovePoolFinalizer())
 
     def status(self, members: list[Obj], failure: Failure | None) -> Obj:
@@ -695,13 +656,13 @@ class _Pass:
         previous = next((c for c in conds if c.get("type") == "ReplicaFailure"), None)
         self.plan.previous_failure = previous
         if failure is not None and previous is None:
-            conds.append(_condition("ReplicaFailure", failure.reason, failure.message, self.now))
+            conds.append(new_condition("ReplicaFailure", failure.reason, failure.message, self.now))
         elif failure is None and previous is not None:
             conds = [c for c in conds if c.get("type") != "ReplicaFailure"]
         paused = self.spec.get("paused") is True
         has_paused = any(c.get("type") == "ReplicaPaused" for c in conds)
         if paused and not has_paused:
-            conds.append(_condition("ReplicaPaused", PAUSED_REASON, PAUSED_MESSAGE, self.now))
+            conds.append(new_condition("ReplicaPaused", PAUSED_REASON, PAUSED_MESSAGE, self.now))
         elif not paused and has_paused:
             conds = [c for c in conds if c.get("type") != "ReplicaPaused"]
         if conds:
@@ -746,8 +707,8 @@ def plan_pool(
     if not selector(pools.vm_template(pool).get("metadata", {}).get("labels") or {}):
         plan.status, plan.problem = dict(pool.get("status") or {}), "selector does not match template labels"
         return plan
-    deleting = _deleting(pool)
-    owned = [vm for vm in run.all_vms if _controlled_by(vm, run.uid)]
+    pool_deleting = deleting(pool)
+    owned = [vm for vm in run.all_vms if controlled_by(vm, run.uid)]
     try:
         healed = run.autoheal(owned)
     except SelectorError as exc:  # KubeVirt returns before writing the status
@@ -756,19 +717,19 @@ def plan_pool(
         return plan
     members = []
     for vm in owned:
-        if selector(_labels(vm)):
+        if selector(labels(vm)):
             members.append(vm)
-        elif not deleting:
+        elif not pool_deleting:
             run.add(ReleaseVM(name_of(vm)))
-    if not deleting and FINALIZER not in (_meta(pool).get("finalizers") or []):
+    if not pool_deleting and not has_finalizer(pool, FINALIZER):
         run.add(AddPoolFinalizer())
     failure: Failure | None = None
     try:
         if healed:
             run.requeue(0.0)
-        elif not deleting and spec.get("paused") is not True:
+        elif not pool_deleting and spec.get("paused") is not True:
             _sync(run, members)
-        elif deleting:
+        elif pool_deleting:
             run.delete_pool(selector)
             run.prune(members)
     except (_SyncError, SelectorError) as exc:
@@ -782,7 +743,7 @@ def _sync(run: _Pass, members: list[Obj]) -> None:
     surge = pools.max_surge(run.pool)
     update_strategy = run.spec.get("updateStrategy") or {}
     proactive = update_strategy.get("unmanaged") is None and update_strategy.get("opportunistic") is None
-    if surge and proactive and any(run.stale(vm) for vm in members if not _deleting(vm)):
+    if surge and proactive and any(run.stale(vm) for vm in members if not deleting(vm)):
         run.surge_rollout(members, surge)
         return
     scale_stable = run.scale(members)
