@@ -13,6 +13,7 @@ vmctl extension: a ``pool.vmctl.io/max-surge`` annotation turns a proactive roll
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import re
@@ -23,7 +24,6 @@ from typing import Any, Literal
 
 from vmctl.controllers.objects import (
     condition_true,
-    controlled_by,
     deleting,
     find_condition,
     has_finalizer,
@@ -259,27 +259,87 @@ def _semantic(node: Any) -> Any:
     return node
 
 
+# --- members ---------------------------------------------------------------------------------------------
+
+
+class Member:
+    """A VM the pool controls, with what the passes read from it and its VMI, extracted once."""
+
+    __slots__ = ("name", "vm", "labels", "revision", "deleting", "ready", "vmi", "vmi_revision", "vmi_ready",
+                 "vmi_deleting")
+
+    def __init__(self, vm: Obj, vm_meta: Obj, vmi: Obj | None) -> None:
+        # written for speed (this runs for every member on every pass): no helper calls, few lookups
+        self.vm = vm
+        self.vmi = vmi
+        self.name = vm_meta.get("name") or ""
+        vm_labels = vm_meta.get("labels")
+        if type(vm_labels) is not dict:
+            vm_labels = {}
+        self.labels: Mapping[str, str] = vm_labels
+        self.revision: str | None = vm_labels.get(REVISION_LABEL)
+        self.deleting = bool(vm_meta.get("deletionTimestamp"))
+        self.ready = _ready(vm.get("status"))
+        if vmi is None:
+            self.vmi_revision, self.vmi_ready, self.vmi_deleting = None, False, False
+            return
+        vmi_meta = vmi.get("metadata") or {}
+        vmi_labels = vmi_meta.get("labels")
+        self.vmi_revision = vmi_labels.get(REVISION_LABEL) if type(vmi_labels) is dict else None
+        self.vmi_deleting = deleting_vmi = bool(vmi_meta.get("deletionTimestamp"))
+        vmi_status = vmi.get("status")
+        self.vmi_ready = (not deleting_vmi and type(vmi_status) is dict and vmi_status.get("phase") == "Running"
+                          and _ready(vmi_status))
+
+
+def _ready(status: Any) -> bool:
+    """The status has a Ready condition that is True."""
+    if type(status) is dict:
+        for cond in status.get("conditions") or ():
+            if cond.get("type") == "Ready":
+                return cond.get("status") == "True"
+    return False
+
+
+def _members(vms: Iterable[Obj], vmis: Mapping[str, Obj], uid: str) -> list[Member]:
+    """The VMs whose controller ownerReference is the pool (``metav1.GetControllerOf(vm).UID == uid``)."""
+    out = []
+    if not uid:
+        return out
+    add = out.append
+    for vm in vms:
+        vm_meta = vm.get("metadata")
+        if type(vm_meta) is not dict:
+            continue
+        for ref in vm_meta.get("ownerReferences") or ():
+            if ref.get("controller") is True:
+                if ref.get("uid") == uid:
+                    add(Member(vm, vm_meta, vmis.get(vm_meta.get("name"))))
+                break
+    return out
+
+
 # --- selection policies ------------------------------------------------------------------------------------
 
 
-def _sort(vms: list[Obj], policy: str, rng: random.Random) -> list[Obj]:
+def _sort(members: list[Member], policy: str, rng: random.Random) -> list[Member]:
     """``sortVMsBasedOnSortPolicy`` (an unknown policy sorts randomly, as KubeVirt does)."""
     if policy in ("AscendingOrder", "DescendingOrder"):
-        def ordinal(vm: Obj) -> int:
-            return pools.index_from_name(name_of(vm)) or 0
-        return sorted(vms, key=ordinal, reverse=policy == "DescendingOrder")
+        def ordinal(m: Member) -> int:
+            return pools.index_from_name(m.name) or 0
+        return sorted(members, key=ordinal, reverse=policy == "DescendingOrder")
     if policy in ("Newest", "Oldest"):
         oldest = datetime.min.replace(tzinfo=UTC)
 
-        def created(vm: Obj) -> datetime:
-            return parse_timestamp(meta(vm).get("creationTimestamp")) or oldest
-        return sorted(vms, key=created, reverse=policy == "Newest")
-    shuffled = list(vms)
+        def created(m: Member) -> datetime:
+            return parse_timestamp(meta(m.vm).get("creationTimestamp")) or oldest
+        return sorted(members, key=created, reverse=policy == "Newest")
+    shuffled = list(members)
     rng.shuffle(shuffled)
     return shuffled
 
 
-def _filter(vms: list[Obj], selectors: Obj) -> list[Obj]:
+def _filter(members: list[Member], selectors: Obj) -> list[Member]:
     """``filterVMsBasedOnSelectors``: template labels and template nodeSelector; ``SelectorError`` with
     KubeVirt's wording."""
     label_sel = node_sel = None
@@ -294,10 +354,11 @@ def _filter(vms: list[Obj], selectors: Obj) -> list[Obj]:
         except SelectorError as exc:
             raise SelectorError(f"failed to parse node selector from pool: {exc.message}") from None
     if label_sel is None and node_sel is None:
-        return vms
+        return members
     return [
-        vm for vm in vms
-        if (label_sel is None or label_sel(_template_labels(vm))) and (node_sel is None or node_sel(_node_selector(vm)))
+        m for m in members
+        if (label_sel is None or label_sel(_template_labels(m.vm)))
+        and (node_sel is None or node_sel(_node_selector(m.vm)))
     ]
 
 
@@ -322,7 +383,8 @@ _NONE, _RESTART, _RELABEL, _VM_DELETE = "no-update", "restart", "label-patch", "
 
 
 class _Pass:
-    """The state of one planning pass (lookups built once, so a pass is linear in the members)."""
+    """The state of one planning pass: lookups and comparisons are built once per pass (per member, per
+    revision), so a pass is linear in the members."""
 
     def __init__(self, pool: Obj, vms: Iterable[Obj], vmis: Iterable[Obj], revisions: Iterable[Obj],
                  now: datetime, rng: random.Random, preserved: Mapping[str, Preservation], burst: int) -> None:
@@ -331,12 +393,12 @@ class _Pass:
         self.name = name_of(pool)
         self.uid = str(meta(pool).get("uid") or "")
         self.all_vms = list(vms)
-        self.vmis = {name_of(v): v for v in vmis}
+        self.vmis = {(v.get("metadata") or {}).get("name"): v for v in vmis}
         self.revisions = {name_of(r): r for r in revisions}
         self.revision = pools.revision_name(pool)
         self.plan = PoolPlan()
         self.expecting = False  # a create or delete KubeVirt would wait to observe before the next step
-        self._current = _semantic(self.spec.get("virtualMachineTemplate"))
+        self._current = _semantic(self.spec.get("virtualMachineTemplate")) or {}
         self._vm_current: dict[str, bool] = {}
         self._vmi_update: dict[tuple[str, str], str] = {}
         self._stale_revisions: dict[str, bool] = {}
@@ -359,37 +421,32 @@ class _Pass:
             self.expecting = True
         return self.revision
 
-    def vmi_of(self, vm: Obj) -> Obj | None:
-        return self.vmis.get(name_of(vm))
-
-    def is_outdated_vm(self, vm: Obj) -> bool:
+    def is_outdated_vm(self, m: Member) -> bool:
         """``isOutdatedVM``: no revision label, an unknown revision, or another VM template."""
-        revision = labels(vm).get(REVISION_LABEL)
-        if revision is None:
+        if m.revision is None:
             return True
-        current = self._vm_current.get(revision)
+        current = self._vm_current.get(m.revision)
         if current is None:
-            stored = self.revisions.get(revision)
-            current = stored is not None and _semantic(
-                _revision_spec(stored).get("virtualMachineTemplate")
+            stored = self.revisions.get(m.revision)
+            current = stored is not None and (
+                _semantic(_revision_spec(stored).get("virtualMachineTemplate")) or {}
             ) == self._current
-            self._vm_current[revision] = current
+            self._vm_current[m.revision] = current
         return not current
 
-    def vmi_update(self, vm: Obj, vmi: Obj) -> str:
+    def vmi_update(self, m: Member) -> str:
         """``isOutdatedVMI``: what the VMI needs, comparing the revisions of the VM and of the VMI."""
-        vm_rev = labels(vm).get(REVISION_LABEL)
-        if vm_rev is None:
+        if m.revision is None:
             return _NONE
-        vmi_rev = labels(vmi).get(REVISION_LABEL)
-        if vmi_rev is None:
+        if m.vmi_revision is None:
             return _RESTART
-        if vm_rev == vmi_rev:
+        if m.revision == m.vmi_revision:
             return _NONE
-        key = (vm_rev, vmi_rev)
-        if key not in self._vmi_update:
-            self._vmi_update[key] = self._compare_revisions(vm_rev, vmi_rev)
-        return self._vmi_update[key]
+        key = (m.revision, m.vmi_revision)
+        kind = self._vmi_update.get(key)
+        if kind is None:
+            kind = self._vmi_update[key] = self._compare_revisions(m.revision, m.vmi_revision)
+        return kind
 
     def _compare_revisions(self, vm_rev: str, vmi_rev: str) -> str:
         expected = self.revisions.get(vm_rev)
@@ -406,20 +463,19 @@ class _Pass:
             return _RESTART
         return _RELABEL
 
-    def emit_vmi_update(self, vm: Obj, vmi: Obj, kind: str) -> None:
+    def emit_vmi_update(self, m: Member, kind: str) -> None:
         """``handleResourceUpdate``."""
-        name = name_of(vm)
-        if kind == _RESTART and not deleting(vmi):
-            self.add(RestartVMI(name))
+        if kind == _RESTART and not m.vmi_deleting:
+            self.add(RestartVMI(m.name))
         elif kind == _VM_DELETE:
-            self.add(DeleteVM(name, foreground=True))
-        elif kind == _RELABEL:
-            self.add(RelabelVMI(name, labels(vm)[REVISION_LABEL]))
+            self.add(DeleteVM(m.name, foreground=True))
+        elif kind == _RELABEL and m.revision is not None:
+            self.add(RelabelVMI(m.name, m.revision))
 
-    def delete_members(self, vms: list[Obj], count: int) -> None:
+    def delete_members(self, members: list[Member], count: int) -> None:
         """``scaleIn``: the first ``count`` by the scale-in policy and selectors; each deleted and finalized."""
-        eligible = [vm for vm in vms if not deleting(vm)]
-        count -= len(vms) - len(eligible)
+        eligible = [m for m in members if not m.deleting]
+        count -= len(members) - len(eligible)
         count = min(count, len(eligible))
         if count <= 0:
             return
@@ -429,14 +485,14 @@ class _Pass:
         if selectors is not None:
             ordered = _filter(ordered, selectors)
         preserve = _preservation(strategy)
-        for vm in ordered[:count]:
-            self.add(DeleteVM(name_of(vm), preserve))
-            self.add(FinalizeVM(name_of(vm), preserve))
+        for m in ordered[:count]:
+            self.add(DeleteVM(m.name, preserve))
+            self.add(FinalizeVM(m.name, preserve))
             self.expecting = True
 
     # -- autohealing
 
-    def autoheal(self, owned: list[Obj]) -> bool:
+    def autoheal(self, owned: list[Member]) -> bool:
         """``autoHealFailingVMs``: replace members failing to start. True when something is deleted."""
         healing = self.spec.get("autohealing")
         if not isinstance(healing, dict):
@@ -445,7 +501,7 @@ class _Pass:
         threshold = threshold if isinstance(threshold, int) else DEFAULT_STARTUP_FAILURE_THRESHOLD
         minimum = parse_duration(healing.get("minFailingToStartDuration"))
         minimum = DEFAULT_MIN_FAILING_TO_START if minimum is None else minimum
-        failing = [vm for vm in owned if self._failing(vm, threshold, minimum)]
+        failing = [m for m in owned if self._failing(m.vm, threshold, minimum)]
         if not failing:
             return False
         before = len(self.plan.actions)
@@ -474,17 +530,20 @@ class _Pass:
 
     # -- scaling
 
-    def scale(self, members: list[Obj]) -> bool:
+    def finalize_deleted(self, members: list[Member], preserve: Preservation | None) -> None:
+        """VMs someone else deletes lose the pool finalizer (``opportunisticScaleIn``)."""
+        for m in members:
+            if m.deleting and (preserve or has_finalizer(m.vm, FINALIZER)):
+                self.add(FinalizeVM(m.name, preserve))
+
+    def scale(self, members: list[Member]) -> bool:
         """``scale``: True when the member count is right (then VMs being deleted by someone else are
         finalized: opportunistic scale-in)."""
         scale_in = self.spec.get("scaleInStrategy") or {}
         diff = len(members) - pools.replicas(self.pool)
         if diff == 0:
             if scale_in.get("unmanaged") is None:
-                preserve = _preservation(scale_in.get("opportunistic"))
-                for vm in members:
-                    if deleting(vm) and (preserve or has_finalizer(vm, FINALIZER)):
-                        self.add(FinalizeVM(name_of(vm), preserve))
+                self.finalize_deleted(members, _preservation(scale_in.get("opportunistic")))
             return True
         count = min(abs(diff), self.burst)
         if diff < 0:
@@ -504,12 +563,12 @@ class _Pass:
 
     # -- updates
 
-    def update(self, members: list[Obj]) -> bool:
+    def update(self, members: list[Member]) -> bool:
         """``update``: True when no VM is outdated (then revisions may be pruned)."""
         strategy = self.spec.get("updateStrategy") or {}
         if strategy.get("unmanaged") is not None:
             return True
-        live = [vm for vm in members if not deleting(vm)]
+        live = [m for m in members if not m.deleting]
         proactive = strategy.get("proactive")
         _, selectors = _policy(proactive)
         if selectors is not None:
@@ -518,117 +577,107 @@ class _Pass:
             except SelectorError as exc:
                 raise _SyncError("FailedUpdate", f"failed to filter VMs based on ordered policies: {exc.message}") from None
         outdated, current = [], []
-        for vm in live:
-            (outdated if self.is_outdated_vm(vm) else current).append(vm)
+        for m in live:
+            (outdated if self.is_outdated_vm(m) else current).append(m)
         if outdated:
             self.opportunistic_update(outdated)
         if strategy.get("opportunistic") is None:
             self.proactive_update(current, proactive)
         return not outdated
 
-    def opportunistic_update(self, outdated: list[Obj]) -> None:
+    def opportunistic_update(self, outdated: list[Member]) -> None:
         revision = self.ensure_revision()
-        for vm in outdated:
-            index = pools.index_from_name(name_of(vm))
+        for m in outdated:
+            index = pools.index_from_name(m.name)
             if index is None:
-                tail = name_of(vm).rsplit("-", 1)[-1]
+                tail = m.name.rsplit("-", 1)[-1]
                 raise _SyncError("FailedUpdate", f'error during VM update: strconv.Atoi: parsing "{tail}": invalid syntax')
-            self.add(UpdateVM(pools.updated_member_vm(self.pool, vm, index, revision)))
+            self.add(UpdateVM(pools.updated_member_vm(self.pool, m.vm, index, revision)))
 
-    def proactive_update(self, current: list[Obj], proactive: Any) -> None:
+    def proactive_update(self, current: list[Member], proactive: Any) -> None:
         """``proactiveUpdate``: unhealthy members first, then at most maxUnavailable − unavailable."""
         handled: set[str] = set()
-        for vm in current:
-            vmi = self.vmi_of(vm)
-            if vm_ready(vm) or vmi is None or deleting(vmi):
+        for m in current:
+            if m.ready or m.vmi is None or m.vmi_deleting:
                 continue
-            self.emit_vmi_update(vm, vmi, self.vmi_update(vm, vmi))
-            handled.add(name_of(vm))
+            self.emit_vmi_update(m, self.vmi_update(m))
+            handled.add(m.name)
         limit, error = pools.max_unavailable(self.pool)
         if error is not None:
             raise _SyncError("FailedUpdate", f"error during VMI update: {error}")
-        unavailable = sum(1 for vm in current if not vmi_ready(self.vmi_of(vm)))
+        unavailable = sum(1 for m in current if not m.vmi_ready)
         order = _sort(current, _policy(proactive)[0], self.rng) if proactive is not None else current
         budget = limit - unavailable
-        for vm in order:
+        for m in order:
             if budget <= 0:
                 self.requeue(RETRY_DELAY)
                 return
-            vmi = self.vmi_of(vm)
-            if vmi is None:
+            if m.vmi is None:
                 continue
-            kind = self.vmi_update(vm, vmi)
+            kind = self.vmi_update(m)
             if kind == _NONE:
                 continue
-            if name_of(vm) not in handled:
-                self.emit_vmi_update(vm, vmi, kind)
+            if m.name not in handled:
+                self.emit_vmi_update(m, kind)
             budget -= 1
 
     # -- vmctl's surge rollout
 
-    def stale(self, vm: Obj) -> bool:
+    def stale(self, m: Member) -> bool:
         """Its VMI runs another template (or dataVolumeTemplates) than the pool's current one."""
-        vmi = self.vmi_of(vm)
-        if vmi is None or deleting(vmi):
+        if m.vmi is None or m.vmi_deleting:
             return False
-        running = labels(vmi).get(REVISION_LABEL)
+        running = m.vmi_revision
         if running is None:
             return True
         if running == self.revision:
             return False
-        if running not in self._stale_revisions:
+        stale = self._stale_revisions.get(running)
+        if stale is None:
             stored = self.revisions.get(running)
             have = _semantic((_revision_spec(stored or {}).get("virtualMachineTemplate") or {}).get("spec")) or {}
             want = self._current.get("spec") or {}
-            self._stale_revisions[running] = stored is None or any(
+            stale = self._stale_revisions[running] = stored is None or any(
                 have.get(key) != want.get(key) for key in ("template", "dataVolumeTemplates")
             )
-        return self._stale_revisions[running]
+        return stale
 
-    def surge_rollout(self, members: list[Obj], surge: int) -> None:
+    def surge_rollout(self, members: list[Member], stale: list[Member], surge: int) -> None:
         """Replace stale members without losing capacity: start up to ``surge`` extra members at the current
         revision, retire stale ones only while the Ready count stays at or above ``replicas``."""
         want = pools.replicas(self.pool)
-        live = [vm for vm in members if not deleting(vm)]
-        for vm in members:
-            if deleting(vm) and has_finalizer(vm, FINALIZER):
-                self.add(FinalizeVM(name_of(vm)))
-        stale = [vm for vm in live if self.stale(vm)]
-        stale_names = {name_of(vm) for vm in stale}
-        fresh = [vm for vm in live if name_of(vm) not in stale_names]
-        outdated_fresh = [vm for vm in fresh if self.is_outdated_vm(vm)]
+        live = [m for m in members if not m.deleting]
+        self.finalize_deleted(members, None)
+        stale_names = {m.name for m in stale}
+        fresh = [m for m in live if m.name not in stale_names]
+        outdated_fresh = [m for m in fresh if self.is_outdated_vm(m)]
         if outdated_fresh:
             self.opportunistic_update(outdated_fresh)
         create = min(want + surge - len(live), want - len(fresh), self.burst)
         if create > 0:
             self.scale_out(create)
-        ready = sum(1 for vm in live if vm_ready(vm))
+        ready = sum(1 for m in live if m.ready)
         budget = min(len(stale), len(live) - want)
         ready_budget = ready - want
         sort_policy, _ = _policy((self.spec.get("updateStrategy") or {}).get("proactive"))
-        ordered = sorted(_sort(stale, sort_policy, self.rng), key=vm_ready)  # not-ready ones go first
-        for vm in ordered:
+        ordered = sorted(_sort(stale, sort_policy, self.rng), key=lambda m: m.ready)  # not-ready ones first
+        for m in ordered:
             if budget <= 0:
                 break
-            if vm_ready(vm):
+            if m.ready:
                 if ready_budget <= 0:
                     continue
                 ready_budget -= 1
-            self.add(DeleteVM(name_of(vm)))
-            self.add(FinalizeVM(name_of(vm)))
+            self.add(DeleteVM(m.name))
+            self.add(FinalizeVM(m.name))
             budget -= 1
         self.requeue(RETRY_DELAY)
 
     # -- pruning, deletion, status
 
-    def prune(self, members: list[Obj]) -> None:
+    def prune(self, members: list[Member]) -> None:
         """``pruneUnusedRevisions``: the pool's revisions no member VM or VMI refers to."""
-        used = set()
-        for vm in members:
-            used.add(labels(vm).get(REVISION_LABEL))
-            vmi = self.vmi_of(vm)
-            if vmi is not None:
-                used.add(labels(vmi).get(REVISION_LABEL))
+        used = {m.revision for m in members} | {m.vmi_revision for m in members}
         for name, revision in self.revisions.items():
             if name not in used and self._owns_revision(revision):
                 self.add(DeleteRevision(name))
@@ -647,7 +696,7 @@ class _Pass:
         if has_finalizer(self.pool, FINALIZER):
             self.add(RemovePoolFinalizer())
 
-    def status(self, members: list[Obj], failure: Failure | None) -> Obj:
+    def status(self, members: list[Member], failure: Failure | None) -> Obj:
         """``updateStatus``."""
         old = self.pool.get("status") if isinstance(self.pool.get("status"), dict) else {}
         status = dict(old)
@@ -670,7 +719,7 @@ class _Pass:
         else:
             status.pop("conditions", None)
         status["replicas"] = len(members)
-        status["readyReplicas"] = sum(1 for vm in members if vm_ready(vm))
+        status["readyReplicas"] = sum(1 for m in members if m.ready)
         return status
 
 
@@ -696,8 +745,22 @@ def plan_pool(
     ``vms``: every VM of the pool's namespace (names of VMs the pool does not own still block their index);
     ``vmis``: the VMIs of the namespace (a member's VMI has the member's name); ``revisions``: the
     ControllerRevisions (those the pool owns are pruned when unused); ``preserved``: names whose state an
-    earlier scale-in kept (see ``CreateVM.reuse``)."""
-    run = _Pass(pool, vms, vmis, revisions, now, rng, preserved or {}, burst_replicas)
+    earlier scale-in kept (see ``CreateVM.reuse``).
+
+    The cyclic garbage collector is paused during the pass (it makes no reference cycles): with a large
+    pool in memory, its scans of every live object would make a pass superlinear in the members."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _plan(pool, vms, vmis, revisions, now, rng, preserved or {}, burst_replicas)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _plan(pool: Obj, vms: Iterable[Obj], vmis: Iterable[Obj], revisions: Iterable[Obj], now: datetime,
+          rng: random.Random, preserved: Mapping[str, Preservation], burst_replicas: int) -> PoolPlan:
+    run = _Pass(pool, vms, vmis, revisions, now, rng, preserved, burst_replicas)
     plan, spec = run.plan, run.spec
     try:
         selector = compile_selector(spec.get("selector"))
@@ -708,7 +771,7 @@ def plan_pool(
         plan.status, plan.problem = dict(pool.get("status") or {}), "selector does not match template labels"
         return plan
     pool_deleting = deleting(pool)
-    owned = [vm for vm in run.all_vms if controlled_by(vm, run.uid)]
+    owned = _members(run.all_vms, run.vmis, run.uid)
     try:
         healed = run.autoheal(owned)
     except SelectorError as exc:  # KubeVirt returns before writing the status
@@ -716,11 +779,11 @@ def plan_pool(
         plan.status, plan.problem = dict(pool.get("status") or {}), f"failed to auto heal failing vms: {exc.message}"
         return plan
     members = []
-    for vm in owned:
-        if selector(labels(vm)):
-            members.append(vm)
+    for m in owned:
+        if selector(m.labels):
+            members.append(m)
         elif not pool_deleting:
-            run.add(ReleaseVM(name_of(vm)))
+            run.add(ReleaseVM(m.name))
     if not pool_deleting and not has_finalizer(pool, FINALIZER):
         run.add(AddPoolFinalizer())
     failure: Failure | None = None
@@ -738,14 +801,16 @@ def plan_pool(
     return plan
 
 
-def _sync(run: _Pass, members: list[Obj]) -> None:
+def _sync(run: _Pass, members: list[Member]) -> None:
     """Scale, then update, then prune — each only once the step before it is stable."""
     surge = pools.max_surge(run.pool)
     update_strategy = run.spec.get("updateStrategy") or {}
     proactive = update_strategy.get("unmanaged") is None and update_strategy.get("opportunistic") is None
-    if surge and proactive and any(run.stale(vm) for vm in members if not deleting(vm)):
-        run.surge_rollout(members, surge)
-        return
+    if surge and proactive:
+        stale = [m for m in members if not m.deleting and run.stale(m)]
+        if stale:
+            run.surge_rollout(members, stale, surge)
+            return
     scale_stable = run.scale(members)
     if not scale_stable or run.expecting:
         return
