@@ -99,6 +99,16 @@ def members(pool: dict, count: int, vm_rev: dict, vmi_rev: dict, *, ready: bool 
     return vms, vmis
 
 
+def mid_rollout(pool: dict, count: int, generation: int = 123) -> tuple[dict, list, list, list]:
+    """``count`` members after a VMI-template change: VMs on the new revision, VMIs still on the old one; returns
+    the changed pool, the VMs, the VMIs and both revisions."""
+    old = revision(pool)
+    pool = with_template_label(pool, generation, newkey="newval")
+    new = revision(pool)
+    vms, vmis = members(pool, count, new, old)
+    return pool, vms, vmis, [old, new]
+
+
 def plan(pool, vms=(), vmis=(), revisions=(), seed=1, **kw) -> pc.PoolPlan:
     return plan_pool(pool, list(vms), list(vmis), list(revisions), NOW, random.Random(seed), **kw)
 
@@ -373,11 +383,8 @@ def test_should_update_vm_when_vm_template_changes_but_not_vmi_unless_vmi_templa
 
 def test_should_update_vm_and_vmi_with_both_vm_and_vmi_template_change():
     pool = default_pool(1)
-    old = revision(pool)
-    pool = with_template_label(pool, 123, newkey="newval")
-    new = revision(pool)
-    vms, vmis = members(pool, 1, new, old)
-    assert of(plan(pool, vms, vmis, [old, new]), RestartVMI) == [RestartVMI("my-pool-0")]
+    pool, vms, vmis, revisions = mid_rollout(pool, 1, generation=123)
+    assert of(plan(pool, vms, vmis, revisions), RestartVMI) == [RestartVMI("my-pool-0")]
 
 
 def test_should_update_vms_using_opportunistic_update_strategy():
@@ -415,11 +422,8 @@ def test_should_not_update_a_vm_if_the_update_strategy_is_set_to_unmanaged():
 
 def test_should_respect_max_unavailable_limit_during_proactive_updates():
     pool = default_pool(4, maxUnavailable="25%")
-    old = revision(pool)
-    pool = with_template_label(pool, 123, newkey="newval")
-    new = revision(pool)
-    vms, vmis = members(pool, 4, new, old)
-    p = plan(pool, vms, vmis, [old, new])
+    pool, vms, vmis, revisions = mid_rollout(pool, 4, generation=123)
+    p = plan(pool, vms, vmis, revisions)
     assert len(of(p, RestartVMI)) == 1
     assert p.requeue_after == pc.RETRY_DELAY
     assert not of(p, DeleteRevision)  # the old revision is still in use
@@ -427,24 +431,18 @@ def test_should_respect_max_unavailable_limit_during_proactive_updates():
 
 def test_should_not_trigger_proactive_update_when_vms_are_not_ready():
     pool = default_pool(4, maxUnavailable="25%")
-    old = revision(pool)
-    pool = with_template_label(pool, 123, newkey="newval")
-    new = revision(pool)
-    vms, vmis = members(pool, 4, new, old)
+    pool, vms, vmis, revisions = mid_rollout(pool, 4, generation=123)
     vmis[3]["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
-    assert not of(plan(pool, vms, vmis, [old, new]), RestartVMI)
+    assert not of(plan(pool, vms, vmis, revisions), RestartVMI)
 
 
 def test_unhealthy_vms_are_updated_first_outside_the_budget():
     pool = default_pool(4, maxUnavailable=1)
-    old = revision(pool)
-    pool = with_template_label(pool, 123, newkey="newval")
-    new = revision(pool)
-    vms, vmis = members(pool, 4, new, old)
+    pool, vms, vmis, revisions = mid_rollout(pool, 4, generation=123)
     vms[2]["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
     vmis[2]["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
     # my-pool-2 is restarted as unhealthy; it also fills the budget of 1
-    assert of(plan(pool, vms, vmis, [old, new]), RestartVMI) == [RestartVMI("my-pool-2")]
+    assert of(plan(pool, vms, vmis, revisions), RestartVMI) == [RestartVMI("my-pool-2")]
 
 
 @pytest.mark.parametrize(("max_unavailable", "replicas", "expected"), [
@@ -457,11 +455,8 @@ def test_max_unavailable_forms(max_unavailable, replicas, expected):
 
 def test_invalid_max_unavailable_percentage_is_a_failed_update():
     pool = default_pool(2, maxUnavailable="abc%")
-    old = revision(pool)
-    pool = with_template_label(pool, 2, newkey="newval")
-    new = revision(pool)
-    vms, vmis = members(pool, 2, new, old)
-    cond = plan(pool, vms, vmis, [old, new]).status["conditions"][0]
+    pool, vms, vmis, revisions = mid_rollout(pool, 2, generation=2)
+    cond = plan(pool, vms, vmis, revisions).status["conditions"][0]
     assert cond["type"] == "ReplicaFailure" and cond["reason"] == "FailedUpdate"
     assert cond["message"] == ('error during VMI update: invalid maxUnavailable percentage: '
                                'strconv.ParseInt: parsing "abc": invalid syntax')
@@ -471,13 +466,10 @@ def test_should_update_vmis_using_node_selector_filtering_for_proactive_update_s
     selectors = {"nodeSelectorRequirementMatcher": [
         {"key": "node-role.kubernetes.io/worker", "operator": "NotIn", "values": ["test"]}]}
     pool = default_pool(5, updateStrategy={"proactive": {"selectionPolicy": {"selectors": selectors}}})
-    old = revision(pool)
-    pool = with_template_label(pool, 123, newkey="newval")
-    new = revision(pool)
-    vms, vmis = members(pool, 5, new, old)
+    pool, vms, vmis, revisions = mid_rollout(pool, 5, generation=123)
     for vm in vms[:2]:
         vm["spec"]["template"]["spec"]["nodeSelector"] = {"node-role.kubernetes.io/worker": "test"}
-    p = plan(pool, vms, vmis, [old, new])
+    p = plan(pool, vms, vmis, revisions)
     assert {a.name for a in of(p, RestartVMI)} == {"my-pool-2", "my-pool-3", "my-pool-4"}
     assert not of(p, UpdateVM)
 
@@ -485,23 +477,17 @@ def test_should_update_vmis_using_node_selector_filtering_for_proactive_update_s
 def test_should_update_vmis_and_vms_using_label_selector_filtering_for_proactive_update_strategy():
     selectors = {"labelSelector": {"matchLabels": {"app": "test"}}}
     pool = default_pool(5, updateStrategy={"proactive": {"selectionPolicy": {"selectors": selectors}}})
-    old = revision(pool)
-    pool = with_template_label(pool, 123, newkey="newval")
-    new = revision(pool)
-    vms, vmis = members(pool, 5, new, old)
+    pool, vms, vmis, revisions = mid_rollout(pool, 5, generation=123)
     for vm in vms[:2]:
         vm["spec"]["template"]["metadata"]["labels"]["app"] = "test"
-    assert {a.name for a in of(plan(pool, vms, vmis, [old, new]), RestartVMI)} == {"my-pool-0", "my-pool-1"}
+    assert {a.name for a in of(plan(pool, vms, vmis, revisions), RestartVMI)} == {"my-pool-0", "my-pool-1"}
 
 
 def test_should_update_newest_vms_first_when_using_newest_sort_policy_for_update_strategy():
     pool = default_pool(5, maxUnavailable=2,
                         updateStrategy={"proactive": {"selectionPolicy": {"sortPolicy": "Newest"}}})
-    old = revision(pool)
-    pool = with_template_label(pool, 123, newkey="newval")
-    new = revision(pool)
-    vms, vmis = members(pool, 5, new, old)
-    assert [a.name for a in of(plan(pool, vms, vmis, [old, new]), RestartVMI)] == ["my-pool-4", "my-pool-3"]
+    pool, vms, vmis, revisions = mid_rollout(pool, 5, generation=123)
+    assert [a.name for a in of(plan(pool, vms, vmis, revisions), RestartVMI)] == ["my-pool-4", "my-pool-3"]
 
 
 def test_changed_data_volume_templates_delete_the_vm_in_the_foreground():
@@ -598,11 +584,8 @@ def test_should_set_failed_condition_when_reconcile_error_occurs():
 
 def test_should_back_off_and_respect_max_unavailable_when_updates_fail():
     pool = default_pool(4, maxUnavailable="25%")
-    old = revision(pool)
-    pool = with_template_label(pool, 123, newkey="newval")
-    new = revision(pool)
-    vms, vmis = members(pool, 4, new, old)
-    p = plan(pool, vms, vmis, [old, new])
+    pool, vms, vmis, revisions = mid_rollout(pool, 4, generation=123)
+    p = plan(pool, vms, vmis, revisions)
     (restart,) = of(p, RestartVMI)
     assert p.failure_for(restart, "simulated deletion failure").reason == "FailedUpdate"
 

@@ -94,6 +94,18 @@ def _semantic(node: Any) -> Any:
     return node
 
 
+def _template_object(kind: str, owner: Obj, template: Obj) -> Obj:
+    """The VM (pool) or VMI (replica set) a template describes, named after the template or its owner, in the
+    owner's namespace: what the template's checks run on."""
+    owner_meta = owner.get("metadata") or {}
+    meta = dict(template.get("metadata") if isinstance(template.get("metadata"), dict) else {})
+    meta["name"] = meta.get("name") or owner_meta.get("name", "")
+    if owner_meta.get("namespace"):
+        meta["namespace"] = owner_meta["namespace"]
+    spec = template.get("spec")
+    return {"apiVersion": "kubevirt.io/v1", "kind": kind, "metadata": meta, "spec": spec if isinstance(spec, dict) else {}}
+
+
 def pool_problems(pool: Obj, source: ObjectSource, *, old: Obj | None = None) -> list[FieldProblem]:
     """``ValidateVMPoolSpec``: every reason KubeVirt would refuse the pool (``old``: the stored pool, for an
     update)."""
@@ -103,16 +115,9 @@ def pool_problems(pool: Obj, source: ObjectSource, *, old: Obj | None = None) ->
     template = spec.get("virtualMachineTemplate")
     if not isinstance(template, dict):
         return [FieldProblem("spec.template", "missing virtual machine template.", "FieldValueRequired")]
-    meta = pool.get("metadata") or {}
-    template_meta = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
-    vm = {
-        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
-        "metadata": {**template_meta, "name": meta.get("name", ""),
-                     **({"namespace": meta["namespace"]} if meta.get("namespace") else {})},
-        "spec": template.get("spec") if isinstance(template.get("spec"), dict) else {},
-    }
+    vm = _template_object("VirtualMachine", pool, template)
     found = _moved(vm_problems(vm, source), "spec.virtualMachineTemplate.spec")
-    found += _selector_problems(spec, template_meta.get("labels"))
+    found += _selector_problems(spec, vm["metadata"].get("labels"))
     if spec.get("maxUnavailable") is not None:
         found += _max_unavailable_problems(spec["maxUnavailable"])
     found += _one_strategy(spec, "updateStrategy")
@@ -130,16 +135,9 @@ def replicaset_problems(rs: Obj, source: ObjectSource) -> list[FieldProblem]:
     template = spec.get("template")
     if not isinstance(template, dict):
         return [FieldProblem("spec.template", "missing virtual machine template.", "FieldValueRequired")]
-    meta = rs.get("metadata") or {}
-    template_meta = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
-    vmi = {
-        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance",
-        "metadata": {**template_meta, "name": template_meta.get("name") or meta.get("name", ""),
-                     **({"namespace": meta["namespace"]} if meta.get("namespace") else {})},
-        "spec": template.get("spec") if isinstance(template.get("spec"), dict) else {},
-    }
+    vmi = _template_object("VirtualMachineInstance", rs, template)
     found = _moved(vmi_problems(vmi, source), "spec.template.spec")
-    return found + _selector_problems(spec, template_meta.get("labels"))
+    return found + _selector_problems(spec, vmi["metadata"].get("labels"))
 
 
 def pool_hints(pool: Obj) -> list[FieldProblem]:
