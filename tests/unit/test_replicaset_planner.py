@@ -150,7 +150,7 @@ def test_should_detect_that_it_has_nothing_to_do():
 @pytest.mark.parametrize("phase", ["Failed", "Succeeded"])
 def test_should_delete_virtualmachineinstance_in_the_final_state(phase):
     p = plan(default_rs(1), [vmi("testvmi", phase=phase)])
-    assert DeleteVMI("testvmi") in p.actions and len(of(p, CreateVMI)) == 1
+    assert DeleteVMI("testvmi", finished=True) in p.actions and len(of(p, CreateVMI)) == 1
     assert (p.status["replicas"], p.status["readyReplicas"]) == (0, 0)
 
 
@@ -158,7 +158,7 @@ def test_should_delete_virtualmachineinstance_in_unknown_state():
     terminating = vmi("testvmi")
     terminating["status"]["conditions"] = [{"type": "Ready", "status": "False", "reason": "PodTerminating"}]
     p = plan(default_rs(1), [terminating])
-    assert DeleteVMI("testvmi") in p.actions and len(of(p, CreateVMI)) == 1
+    assert DeleteVMI("testvmi", finished=True) in p.actions and len(of(p, CreateVMI)) == 1
 
 
 def test_should_be_woken_by_a_not_ready_but_running_vmi_and_update_the_ready_replicas_counter():

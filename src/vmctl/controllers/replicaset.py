@@ -46,7 +46,11 @@ class CreateVMI:
 
 @dataclass(frozen=True)
 class DeleteVMI:
+    """Delete a member VMI: one too many (scale-in), or ``finished`` (Succeeded, Failed or its pod
+    terminating)."""
+
     name: str
+    finished: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ def plan_replicaset(
                 name = replicasets.generate_name(base, rng, taken)
                 taken.add(name)
                 plan.actions.append(CreateVMI(replicasets.member_vmi(rs, name)))
-        plan.actions.extend(DeleteVMI(name_of(v)) for v in finished[: min(len(finished), burst_replicas)])
+        plan.actions.extend(DeleteVMI(name_of(v), finished=True) for v in finished[: min(len(finished), burst_replicas)])
     plan.status = _status(rs, old_status, spec, active, now)
     return plan
 
