@@ -751,3 +751,16 @@ def test_max_surge_rollout_ends_with_replicas_members_all_current():
     assert not p.actions
     assert len(by_name) == 3
     assert {vmi["metadata"]["labels"][REVISION_LABEL] for vmi in vmi_by_name.values()} == {"my-pool-2"}
+
+
+def test_max_surge_respects_the_update_selectors():
+    pool = surge_pool(3, "1")
+    pool["spec"]["updateStrategy"] = {"proactive": {"selectionPolicy": {"selectors": {
+        "labelSelector": {"matchLabels": {"roll": "yes"}}}}}}
+    old = revision(pool)
+    vms, vmis = members(pool, 3, old, old)
+    pool = with_template_label(pool, 2, newkey="newval")
+    p = plan(pool, vms, vmis, [old])
+    assert not of(p, CreateVM) and not of(p, RestartVMI)  # nothing selected: no surge, no restarts
+    vms[0]["spec"]["template"]["metadata"]["labels"]["roll"] = "yes"
+    assert [a.vm["metadata"]["name"] for a in of(plan(pool, vms, vmis, [old]), CreateVM)] == ["my-pool-3"]

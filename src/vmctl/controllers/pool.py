@@ -568,14 +568,8 @@ class _Pass:
         strategy = self.spec.get("updateStrategy") or {}
         if strategy.get("unmanaged") is not None:
             return True
-        live = [m for m in members if not m.deleting]
+        live = self.update_selection([m for m in members if not m.deleting])
         proactive = strategy.get("proactive")
-        _, selectors = _policy(proactive)
-        if selectors is not None:
-            try:
-                live = _filter(live, selectors)
-            except SelectorError as exc:
-                raise _SyncError("FailedUpdate", f"failed to filter VMs based on ordered policies: {exc.message}") from None
         outdated, current = [], []
         for m in live:
             (outdated if self.is_outdated_vm(m) else current).append(m)
@@ -584,6 +578,16 @@ class _Pass:
         if strategy.get("opportunistic") is None:
             self.proactive_update(current, proactive)
         return not outdated
+
+    def update_selection(self, members: list[Member]) -> list[Member]:
+        """The members ``updateStrategy.proactive.selectionPolicy.selectors`` lets updates touch."""
+        _, selectors = _policy((self.spec.get("updateStrategy") or {}).get("proactive"))
+        if selectors is None:
+            return members
+        try:
+            return _filter(members, selectors)
+        except SelectorError as exc:
+            raise _SyncError("FailedUpdate", f"failed to filter VMs based on ordered policies: {exc.message}") from None
 
     def opportunistic_update(self, outdated: list[Member]) -> None:
         revision = self.ensure_revision()
@@ -807,7 +811,7 @@ def _sync(run: _Pass, members: list[Member]) -> None:
     update_strategy = run.spec.get("updateStrategy") or {}
     proactive = update_strategy.get("unmanaged") is None and update_strategy.get("opportunistic") is None
     if surge and proactive:
-        stale = [m for m in members if not m.deleting and run.stale(m)]
+        stale = run.update_selection([m for m in members if not m.deleting and run.stale(m)])
         if stale:
             run.surge_rollout(members, stale, surge)
             return
