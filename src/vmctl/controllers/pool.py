@@ -8,7 +8,7 @@ stable → status. Steps that KubeVirt guards with its create/delete expectation
 too. The executor applies the actions in order and plans again (after ``requeue_after`` when it is set).
 
 vmctl extension: a ``pool.vmctl.io/max-surge`` annotation turns a proactive rollout into surge-and-retire
-(``_surge_rollout``); a cluster ignores the annotation.
+(``_Pass.surge_rollout``); a cluster ignores the annotation.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from vmctl.controllers.objects import (
     parse_timestamp,
 )
 from vmctl.core import pools
-from vmctl.core.pools import FINALIZER, REVISION_LABEL, name_of
+from vmctl.core.pools import FINALIZER, REVISION_LABEL, name_of, semantic
 from vmctl.core.selectors import SelectorError, compile_node_requirements, compile_selector, selector_string
 
 Obj = dict[str, Any]
@@ -48,7 +48,6 @@ AUTOHEAL_STATUSES = frozenset(
     {"CrashLoopBackOff", "Unschedulable", "DataVolumeError", "PvcNotFound", "ErrImagePull", "ImagePullBackOff"}
 )
 PAUSED_REASON, PAUSED_MESSAGE = "SuccessfulPaused", "Pool controller is paused"
-SORT_POLICIES = ("AscendingOrder", "DescendingOrder", "Newest", "Oldest", "Random")
 
 
 # --- actions ------------------------------------------------------------------------------------------------
@@ -196,13 +195,6 @@ def vm_ready(vm: Obj) -> bool:
     return condition_true(vm, "Ready")
 
 
-def vmi_ready(vmi: Obj | None) -> bool:
-    """``isVMIReady``: not being deleted, Running, Ready=True."""
-    if vmi is None or deleting(vmi) or (vmi.get("status") or {}).get("phase") != "Running":
-        return False
-    return condition_true(vmi, "Ready")
-
-
 def _template_labels(vm: Obj) -> Mapping[str, str]:
     value = (((vm.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
     return value if isinstance(value, dict) else {}
@@ -242,21 +234,6 @@ def _revision_spec(revision: Obj) -> Obj:
         except ValueError:
             data = None
     return data if isinstance(data, dict) else {}
-
-
-def _semantic(node: Any) -> Any:
-    """The value Go's ``equality.Semantic.DeepEqual`` sees after a JSON round trip: no nulls, and empty maps
-    and lists equal to absent ones."""
-    if isinstance(node, dict):
-        out = {}
-        for key, value in node.items():
-            value = _semantic(value)
-            if value is not None and value != {} and value != []:
-                out[key] = value
-        return out
-    if isinstance(node, list):
-        return [_semantic(item) for item in node]
-    return node
 
 
 # --- members ---------------------------------------------------------------------------------------------
@@ -398,7 +375,7 @@ class _Pass:
         self.revision = pools.revision_name(pool)
         self.plan = PoolPlan()
         self.expecting = False  # a create or delete KubeVirt would wait to observe before the next step
-        self._current = _semantic(self.spec.get("virtualMachineTemplate")) or {}
+        self._current = semantic(self.spec.get("virtualMachineTemplate")) or {}
         self._vm_current: dict[str, bool] = {}
         self._vmi_update: dict[tuple[str, str], str] = {}
         self._stale_revisions: dict[str, bool] = {}
@@ -429,7 +406,7 @@ class _Pass:
         if current is None:
             stored = self.revisions.get(m.revision)
             current = stored is not None and (
-                _semantic(_revision_spec(stored).get("virtualMachineTemplate")) or {}
+                semantic(_revision_spec(stored).get("virtualMachineTemplate")) or {}
             ) == self._current
             self._vm_current[m.revision] = current
         return not current
@@ -457,9 +434,9 @@ class _Pass:
             return _RESTART
         want = (_revision_spec(expected).get("virtualMachineTemplate") or {}).get("spec") or {}
         have = (_revision_spec(running).get("virtualMachineTemplate") or {}).get("spec") or {}
-        if _semantic(want.get("dataVolumeTemplates")) != _semantic(have.get("dataVolumeTemplates")):
+        if semantic(want.get("dataVolumeTemplates")) != semantic(have.get("dataVolumeTemplates")):
             return _VM_DELETE
-        if _semantic(want.get("template")) != _semantic(have.get("template")):
+        if semantic(want.get("template")) != semantic(have.get("template")):
             return _RESTART
         return _RELABEL
 
@@ -639,7 +616,7 @@ class _Pass:
         stale = self._stale_revisions.get(running)
         if stale is None:
             stored = self.revisions.get(running)
-            have = _semantic((_revision_spec(stored or {}).get("virtualMachineTemplate") or {}).get("spec")) or {}
+            have = semantic((_revision_spec(stored or {}).get("virtualMachineTemplate") or {}).get("spec")) or {}
             want = self._current.get("spec") or {}
             stale = self._stale_revisions[running] = stored is None or any(
                 have.get(key) != want.get(key) for key in ("template", "dataVolumeTemplates")

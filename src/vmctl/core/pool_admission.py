@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from vmctl.core.api import ObjectSource
-from vmctl.core.pools import MAX_SURGE_ANNOTATION
+from vmctl.core.pools import MAX_SURGE_ANNOTATION, semantic
 from vmctl.core.selectors import SelectorError, compile_selector
 from vmctl.errors import FieldProblem
 
@@ -86,14 +86,6 @@ def _moved(problems: list[FieldProblem], prefix: str) -> list[FieldProblem]:
     return out
 
 
-def _semantic(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _semantic(v) for k, v in node.items() if v is not None and v != {} and v != []}
-    if isinstance(node, list):
-        return [_semantic(v) for v in node]
-    return node
-
-
 def _template_object(kind: str, owner: Obj, template: Obj) -> Obj:
     """The VM (pool) or VMI (replica set) a template describes, named after the template or its owner, in the
     owner's namespace: what the template's checks run on."""
@@ -122,7 +114,7 @@ def pool_problems(pool: Obj, source: ObjectSource, *, old: Obj | None = None) ->
         found += _max_unavailable_problems(spec["maxUnavailable"])
     found += _one_strategy(spec, "updateStrategy")
     found += _one_strategy(spec, "scaleInStrategy")
-    if old is not None and _semantic((old.get("spec") or {}).get("selector")) != _semantic(spec.get("selector")):
+    if old is not None and semantic((old.get("spec") or {}).get("selector")) != semantic(spec.get("selector")):
         found.append(FieldProblem("spec.selector", "selector is immutable after creation."))
     return found
 

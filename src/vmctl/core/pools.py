@@ -239,6 +239,24 @@ def _preserve_firmware_identity(old_vm: Obj, spec: Obj) -> None:
     spec["template"] = {**template, "spec": vmi_spec}
 
 
+# --- comparing -------------------------------------------------------------------------------------------
+
+
+def semantic(node: Any) -> Any:
+    """The value Go's ``equality.Semantic.DeepEqual`` compares after a JSON round trip: no nulls, and empty
+    maps and lists equal to absent ones (compare two ``semantic`` values with ``==``)."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            value = semantic(value)
+            if value is not None and value != {} and value != []:
+                out[key] = value
+        return out
+    if isinstance(node, list):
+        return [semantic(item) for item in node]
+    return node
+
+
 # --- counts -------------------------------------------------------------------------------------------------
 
 
