@@ -178,7 +178,7 @@ def test_data_volume_templates_and_claims_are_suffixed():
         {"name": "d2", "persistentVolumeClaim": {"claimName": "alpine-dv"}},
         {"name": "d3", "persistentVolumeClaim": {"claimName": "other"}},
     ]
-    spec = pools.index_vm_spec(pool["spec"], 4)
+    spec = pools.member_vm(pool, 4)["spec"]
     assert spec["dataVolumeTemplates"][0]["metadata"]["name"] == "alpine-dv-4"
     vols = spec["template"]["spec"]["volumes"]
     assert vols[0]["dataVolume"]["name"] == "alpine-dv-4"

@@ -380,6 +380,7 @@ class _Pass:
         self._vmi_update: dict[tuple[str, str], str] = {}
         self._stale_revisions: dict[str, bool] = {}
         self._revision_planned = False
+        self._factory: pools.MemberFactory | None = None
 
     # -- small steps
 
@@ -529,13 +530,18 @@ class _Pass:
             self.delete_members(members, count)
         return False
 
+    def factory(self) -> pools.MemberFactory:
+        """Builds members at the current revision (made once per pass, when first needed)."""
+        if self._factory is None:
+            self._factory = pools.MemberFactory(self.pool, self.ensure_revision())
+        return self._factory
+
     def scale_out(self, count: int) -> None:
         taken = {name_of(vm) for vm in self.all_vms}
         names = pools.new_member_names(count, self.name, taken)
-        revision = self.ensure_revision()
+        factory = self.factory()
         for name in names:
-            index = pools.index_from_name(name) or 0
-            self.add(CreateVM(pools.member_vm(self.pool, index, revision), self.preserved.get(name)))
+            self.add(CreateVM(factory.vm(pools.index_from_name(name) or 0), self.preserved.get(name)))
             self.expecting = True
 
     # -- updates
@@ -567,13 +573,13 @@ class _Pass:
             raise _SyncError("FailedUpdate", f"failed to filter VMs based on ordered policies: {exc.message}") from None
 
     def opportunistic_update(self, outdated: list[Member]) -> None:
-        revision = self.ensure_revision()
+        factory = self.factory()
         for m in outdated:
             index = pools.index_from_name(m.name)
             if index is None:
                 tail = m.name.rsplit("-", 1)[-1]
                 raise _SyncError("FailedUpdate", f'error during VM update: strconv.Atoi: parsing "{tail}": invalid syntax')
-            self.add(UpdateVM(pools.updated_member_vm(self.pool, m.vm, index, revision)))
+            self.add(UpdateVM(factory.updated_vm(m.vm, index)))
 
     def proactive_update(self, current: list[Member], proactive: Any) -> None:
         """``proactiveUpdate``: unhealthy members first, then at most maxUnavailable − unavailable."""
@@ -641,7 +647,8 @@ class _Pass:
         budget = min(len(stale), len(live) - want)
         ready_budget = ready - want
         sort_policy, _ = _policy((self.spec.get("updateStrategy") or {}).get("proactive"))
-        ordered = sorted(_sort(stale, sort_policy, self.rng), key=lambda m: m.ready)  # not-ready ones first
+        ordered = _sort(stale, sort_policy, self.rng)
+        ordered = [m for m in ordered if not m.ready] + [m for m in ordered if m.ready]  # not-ready ones first
         for m in ordered:
             if budget <= 0:
                 break

@@ -108,119 +108,155 @@ def revision_object(pool: Obj) -> Obj:
     }
 
 
-# --- one member ------------------------------------------------------------------------------------------
+# --- members -----------------------------------------------------------------------------------------------
 
 
 def _flag(pool_spec: Obj, name: str) -> bool:
-    generation_opts = pool_spec.get("nameGeneration")
-    return isinstance(generation_opts, dict) and generation_opts.get(name) is True
+    options = pool_spec.get("nameGeneration")
+    return isinstance(options, dict) and options.get(name) is True
+
+
+def _dict(value: Any) -> Obj:
+    return value if isinstance(value, dict) else {}
 
 
 def _suffixed_ref(ref: Any, suffix: str) -> Any:
     return {**ref, "name": f"{ref.get('name', '')}{suffix}"} if isinstance(ref, dict) else ref
 
 
-def _index_volume(volume: Any, dv_names: dict[str, str], suffix: str, configmaps: bool, secrets: bool) -> Any:
-    """One volume of ``indexVMSpec`` (the first matching source wins, as in KubeVirt's if/else chain)."""
-    if not isinstance(volume, dict):
-        return volume
+def _index_volume(volume: Obj, dv_names: dict[str, str], suffix: str) -> Obj:
+    """One volume ``MemberFactory`` found to need the index (the first matching source wins, as in KubeVirt's
+    if/else chain)."""
     if isinstance(pvc := volume.get("persistentVolumeClaim"), dict):
-        claim = pvc.get("claimName")
-        return {**volume, "persistentVolumeClaim": {**pvc, "claimName": dv_names[claim]}} if claim in dv_names else volume
+        return {**volume, "persistentVolumeClaim": {**pvc, "claimName": dv_names[pvc["claimName"]]}}
     if isinstance(dv := volume.get("dataVolume"), dict):
-        name = dv.get("name")
-        return {**volume, "dataVolume": {**dv, "name": dv_names[name]}} if name in dv_names else volume
+        return {**volume, "dataVolume": {**dv, "name": dv_names[dv["name"]]}}
     if isinstance(cm := volume.get("configMap"), dict):
-        return {**volume, "configMap": {**cm, "name": f"{cm.get('name', '')}{suffix}"}} if configmaps else volume
+        return {**volume, "configMap": {**cm, "name": f"{cm.get('name', '')}{suffix}"}}
     if isinstance(secret := volume.get("secret"), dict):
-        if not secrets:
-            return volume
         return {**volume, "secret": {**secret, "secretName": f"{secret.get('secretName', '')}{suffix}"}}
     for source in ("cloudInitNoCloud", "cloudInitConfigDrive"):
         if isinstance(cloud_init := volume.get(source), dict):
-            if not secrets:
-                return volume
             out = dict(cloud_init)
             for ref in ("secretRef", "networkDataSecretRef"):
-                if ref in out and out[ref] is not None:
+                if out.get(ref) is not None:
                     out[ref] = _suffixed_ref(out[ref], suffix)
             return {**volume, source: out}
     return volume
 
 
-def index_vm_spec(pool_spec: Obj, index: int, revision: str | None = None) -> Obj:
-    """``indexVMSpec`` (+ the revision label on the template): the member's VM spec.
+def _needs_index(volume: Any, dv_names: Container[str], configmaps: bool, secrets: bool) -> bool:
+    """Whether ``indexVMSpec`` changes this volume."""
+    if not isinstance(volume, dict):
+        return False
+    if isinstance(pvc := volume.get("persistentVolumeClaim"), dict):
+        return pvc.get("claimName") in dv_names
+    if isinstance(dv := volume.get("dataVolume"), dict):
+        return dv.get("name") in dv_names
+    if isinstance(volume.get("configMap"), dict):
+        return configmaps
+    if isinstance(volume.get("secret"), dict) or any(
+        isinstance(volume.get(s), dict) for s in ("cloudInitNoCloud", "cloudInitConfigDrive")
+    ):
+        return secrets
+    return False
 
-    dataVolumeTemplates get ``-<index>`` and the PVC / DataVolume volumes naming them follow; with
-    ``nameGeneration.appendIndexToConfigMapRefs`` configMap volumes, with ``appendIndexToSecretRefs`` secret
-    volumes and cloud-init ``secretRef`` / ``networkDataSecretRef`` get it too."""
-    template_spec = (pool_spec.get("virtualMachineTemplate") or {}).get("spec")
-    spec: Obj = dict(template_spec) if isinstance(template_spec, dict) else {}
-    suffix = f"-{index}"
-    dv_names: dict[str, str] = {}
-    if isinstance(dvts := spec.get("dataVolumeTemplates"), list) and dvts:
-        indexed_dvts = []
-        for dvt in dvts:
-            if isinstance(dvt, dict):
-                meta = dvt.get("metadata") if isinstance(dvt.get("metadata"), dict) else {}
-                new_name = f"{meta.get('name', '')}{suffix}"
-                dv_names[str(meta.get("name", ""))] = new_name
-                dvt = {**dvt, "metadata": {**meta, "name": new_name}}
-            indexed_dvts.append(dvt)
-        spec["dataVolumeTemplates"] = indexed_dvts
-    template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
-    template = dict(template)
-    configmaps, secrets = _flag(pool_spec, "appendIndexToConfigMapRefs"), _flag(pool_spec, "appendIndexToSecretRefs")
-    vmi_spec = template.get("spec")
-    if isinstance(vmi_spec, dict) and isinstance(vmi_spec.get("volumes"), list) and (dv_names or configmaps or secrets):
-        volumes = [_index_volume(v, dv_names, suffix, configmaps, secrets) for v in vmi_spec["volumes"]]
-        template["spec"] = {**vmi_spec, "volumes": volumes}
-    if revision is not None:
-        meta = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
-        labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
-        template["metadata"] = {**meta, "labels": {**labels, REVISION_LABEL: revision}}
-    spec["template"] = template
-    return spec
+
+class MemberFactory:
+    """Builds the members of one pool at one revision (``scaleOut``, ``indexVMSpec``,
+    ``injectPoolRevisionLabelsIntoVM``, ``opportunisticUpdate``). What does not depend on the index is prepared
+    once and shared by the members it builds: treat them as read-only."""
+
+    def __init__(self, pool: Obj, revision: str | None = None) -> None:
+        self.pool = pool
+        self.revision = revision_name(pool) if revision is None else revision
+        pool_spec = spec_of(pool)
+        vm_template_ = _dict(pool_spec.get("virtualMachineTemplate"))
+        self._spec = _dict(vm_template_.get("spec"))
+        dvts = self._spec.get("dataVolumeTemplates")
+        self._dvts: list[Any] = dvts if isinstance(dvts, list) else []
+        self._dv_names = [str(_dict(_dict(d).get("metadata")).get("name", "")) for d in self._dvts]
+        self._template = _dict(self._spec.get("template"))
+        self._vmi_spec = self._template.get("spec")
+        volumes = _dict(self._vmi_spec).get("volumes")
+        configmaps = _flag(pool_spec, "appendIndexToConfigMapRefs")
+        secrets = _flag(pool_spec, "appendIndexToSecretRefs")
+        names = set(self._dv_names)
+        self._indexed_volumes = [
+            i for i, v in enumerate(volumes) if _needs_index(v, names, configmaps, secrets)
+        ] if isinstance(volumes, list) else []
+        template_meta = _dict(self._template.get("metadata"))
+        self._template_meta = {**template_meta,
+                               "labels": {**_dict(template_meta.get("labels")), REVISION_LABEL: self.revision}}
+        vm_meta = _dict(vm_template_.get("metadata"))
+        self._labels = {**_dict(vm_meta.get("labels")), REVISION_LABEL: self.revision}
+        self._annotations = dict(vm_meta["annotations"]) if vm_meta.get("annotations") else None
+        pool_meta = _dict(pool.get("metadata"))
+        self._pool_name = str(pool_meta.get("name") or "")
+        self._namespace = pool_meta.get("namespace")
+        self._owners = [owner_reference(pool)]
+
+    def spec(self, index: int) -> Obj:
+        """``indexVMSpec`` with the revision label on the template: dataVolumeTemplates get ``-<index>`` and the
+        PVC / DataVolume volumes naming them follow; with ``nameGeneration.appendIndexToConfigMapRefs``
+        configMap volumes, with ``appendIndexToSecretRefs`` secret volumes and cloud-init ``secretRef`` /
+        ``networkDataSecretRef`` get it too."""
+        suffix = f"-{index}"
+        spec = dict(self._spec)
+        dv_names: dict[str, str] = {}
+        if self._dvts:
+            indexed = []
+            for dvt, name in zip(self._dvts, self._dv_names, strict=True):
+                dv_names[name] = name + suffix
+                if isinstance(dvt, dict):
+                    dvt = {**dvt, "metadata": {**_dict(dvt.get("metadata")), "name": name + suffix}}
+                indexed.append(dvt)
+            spec["dataVolumeTemplates"] = indexed
+        template = dict(self._template)
+        template["metadata"] = self._template_meta
+        if self._indexed_volumes:
+            volumes = list(self._vmi_spec["volumes"])
+            for i in self._indexed_volumes:
+                volumes[i] = _index_volume(volumes[i], dv_names, suffix)
+            template["spec"] = {**self._vmi_spec, "volumes": volumes}
+        spec["template"] = template
+        return spec
+
+    def _metadata(self, base: Obj) -> Obj:
+        meta = {**base, "labels": self._labels}
+        if self._annotations is not None:
+            meta["annotations"] = self._annotations
+        else:
+            meta.pop("annotations", None)
+        return meta
+
+    def vm(self, index: int) -> Obj:
+        """The VirtualMachine the pool creates as member ``index``: name ``<pool>-<index>``, labels and
+        annotations from ``virtualMachineTemplate.metadata``, the revision label on the VM and its template, the
+        pool finalizer and the pool as controller owner."""
+        base: Obj = {"name": member_name(self._pool_name, index)}
+        if self._namespace:
+            base["namespace"] = self._namespace
+        meta = self._metadata(base)
+        meta["finalizers"] = [FINALIZER]
+        meta["ownerReferences"] = self._owners
+        return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": meta, "spec": self.spec(index)}
+
+    def updated_vm(self, vm: Obj, index: int) -> Obj:
+        """``opportunisticUpdate`` of one VM: labels, annotations and spec from the template (the rest of the VM
+        kept), firmware ``uuid`` and ``serial`` preserved (``preserveVMIdentityFields``)."""
+        spec = self.spec(index)
+        _preserve_firmware_identity(vm, spec)
+        return {**vm, "metadata": self._metadata(_dict(vm.get("metadata"))), "spec": spec}
 
 
 def member_vm(pool: Obj, index: int, revision: str | None = None) -> Obj:
-    """The VirtualMachine the pool creates as member ``index`` (``scaleOut``): name ``<pool>-<index>``,
-    labels and annotations from ``virtualMachineTemplate.metadata``, the revision label on the VM and its
-    template, the pool finalizer and the pool as controller owner."""
-    revision = revision_name(pool) if revision is None else revision
-    template_meta = vm_template(pool).get("metadata") or {}
-    pool_meta = pool.get("metadata") or {}
-    meta: Obj = {"name": member_name(name_of(pool), index)}
-    if pool_meta.get("namespace"):
-        meta["namespace"] = pool_meta["namespace"]
-    meta["labels"] = {**(template_meta.get("labels") or {}), REVISION_LABEL: revision}
-    if template_meta.get("annotations"):
-        meta["annotations"] = dict(template_meta["annotations"])
-    meta["finalizers"] = [FINALIZER]
-    meta["ownerReferences"] = [owner_reference(pool)]
-    return {
-        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": meta,
-        "spec": index_vm_spec(spec_of(pool), index, revision),
-    }
-
-
-def updated_member_vm(pool: Obj, vm: Obj, index: int, revision: str) -> Obj:
-    """``opportunisticUpdate`` of one VM: labels, annotations and spec from the pool's template (the rest of
-    the VM kept), firmware ``uuid`` and ``serial`` preserved."""
-    template_meta = vm_template(pool).get("metadata") or {}
-    meta = dict(vm.get("metadata") or {})
-    meta["labels"] = {**(template_meta.get("labels") or {}), REVISION_LABEL: revision}
-    if template_meta.get("annotations"):
-        meta["annotations"] = dict(template_meta["annotations"])
-    else:
-        meta.pop("annotations", None)
-    spec = index_vm_spec(spec_of(pool), index, revision)
-    _preserve_firmware_identity(vm, spec)
-    return {**vm, "metadata": meta, "spec": spec}
+    """The VirtualMachine member ``index`` of ``pool`` (see ``MemberFactory.vm``)."""
+    return MemberFactory(pool, revision).vm(index)
 
 
 def _preserve_firmware_identity(old_vm: Obj, spec: Obj) -> None:
-    """``preserveVMIdentityFields``: the old VM's firmware uuid / serial win over the template's."""
+    """The old VM's firmware uuid / serial win over the template's."""
     old_template = (old_vm.get("spec") or {}).get("template")
     if not isinstance(old_template, dict):
         return
