@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from vmctl.backends.local.contracts import DiskSource, DomainInputs, HostInfo
 from vmctl.errors import VmctlError
@@ -23,7 +23,7 @@ Obj = dict[str, Any]
 
 #: Namespace of vmctl's element inside the domain's <metadata>.
 METADATA_NS = "https://vmctl.dev/xmlns/domain/v1"
-METADATA_KEYS = ("kind", "apiVersion", "namespace", "name", "uid", "resourceVersion")
+METADATA_KEYS = ("store", "kind", "apiVersion", "namespace", "name", "uid", "resourceVersion")
 ET.register_namespace("vmctl", METADATA_NS)
 
 VIRTIO_MODEL = "virtio-non-transitional"
@@ -71,26 +71,17 @@ def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
 
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
-_FACTORS = {
-    None: Fraction(1), "m": Fraction(1, 1000), "k": Fraction(10**3), "M": Fraction(10**6),
-    "G": Fraction(10**9), "T": Fraction(10**12), "P": Fraction(10**15), "E": Fraction(10**18),
-    "Ki": Fraction(2**10), "Mi": Fraction(2**20), "Gi": Fraction(2**30), "Ti": Fraction(2**40),
-    "Pi": Fraction(2**50), "Ei": Fraction(2**60),
-}
-
-
 def _quantity(value: Any, path: str) -> Fraction:
-    """A Kubernetes quantity (``"1Gi"``, ``"500m"``, ``2``) as an exact number."""
-    text = str(value).strip()
-    m = _QUANTITY.match(text)
-    if isinstance(value, bool) or not m:
+    """A Kubernetes quantity (``"1Gi"``, ``"500m"``, ``2``) as an exact number; errors name ``path``."""
+    from vmctl.core.quantity import parse_quantity
+    from vmctl.errors import InputError
+
+    if isinstance(value, bool):
         raise DomainError(path, f"invalid quantity {value!r}")
     try:
-        number = Fraction(m.group(1))
-    except ValueError:
+        return parse_quantity(value)
+    except InputError:
         raise DomainError(path, f"invalid quantity {value!r}") from None
-    return number * _FACTORS[m.group(2)]
 
 
 def _ceil(q: Fraction) -> int:
@@ -192,8 +183,6 @@ class _Converter:
         self._tpm()
         self._panic()
         self._seclabel()
-        if self.slirp_forwards:
-            self._record_forwards()
         ET.indent(r, "  ")
         return ET.tostring(r, encoding="unicode") + "\n"
 
@@ -217,12 +206,11 @@ class _Converter:
             if value not in (None, ""):
                 owner.set(key, str(value))
 
-    def _record_forwards(self) -> None:
-        owner = self.root.find(f"metadata/{{{METADATA_NS}}}owner")
-        assert owner is not None
-        for alias, host_port, guest_port, proto in self.slirp_forwards:
-            ET.SubElement(owner, f"{{{METADATA_NS}}}portForward", interface=alias, proto=proto,
-                          host=str(host_port), guest=str(guest_port))
+    def monitor_commands(self) -> list[str]:
+        """QEMU monitor (HMP) commands that add the port forwards of a user-mode (SLIRP) interface: libvirt
+        9.0 has no port-forward syntax for SLIRP, so they run once the domain has started."""
+        return [f"hostfwd_add host{alias} {proto}:127.0.0.1:{host_port}-:{guest_port}"
+                for alias, host_port, guest_port, proto in self.slirp_forwards]
 
     # --- memory ---------------------------------------------------------------------------------------
     def _guest_memory(self) -> tuple[int, str]:
@@ -860,30 +848,33 @@ def build_domain_xml(vmi: Obj, inputs: DomainInputs, host: HostInfo, *, name: st
     """The libvirt domain XML for ``vmi`` (a resolved VMI dict), named ``name``.
 
     ``inputs`` holds the files prepared for the VMI's volumes, kernel and console log; ``metadata``
-    (kind, apiVersion, namespace, name, uid, resourceVersion of the owning object) is stored in the domain's
+    (store, kind, apiVersion, namespace, name, uid, resourceVersion of the owner) is stored in the domain's
     ``<metadata>`` so the local backend can map domains back to objects after a crash.
     ``inputs.networks`` maps VMI network names to ``user``, ``bridge:<bridge>`` or ``network:<libvirt network>``;
     pod networks default to user-mode networking. Raises ``VmctlError`` naming the VMI field that cannot be
     mapped.
     """
-    return _Converter(vmi, inputs, host, name, metadata).build()
+    return build_domain(vmi, inputs, host, name=name, metadata=metadata).xml
+
+
+class Domain(NamedTuple):
+    """A domain definition and the QEMU monitor commands to run once it has started."""
+
+    xml: str
+    monitor_commands: list[str]
+
+
+def build_domain(vmi: Obj, inputs: DomainInputs, host: HostInfo, *, name: str, metadata: Obj) -> Domain:
+    """``build_domain_xml`` plus the monitor commands that add SLIRP port forwards."""
+    converter = _Converter(vmi, inputs, host, name, metadata)
+    xml = converter.build()
+    return Domain(xml, converter.monitor_commands())
 
 
 def read_owner(xml: str) -> dict[str, str]:
     """The owner recorded by ``build_domain_xml`` in a domain's XML (empty when there is none)."""
-    owner = ET.fromstring(xml).find(f"metadata/{{{METADATA_NS}}}owner")
+    try:
+        owner = ET.fromstring(xml).find(f"metadata/{{{METADATA_NS}}}owner")
+    except ET.ParseError:
+        return {}
     return dict(owner.attrib) if owner is not None else {}
-
-
-def slirp_hostfwd_commands(xml: str) -> list[str]:
-    """QEMU monitor (HMP) commands that add the port forwards of a user-mode (SLIRP) domain.
-
-    Libvirt 9.0 has no port-forward syntax for SLIRP, so the runtime runs these after the domain starts:
-    ``libvirt_qemu.qemuMonitorCommand(dom, cmd, VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP)``.
-    """
-    owner = ET.fromstring(xml).find(f"metadata/{{{METADATA_NS}}}owner")
-    commands = []
-    for pf in owner.findall(f"{{{METADATA_NS}}}portForward") if owner is not None else []:
-        commands.append(f"hostfwd_add host{pf.get('interface')} "
-                        f"{pf.get('proto', 'tcp')}:127.0.0.1:{pf.get('host')}-:{pf.get('guest')}")
-    return commands
