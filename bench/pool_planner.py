@@ -1,4 +1,5 @@
-"""One pool planner pass (``vmctl.controllers.pool.plan_pool``) over 100 / 1,000 / 10,000 members, mid-rollout.
+"""One pool planner pass (``vmctl.controllers.pool.plan_pool``) over 100 / 1,000 / 10,000 members,
+mid-rollout.
 
     .venv/bin/python bench/pool_planner.py [--runs N]
 
@@ -37,11 +38,18 @@ SIZES = (100, 1_000, 10_000)
 
 def make_pool(replicas: int, generation: int, surge: str | None = None) -> dict:
     pool = {
-        "apiVersion": "pool.kubevirt.io/v1beta1", "kind": "VirtualMachinePool",
-        "metadata": {"name": "web", "namespace": "default", "uid": "pool-uid", "generation": generation,
-                     "finalizers": [pools.FINALIZER]},
+        "apiVersion": "pool.kubevirt.io/v1beta1",
+        "kind": "VirtualMachinePool",
+        "metadata": {
+            "name": "web",
+            "namespace": "default",
+            "uid": "pool-uid",
+            "generation": generation,
+            "finalizers": [pools.FINALIZER],
+        },
         "spec": {
-            "replicas": replicas, "maxUnavailable": "10%",
+            "replicas": replicas,
+            "maxUnavailable": "10%",
             "selector": {"matchLabels": {"app": "web"}},
             "nameGeneration": {"appendIndexToSecretRefs": True},
             "virtualMachineTemplate": {
@@ -52,12 +60,21 @@ def make_pool(replicas: int, generation: int, surge: str | None = None) -> dict:
                     "template": {
                         "metadata": {"labels": {"app": "web", "gen": str(generation)}},
                         "spec": {
-                            "domain": {"devices": {"disks": [{"name": "root", "disk": {"bus": "virtio"}},
-                                                             {"name": "ci", "disk": {"bus": "virtio"}}],
-                                                   "interfaces": [{"name": "default", "masquerade": {}}]}},
+                            "domain": {
+                                "devices": {
+                                    "disks": [
+                                        {"name": "root", "disk": {"bus": "virtio"}},
+                                        {"name": "ci", "disk": {"bus": "virtio"}},
+                                    ],
+                                    "interfaces": [{"name": "default", "masquerade": {}}],
+                                }
+                            },
                             "networks": [{"name": "default", "pod": {}}],
                             "volumes": [
-                                {"name": "root", "containerDisk": {"image": "quay.io/containerdisks/fedora:41"}},
+                                {
+                                    "name": "root",
+                                    "containerDisk": {"image": "quay.io/containerdisks/fedora:41"},
+                                },
                                 {"name": "ci", "cloudInitNoCloud": {"secretRef": {"name": "web-userdata"}}},
                             ],
                         },
@@ -78,9 +95,15 @@ def members(pool: dict, count: int, vm_revision: str, vmi_revision_of, not_ready
         ready = "False" if not_ready_every and i % not_ready_every == 0 else "True"
         vm["status"] = {"conditions": [{"type": "Ready", "status": ready}], "printableStatus": "Running"}
         vms.append(vm)
-        vmis.append({"metadata": {"name": vm["metadata"]["name"], "labels": {
-            "app": "web", pools.REVISION_LABEL: vmi_revision_of(i)}},
-            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": ready}]}})
+        vmis.append(
+            {
+                "metadata": {
+                    "name": vm["metadata"]["name"],
+                    "labels": {"app": "web", pools.REVISION_LABEL: vmi_revision_of(i)},
+                },
+                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": ready}]},
+            }
+        )
     return vms, vmis
 
 
@@ -91,7 +114,9 @@ def scenario(name: str, size: int):
         vms, vmis = members(old_pool, size, "web-1", lambda i: "web-1")
         return new_pool, vms, vmis, [old_rev]
     if name == "vmis rolling":
-        vms, vmis = members(new_pool, size, "web-2", lambda i: "web-1" if i % 2 else "web-2", not_ready_every=50)
+        vms, vmis = members(
+            new_pool, size, "web-2", lambda i: "web-1" if i % 2 else "web-2", not_ready_every=50
+        )
         return new_pool, vms, vmis, [old_rev, new_rev]
     if name == "steady":
         vms, vmis = members(new_pool, size, "web-2", lambda i: "web-2")
@@ -116,8 +141,11 @@ def main() -> None:
                 times.append(time.process_time() - started)
                 actions = len(plan.actions)
             best, median = min(times), statistics.median(times)
-            print(f"{name:<18}{size:>9,}{best * 1e3:>9.1f}{median * 1e3:>11.1f}{best / size * 1e6:>11.2f}{actions:>9}",
-                  flush=True)
+            print(
+                f"{name:<18}{size:>9,}{best * 1e3:>9.1f}{median * 1e3:>11.1f}"
+                f"{best / size * 1e6:>11.2f}{actions:>9}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

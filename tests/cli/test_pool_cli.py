@@ -1,5 +1,5 @@
-"""Pools and replica sets offline through the real entry point: ``vmctl validate`` (KubeVirt's admission texts,
-the maxSurge hint), ``vmctl expand`` / ``vmctl resolve`` of member N."""
+"""Pools and replica sets offline through the real entry point: ``vmctl validate`` (KubeVirt's admission
+texts, the maxSurge hint), ``vmctl expand`` / ``vmctl resolve`` of member N."""
 
 from __future__ import annotations
 
@@ -84,22 +84,30 @@ def test_validate_accepts_a_valid_pool_and_replica_set(vmctl, tmp_path):
 
 
 def test_validate_reports_kubevirt_admission_errors_one_line_each(vmctl, tmp_path):
-    bad = (POOL.replace("      app: web\n  nameGeneration", "      app: other\n  nameGeneration")
-           .replace("  replicas: 3\n", "  replicas: 3\n  maxUnavailable: 0\n"
-                                       "  updateStrategy:\n    unmanaged: {}\n    opportunistic: {}\n"))
+    bad = POOL.replace("      app: web\n  nameGeneration", "      app: other\n  nameGeneration").replace(
+        "  replicas: 3\n",
+        "  replicas: 3\n  maxUnavailable: 0\n  updateStrategy:\n    unmanaged: {}\n    opportunistic: {}\n",
+    )
     code, out, err = vmctl("validate", "-f", write(tmp_path, bad))
     assert code == 1 and out == ""
     lines = err.splitlines()
-    assert re.fullmatch(r"error: .*pool\.yaml:\d+: document 1 \(VirtualMachinePool/web\): spec\.selector: "
-                        r"selector does not match labels\.", lines[0])
+    assert re.fullmatch(
+        r"error: .*pool\.yaml:\d+: document 1 \(VirtualMachinePool/web\): spec\.selector: "
+        r"selector does not match labels\.",
+        lines[0],
+    )
     assert lines[1].endswith("spec.maxUnavailable: maxUnavailable must be greater than 0")
-    assert lines[2].endswith("spec.updateStrategy: only one strategy can be configured at a time: "
-                             "but found unmanaged, opportunistic strategies")
+    assert lines[2].endswith(
+        "spec.updateStrategy: only one strategy can be configured at a time: "
+        "but found unmanaged, opportunistic strategies"
+    )
     assert lines[-1] == "1 object checked, 1 invalid: 3 errors"
 
 
 def test_validate_points_max_surge_write_ups_to_the_real_fields(vmctl, tmp_path):
-    text = POOL.replace("  replicas: 3\n", "  replicas: 3\n  updateStrategy:\n    rollingUpdate:\n      maxSurge: 1\n")
+    text = POOL.replace(
+        "  replicas: 3\n", "  replicas: 3\n  updateStrategy:\n    rollingUpdate:\n      maxSurge: 1\n"
+    )
     code, _, err = vmctl("validate", "-f", write(tmp_path, text))
     assert code == 0
     hint = next(line for line in err.splitlines() if line.startswith("hint: "))
@@ -136,7 +144,9 @@ def test_resolve_prints_a_replica_set_member_vmi_named_without_a_dash(vmctl, tmp
     path = write(tmp_path, REPLICA_SET, "rs.yaml")
     code, out, err = vmctl("resolve", "-f", path, "-o", "name")
     assert code == 0, err
-    assert re.fullmatch(r"virtualmachineinstance\.kubevirt\.io/workers[bcdfghjklmnpqrstvwxz2456789]{5}\n", out)
+    assert re.fullmatch(
+        r"virtualmachineinstance\.kubevirt\.io/workers[bcdfghjklmnpqrstvwxz2456789]{5}\n", out
+    )
     assert vmctl("resolve", "-f", path, "-o", "name")[1] == out  # reproducible offline
     assert vmctl("resolve", "-f", path, "-o", "name", "--index", "1")[1] != out
 

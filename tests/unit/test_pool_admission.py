@@ -15,13 +15,23 @@ SOURCE = MemoSource(load_catalog())
 def valid_pool(**spec) -> dict:
     """``newValidVMPool``."""
     return {
-        "apiVersion": "pool.kubevirt.io/v1beta1", "kind": "VirtualMachinePool", "metadata": {"name": "p"},
+        "apiVersion": "pool.kubevirt.io/v1beta1",
+        "kind": "VirtualMachinePool",
+        "metadata": {"name": "p"},
         "spec": {
             "selector": {},
-            "virtualMachineTemplate": {"metadata": {}, "spec": {"runStrategy": "Always", "template": {"spec": {
-                "domain": {"devices": {"disks": [{"name": "testdisk"}]}},
-                "volumes": [{"name": "testdisk", "containerDisk": {"image": "fake"}}],
-            }}}},
+            "virtualMachineTemplate": {
+                "metadata": {},
+                "spec": {
+                    "runStrategy": "Always",
+                    "template": {
+                        "spec": {
+                            "domain": {"devices": {"disks": [{"name": "testdisk"}]}},
+                            "volumes": [{"name": "testdisk", "containerDisk": {"image": "fake"}}],
+                        }
+                    },
+                },
+            },
             **spec,
         },
     }
@@ -34,7 +44,9 @@ def fields(problems) -> list[str]:
 def test_should_accept_valid_vm_spec():
     pool = valid_pool(
         updateStrategy={"proactive": {"selectionPolicy": {"sortPolicy": "Newest"}}},
-        scaleInStrategy={"proactive": {"selectionPolicy": {"sortPolicy": "Newest"}, "statePreservation": "Online"}},
+        scaleInStrategy={
+            "proactive": {"selectionPolicy": {"sortPolicy": "Newest"}, "statePreservation": "Online"}
+        },
     )
     assert pool_problems(pool, SOURCE) == []
 
@@ -48,26 +60,36 @@ def test_with_mismatching_label_selectors():
     pool = valid_pool(selector={"matchLabels": {"match": "not"}})
     pool["spec"]["virtualMachineTemplate"]["metadata"] = {"labels": {"notmatch": "val"}}
     assert [(p.field, p.message) for p in pool_problems(pool, SOURCE)] == [
-        ("spec.selector", "selector does not match labels.")]
+        ("spec.selector", "selector does not match labels.")
+    ]
 
 
 def test_invalid_selector_reports_apimachinery_text():
     pool = valid_pool(selector={"matchExpressions": [{"key": "a", "operator": "Near"}]})
     assert [(p.field, p.message) for p in pool_problems(pool, SOURCE)] == [
-        ("spec.selector", '"Near" is not a valid label selector operator')]
+        ("spec.selector", '"Near" is not a valid label selector operator')
+    ]
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("invalid%", 'maxUnavailable percentage value "invalid" is invalid: strconv.Atoi: parsing "invalid": invalid syntax'),
-    ("25", "maxUnavailable percentage must end with %"),
-    ("0%", "maxUnavailable percentage value 0 must be between 1 and 100"),
-    ("101%", "maxUnavailable percentage value 101 must be between 1 and 100"),
-    (-1, "maxUnavailable must be greater than 0"),
-    (0, "maxUnavailable must be greater than 0"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "invalid%",
+            'maxUnavailable percentage value "invalid" is invalid: '
+            'strconv.Atoi: parsing "invalid": invalid syntax',
+        ),
+        ("25", "maxUnavailable percentage must end with %"),
+        ("0%", "maxUnavailable percentage value 0 must be between 1 and 100"),
+        ("101%", "maxUnavailable percentage value 101 must be between 1 and 100"),
+        (-1, "maxUnavailable must be greater than 0"),
+        (0, "maxUnavailable must be greater than 0"),
+    ],
+)
 def test_with_invalid_max_unavailable(value, message):
     assert [(p.field, p.message) for p in pool_problems(valid_pool(maxUnavailable=value), SOURCE)] == [
-        ("spec.maxUnavailable", message)]
+        ("spec.maxUnavailable", message)
+    ]
 
 
 @pytest.mark.parametrize("value", [1, "1%", "100%", "25%"])
@@ -75,21 +97,27 @@ def test_valid_max_unavailable(value):
     assert pool_problems(valid_pool(maxUnavailable=value), SOURCE) == []
 
 
-@pytest.mark.parametrize(("strategy", "found"), [
-    ({"unmanaged": {}, "proactive": {"selectionPolicy": {}}}, "unmanaged, proactive"),
-    ({"unmanaged": {}, "opportunistic": {}}, "unmanaged, opportunistic"),
-    ({"opportunistic": {}, "proactive": {"selectionPolicy": {}}}, "opportunistic, proactive"),
-    ({"unmanaged": {}, "opportunistic": {}, "proactive": {}}, "unmanaged, opportunistic, proactive"),
-])
+@pytest.mark.parametrize(
+    ("strategy", "found"),
+    [
+        ({"unmanaged": {}, "proactive": {"selectionPolicy": {}}}, "unmanaged, proactive"),
+        ({"unmanaged": {}, "opportunistic": {}}, "unmanaged, opportunistic"),
+        ({"opportunistic": {}, "proactive": {"selectionPolicy": {}}}, "opportunistic, proactive"),
+        ({"unmanaged": {}, "opportunistic": {}, "proactive": {}}, "unmanaged, opportunistic, proactive"),
+    ],
+)
 @pytest.mark.parametrize("name", ["updateStrategy", "scaleInStrategy"])
 def test_with_invalid_strategy(name, strategy, found):
     assert [(p.field, p.message) for p in pool_problems(valid_pool(**{name: strategy}), SOURCE)] == [
-        (f"spec.{name}", f"only one strategy can be configured at a time: but found {found} strategies")]
+        (f"spec.{name}", f"only one strategy can be configured at a time: but found {found} strategies")
+    ]
 
 
 def test_with_invalid_unmanaged_and_proactive_scale_in_strategy():
-    pool = valid_pool(updateStrategy={"opportunistic": {}, "proactive": {}},
-                      scaleInStrategy={"unmanaged": {}, "proactive": {}})
+    pool = valid_pool(
+        updateStrategy={"opportunistic": {}, "proactive": {}},
+        scaleInStrategy={"unmanaged": {}, "proactive": {}},
+    )
     assert fields(pool_problems(pool, SOURCE)) == ["spec.updateStrategy", "spec.scaleInStrategy"]
 
 
@@ -100,7 +128,8 @@ def test_selector_is_immutable_after_creation():
         pool["spec"]["virtualMachineTemplate"]["metadata"] = {"labels": {"a": "b", "c": "c"}}
     new["spec"]["selector"] = {"matchLabels": {"c": "c"}}
     assert [(p.field, p.message) for p in pool_problems(new, SOURCE, old=old)] == [
-        ("spec.selector", "selector is immutable after creation.")]
+        ("spec.selector", "selector is immutable after creation.")
+    ]
     assert pool_problems(old, SOURCE, old=old) == []
 
 
@@ -123,23 +152,32 @@ def test_unreadable_max_surge_annotation_gets_a_hint():
     pool = valid_pool()
     pool["metadata"]["annotations"] = {"pool.vmctl.io/max-surge": "lots"}
     (hint,) = pool_hints(pool)
-    assert hint.field == "metadata.annotations[pool.vmctl.io/max-surge]" and "vmctl ignores it" in hint.message
+    assert (
+        hint.field == "metadata.annotations[pool.vmctl.io/max-surge]" and "vmctl ignores it" in hint.message
+    )
     pool["metadata"]["annotations"] = {"pool.vmctl.io/max-surge": "25%"}
     assert pool_hints(pool) == []
 
 
 def valid_rs(**spec) -> dict:
-    return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceReplicaSet", "metadata": {"name": "rs"},
-            "spec": {"selector": {"matchLabels": {"app": "x"}},
-                     "template": {"metadata": {"labels": {"app": "x"}}, "spec": {"domain": {"devices": {}}}},
-                     **spec}}
+    return {
+        "apiVersion": "kubevirt.io/v1",
+        "kind": "VirtualMachineInstanceReplicaSet",
+        "metadata": {"name": "rs"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "x"}},
+            "template": {"metadata": {"labels": {"app": "x"}}, "spec": {"domain": {"devices": {}}}},
+            **spec,
+        },
+    }
 
 
 def test_replica_set_valid_and_mismatching_selector():
     assert replicaset_problems(valid_rs(), SOURCE) == []
     bad = valid_rs(selector={"matchLabels": {"match": "not"}})
     assert [(p.field, p.message) for p in replicaset_problems(bad, SOURCE)] == [
-        ("spec.selector", "selector does not match labels.")]
+        ("spec.selector", "selector does not match labels.")
+    ]
 
 
 def test_replica_set_missing_template():

@@ -33,17 +33,28 @@ POOL_UID = "pool-uid"
 def default_pool(replicas: int | None = 3, **spec) -> dict:
     """``DefaultPool``: a pool ``my-pool`` whose template labels are ``selector: value``."""
     body = {
-        "apiVersion": "pool.kubevirt.io/v1beta1", "kind": "VirtualMachinePool",
-        "metadata": {"name": "my-pool", "namespace": "default", "uid": POOL_UID, "generation": 1,
-                     "finalizers": [FINALIZER]},
+        "apiVersion": "pool.kubevirt.io/v1beta1",
+        "kind": "VirtualMachinePool",
+        "metadata": {
+            "name": "my-pool",
+            "namespace": "default",
+            "uid": POOL_UID,
+            "generation": 1,
+            "finalizers": [FINALIZER],
+        },
         "spec": {
             "selector": {"matchLabels": {"selector": "value"}},
             "virtualMachineTemplate": {
                 "metadata": {"labels": {"selector": "value"}},
-                "spec": {"runStrategy": "Always", "template": {"spec": {
-                    "domain": {"devices": {"interfaces": [{"name": "default", "masquerade": {}}]}},
-                    "networks": [{"name": "default", "pod": {}}],
-                }}},
+                "spec": {
+                    "runStrategy": "Always",
+                    "template": {
+                        "spec": {
+                            "domain": {"devices": {"interfaces": [{"name": "default", "masquerade": {}}]}},
+                            "networks": [{"name": "default", "pod": {}}],
+                        }
+                    },
+                },
             },
             **spec,
         },
@@ -73,35 +84,45 @@ def revision(pool: dict) -> dict:
     return pools.revision_object(pool)
 
 
-def members(pool: dict, count: int, vm_rev: dict, vmi_rev: dict, *, ready: bool = True,
-            start: int = 0) -> tuple[list[dict], list[dict]]:
-    """``createVMsWithOrdinal``: VMs built from ``vm_rev``'s spec, Ready, each with a Running Ready VMI labelled
-    with ``vmi_rev``; firmware uuid/serial ``test-uuid-<i>`` / ``test-serial-<i>``."""
+def members(
+    pool: dict, count: int, vm_rev: dict, vmi_rev: dict, *, ready: bool = True, start: int = 0
+) -> tuple[list[dict], list[dict]]:
+    """``createVMsWithOrdinal``: VMs built from ``vm_rev``'s spec, Ready, each with a Running Ready VMI
+    labelled with ``vmi_rev``; firmware uuid/serial ``test-uuid-<i>`` / ``test-serial-<i>``."""
     spec_pool = {**pool, "spec": vm_rev["data"]}
     vms, vmis = [], []
     for i in range(start, start + count):
         vm = pools.member_vm(spec_pool, i, pools.name_of(vm_rev))
         vm["metadata"]["uid"] = f"vm-uid-{i}"
         vm["metadata"]["creationTimestamp"] = (NOW - timedelta(hours=1) + timedelta(seconds=i)).strftime(
-            "%Y-%m-%dT%H:%M:%SZ")
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
         template_spec = dict(vm["spec"]["template"]["spec"])
-        template_spec["domain"] = {**template_spec.get("domain", {}),
-                                   "firmware": {"uuid": f"test-uuid-{i}", "serial": f"test-serial-{i}"}}
+        template_spec["domain"] = {
+            **template_spec.get("domain", {}),
+            "firmware": {"uuid": f"test-uuid-{i}", "serial": f"test-serial-{i}"},
+        }
         vm["spec"]["template"] = {**vm["spec"]["template"], "spec": template_spec}
         vm["status"] = {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}
         vms.append(vm)
-        labels = {**vm["spec"]["template"].get("metadata", {}).get("labels", {}),
-                  REVISION_LABEL: pools.name_of(vmi_rev)}
-        vmis.append({"kind": "VirtualMachineInstance",
-                     "metadata": {"name": vm["metadata"]["name"], "namespace": "default", "labels": labels},
-                     "spec": template_spec,
-                     "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})
+        labels = {
+            **vm["spec"]["template"].get("metadata", {}).get("labels", {}),
+            REVISION_LABEL: pools.name_of(vmi_rev),
+        }
+        vmis.append(
+            {
+                "kind": "VirtualMachineInstance",
+                "metadata": {"name": vm["metadata"]["name"], "namespace": "default", "labels": labels},
+                "spec": template_spec,
+                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+            }
+        )
     return vms, vmis
 
 
 def mid_rollout(pool: dict, count: int, generation: int = 123) -> tuple[dict, list, list, list]:
-    """``count`` members after a VMI-template change: VMs on the new revision, VMIs still on the old one; returns
-    the changed pool, the VMs, the VMIs and both revisions."""
+    """``count`` members after a VMI-template change: VMs on the new revision, VMIs still on the old one;
+    returns the changed pool, the VMs, the VMIs and both revisions."""
     old = revision(pool)
     pool = with_template_label(pool, generation, newkey="newval")
     new = revision(pool)
@@ -151,10 +172,16 @@ def test_member_vm_carries_labels_annotations_revision_finalizer_and_owner():
     assert meta["annotations"] == {"note": "x"}
     assert vm["spec"]["template"]["metadata"]["labels"] == {REVISION_LABEL: "my-pool-1"}
     assert meta["finalizers"] == [FINALIZER]
-    assert meta["ownerReferences"] == [{
-        "apiVersion": "pool.kubevirt.io/v1beta1", "kind": "VirtualMachinePool", "name": "my-pool",
-        "uid": POOL_UID, "controller": True, "blockOwnerDeletion": True,
-    }]
+    assert meta["ownerReferences"] == [
+        {
+            "apiVersion": "pool.kubevirt.io/v1beta1",
+            "kind": "VirtualMachinePool",
+            "name": "my-pool",
+            "uid": POOL_UID,
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
     assert meta["namespace"] == "default"
     # the pool's own template is untouched (members share sub-trees, never write into them)
     assert "metadata" not in pool["spec"]["virtualMachineTemplate"]["spec"]["template"]
@@ -195,7 +222,10 @@ def test_should_respect_name_generation_settings(append):
         {"name": "secret", "secret": {"secretName": "secret"}},
     ]
     if append is not None:
-        pool["spec"]["nameGeneration"] = {"appendIndexToConfigMapRefs": append, "appendIndexToSecretRefs": append}
+        pool["spec"]["nameGeneration"] = {
+            "appendIndexToConfigMapRefs": append,
+            "appendIndexToSecretRefs": append,
+        }
     for i, action in enumerate(of(plan(pool), CreateVM)):
         vols = action.vm["spec"]["template"]["spec"]["volumes"]
         suffix = f"-{i}" if append else ""
@@ -207,10 +237,15 @@ def test_should_respect_name_generation_settings(append):
 @pytest.mark.parametrize("append", [None, False, True])
 def test_should_respect_name_generation_settings_for_cloudinit_volumes(source, append):
     pool = default_pool(3)
-    pool["spec"]["virtualMachineTemplate"]["spec"]["template"]["spec"]["volumes"] = [{
-        "name": "cloudinitdisk",
-        source: {"secretRef": {"name": "userdata-secret"}, "networkDataSecretRef": {"name": "networkdata-secret"}},
-    }]
+    pool["spec"]["virtualMachineTemplate"]["spec"]["template"]["spec"]["volumes"] = [
+        {
+            "name": "cloudinitdisk",
+            source: {
+                "secretRef": {"name": "userdata-secret"},
+                "networkDataSecretRef": {"name": "networkdata-secret"},
+            },
+        }
+    ]
     if append is not None:
         pool["spec"]["nameGeneration"] = {"appendIndexToSecretRefs": append}
     for i, action in enumerate(of(plan(pool), CreateVM)):
@@ -279,7 +314,9 @@ def test_should_not_delete_vms_which_are_already_marked_deleted():
 
 
 def test_should_delete_vms_with_highest_ordinals_first_when_using_descending_order_sort_policy():
-    pool = default_pool(2, scaleInStrategy={"proactive": {"selectionPolicy": {"sortPolicy": "DescendingOrder"}}})
+    pool = default_pool(
+        2, scaleInStrategy={"proactive": {"selectionPolicy": {"sortPolicy": "DescendingOrder"}}}
+    )
     rev = revision(pool)
     vms, vmis = members(pool, 5, rev, rev)
     p = plan(pool, vms, vmis, [rev])
@@ -288,7 +325,9 @@ def test_should_delete_vms_with_highest_ordinals_first_when_using_descending_ord
 
 
 def test_ascending_order_deletes_lowest_ordinals_first():
-    pool = default_pool(3, scaleInStrategy={"proactive": {"selectionPolicy": {"sortPolicy": "AscendingOrder"}}})
+    pool = default_pool(
+        3, scaleInStrategy={"proactive": {"selectionPolicy": {"sortPolicy": "AscendingOrder"}}}
+    )
     rev = revision(pool)
     vms, vmis = members(pool, 5, rev, rev)
     assert [a.name for a in of(plan(pool, vms, vmis, [rev]), DeleteVM)] == ["my-pool-0", "my-pool-1"]
@@ -313,8 +352,10 @@ def test_random_scale_in_uses_the_rng_passed_in():
 
 
 def test_scale_in_selectors_filter_by_template_labels_and_node_selector():
-    selectors = {"labelSelector": {"matchLabels": {"tier": "spare"}},
-                 "nodeSelectorRequirementMatcher": [{"key": "zone", "operator": "In", "values": ["a"]}]}
+    selectors = {
+        "labelSelector": {"matchLabels": {"tier": "spare"}},
+        "nodeSelectorRequirementMatcher": [{"key": "zone", "operator": "In", "values": ["a"]}],
+    }
     pool = default_pool(3, scaleInStrategy={"proactive": {"selectionPolicy": {"selectors": selectors}}})
     rev = revision(pool)
     vms, vmis = members(pool, 5, rev, rev)
@@ -334,8 +375,15 @@ def test_unmanaged_and_opportunistic_scale_in_never_delete(strategy):
 
 
 def test_should_do_proactive_scale_in_with_offline_state_preservation():
-    pool = default_pool(2, scaleInStrategy={"proactive": {
-        "statePreservation": "Offline", "selectionPolicy": {"sortPolicy": "DescendingOrder"}}})
+    pool = default_pool(
+        2,
+        scaleInStrategy={
+            "proactive": {
+                "statePreservation": "Offline",
+                "selectionPolicy": {"sortPolicy": "DescendingOrder"},
+            }
+        },
+    )
     rev = revision(pool)
     vms, vmis = members(pool, 3, rev, rev)
     p = plan(pool, vms, vmis, [rev])
@@ -445,9 +493,18 @@ def test_unhealthy_vms_are_updated_first_outside_the_budget():
     assert of(plan(pool, vms, vmis, revisions), RestartVMI) == [RestartVMI("my-pool-2")]
 
 
-@pytest.mark.parametrize(("max_unavailable", "replicas", "expected"), [
-    (None, 4, 4), ("100%", 4, 4), ("25%", 4, 1), ("50%", 5, 2), ("10%", 4, 1), (2, 4, 2), ("1%", 4, 1),
-])
+@pytest.mark.parametrize(
+    ("max_unavailable", "replicas", "expected"),
+    [
+        (None, 4, 4),
+        ("100%", 4, 4),
+        ("25%", 4, 1),
+        ("50%", 5, 2),
+        ("10%", 4, 1),
+        (2, 4, 2),
+        ("1%", 4, 1),
+    ],
+)
 def test_max_unavailable_forms(max_unavailable, replicas, expected):
     extra = {} if max_unavailable is None else {"maxUnavailable": max_unavailable}
     assert pools.max_unavailable(default_pool(replicas, **extra)) == (expected, None)
@@ -458,13 +515,18 @@ def test_invalid_max_unavailable_percentage_is_a_failed_update():
     pool, vms, vmis, revisions = mid_rollout(pool, 2, generation=2)
     cond = plan(pool, vms, vmis, revisions).status["conditions"][0]
     assert cond["type"] == "ReplicaFailure" and cond["reason"] == "FailedUpdate"
-    assert cond["message"] == ('error during VMI update: invalid maxUnavailable percentage: '
-                               'strconv.ParseInt: parsing "abc": invalid syntax')
+    assert cond["message"] == (
+        "error during VMI update: invalid maxUnavailable percentage: "
+        'strconv.ParseInt: parsing "abc": invalid syntax'
+    )
 
 
 def test_should_update_vmis_using_node_selector_filtering_for_proactive_update_strategy():
-    selectors = {"nodeSelectorRequirementMatcher": [
-        {"key": "node-role.kubernetes.io/worker", "operator": "NotIn", "values": ["test"]}]}
+    selectors = {
+        "nodeSelectorRequirementMatcher": [
+            {"key": "node-role.kubernetes.io/worker", "operator": "NotIn", "values": ["test"]}
+        ]
+    }
     pool = default_pool(5, updateStrategy={"proactive": {"selectionPolicy": {"selectors": selectors}}})
     pool, vms, vmis, revisions = mid_rollout(pool, 5, generation=123)
     for vm in vms[:2]:
@@ -484,8 +546,9 @@ def test_should_update_vmis_and_vms_using_label_selector_filtering_for_proactive
 
 
 def test_should_update_newest_vms_first_when_using_newest_sort_policy_for_update_strategy():
-    pool = default_pool(5, maxUnavailable=2,
-                        updateStrategy={"proactive": {"selectionPolicy": {"sortPolicy": "Newest"}}})
+    pool = default_pool(
+        5, maxUnavailable=2, updateStrategy={"proactive": {"selectionPolicy": {"sortPolicy": "Newest"}}}
+    )
     pool, vms, vmis, revisions = mid_rollout(pool, 5, generation=123)
     assert [a.name for a in of(plan(pool, vms, vmis, revisions), RestartVMI)] == ["my-pool-4", "my-pool-3"]
 
@@ -493,10 +556,20 @@ def test_should_update_newest_vms_first_when_using_newest_sort_policy_for_update
 def test_changed_data_volume_templates_delete_the_vm_in_the_foreground():
     pool = default_pool(1)
     old = revision(pool)
-    pool = {**pool, "metadata": {**pool["metadata"], "generation": 2}, "spec": {
-        **pool["spec"], "virtualMachineTemplate": {**pool["spec"]["virtualMachineTemplate"], "spec": {
-            **pool["spec"]["virtualMachineTemplate"]["spec"],
-            "dataVolumeTemplates": [{"metadata": {"name": "dv"}, "spec": {}}]}}}}
+    pool = {
+        **pool,
+        "metadata": {**pool["metadata"], "generation": 2},
+        "spec": {
+            **pool["spec"],
+            "virtualMachineTemplate": {
+                **pool["spec"]["virtualMachineTemplate"],
+                "spec": {
+                    **pool["spec"]["virtualMachineTemplate"]["spec"],
+                    "dataVolumeTemplates": [{"metadata": {"name": "dv"}, "spec": {}}],
+                },
+            },
+        },
+    }
     new = revision(pool)
     vms, vmis = members(pool, 1, new, old)
     assert of(plan(pool, vms, vmis, [old, new]), DeleteVM) == [DeleteVM("my-pool-0", foreground=True)]
@@ -505,10 +578,17 @@ def test_changed_data_volume_templates_delete_the_vm_in_the_foreground():
 def test_same_vmi_template_under_a_new_revision_only_relabels_the_vmi():
     pool = default_pool(1)
     old = revision(pool)
-    pool = {**pool, "metadata": {**pool["metadata"], "generation": 2}, "spec": {
-        **pool["spec"], "virtualMachineTemplate": {
-            **pool["spec"]["virtualMachineTemplate"],
-            "metadata": {"labels": {"selector": "value"}, "annotations": {"vm-only": "change"}}}}}
+    pool = {
+        **pool,
+        "metadata": {**pool["metadata"], "generation": 2},
+        "spec": {
+            **pool["spec"],
+            "virtualMachineTemplate": {
+                **pool["spec"]["virtualMachineTemplate"],
+                "metadata": {"labels": {"selector": "value"}, "annotations": {"vm-only": "change"}},
+            },
+        },
+    }
     new = revision(pool)
     vms, vmis = members(pool, 1, new, old)
     assert of(plan(pool, vms, vmis, [old, new]), RelabelVMI) == [RelabelVMI("my-pool-0", "my-pool-2")]
@@ -533,7 +613,10 @@ def test_should_prune_unused_controller_revisions():
 def test_revisions_of_other_owners_are_never_pruned():
     pool = default_pool(1)
     rev = revision(pool)
-    other = {**rev, "metadata": {"name": "foreign", "ownerReferences": [{"kind": "VirtualMachinePool", "uid": "x"}]}}
+    other = {
+        **rev,
+        "metadata": {"name": "foreign", "ownerReferences": [{"kind": "VirtualMachinePool", "uid": "x"}]},
+    }
     vms, vmis = members(pool, 1, rev, rev)
     assert not of(plan(pool, vms, vmis, [rev, other]), DeleteRevision)
 
@@ -579,7 +662,9 @@ def test_should_set_failed_condition_when_reconcile_error_occurs():
     failure = p.failure_for(of(p, CreateVM)[0], "error")
     assert failure == pc.Failure("FailedScaleOut", "error during scale out: error")
     (cond,) = p.status_after_failure(failure, NOW)["conditions"]
-    assert cond["type"] == "ReplicaFailure" and cond["status"] == "True" and cond["reason"] == "FailedScaleOut"
+    assert (
+        cond["type"] == "ReplicaFailure" and cond["status"] == "True" and cond["reason"] == "FailedScaleOut"
+    )
 
 
 def test_should_back_off_and_respect_max_unavailable_when_updates_fail():
@@ -592,8 +677,10 @@ def test_should_back_off_and_respect_max_unavailable_when_updates_fail():
 
 def test_status_counts_replicas_ready_and_label_selector():
     pool = default_pool(3)
-    pool["spec"]["selector"] = {"matchLabels": {"selector": "value"},
-                                "matchExpressions": [{"key": "a", "operator": "In", "values": ["y", "x"]}]}
+    pool["spec"]["selector"] = {
+        "matchLabels": {"selector": "value"},
+        "matchExpressions": [{"key": "a", "operator": "In", "values": ["y", "x"]}],
+    }
     pool["spec"]["virtualMachineTemplate"]["metadata"]["labels"]["a"] = "x"
     rev = revision(pool)
     vms, vmis = members(pool, 3, rev, rev)
@@ -644,9 +731,17 @@ def test_should_cleanup_vms_when_vm_is_in_failing_state_for_too_long(printable):
     pool = default_pool(1, autohealing={})
     rev = revision(pool)
     vms, vmis = members(pool, 1, rev, rev)
-    vms[0]["status"] = {"printableStatus": printable, "conditions": [{
-        "type": "Ready", "status": "False", "reason": "TestReason",
-        "lastProbeTime": (NOW - timedelta(minutes=6)).strftime("%Y-%m-%dT%H:%M:%SZ")}]}
+    vms[0]["status"] = {
+        "printableStatus": printable,
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "False",
+                "reason": "TestReason",
+                "lastProbeTime": (NOW - timedelta(minutes=6)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        ],
+    }
     assert of(plan(pool, vms, vmis, [rev]), DeleteVM) == [DeleteVM("my-pool-0")]
 
 
@@ -654,9 +749,17 @@ def test_failing_vm_is_kept_until_min_failing_to_start_duration_then_requeued():
     pool = default_pool(1, autohealing={"minFailingToStartDuration": "10m"})
     rev = revision(pool)
     vms, vmis = members(pool, 1, rev, rev)
-    vms[0]["status"] = {"printableStatus": "CrashLoopBackOff", "conditions": [{
-        "type": "Ready", "status": "False", "lastProbeTime": None,
-        "lastTransitionTime": (NOW - timedelta(minutes=6)).strftime("%Y-%m-%dT%H:%M:%SZ")}]}
+    vms[0]["status"] = {
+        "printableStatus": "CrashLoopBackOff",
+        "conditions": [
+            {
+                "type": "Ready",
+                "status": "False",
+                "lastProbeTime": None,
+                "lastTransitionTime": (NOW - timedelta(minutes=6)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        ],
+    }
     p = plan(pool, vms, vmis, [rev])
     assert not of(p, DeleteVM) and p.requeue_after == pytest.approx(240.0)
 
@@ -669,8 +772,10 @@ def test_should_not_cleanup_vms_without_autohealing_enabled_even_if_the_vm_faile
     assert not of(plan(pool, vms, vmis, [rev]), DeleteVM)
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("5m", 300), ("1h30m", 5400), ("90s", 90), ("1.5h", 5400),
-                                               ("0", 0), ("x", None), ("", None)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("5m", 300), ("1h30m", 5400), ("90s", 90), ("1.5h", 5400), ("0", 0), ("x", None), ("", None)],
+)
 def test_parse_duration(text, seconds):
     assert pc.parse_duration(text) == seconds
 
@@ -684,8 +789,10 @@ def surge_pool(replicas: int, surge: str) -> dict:
     return pool
 
 
-@pytest.mark.parametrize(("surge", "replicas", "expected"), [
-    ("1", 3, 1), ("25%", 3, 1), ("50%", 5, 3), ("0", 3, 0), ("x", 3, 0), ("", 3, 0)])
+@pytest.mark.parametrize(
+    ("surge", "replicas", "expected"),
+    [("1", 3, 1), ("25%", 3, 1), ("50%", 5, 3), ("0", 3, 0), ("x", 3, 0), ("", 3, 0)],
+)
 def test_max_surge_forms(surge, replicas, expected):
     assert pools.max_surge(surge_pool(replicas, surge)) == expected
 
@@ -742,9 +849,12 @@ def test_max_surge_rollout_ends_with_replicas_members_all_current():
                 vm = {**action.vm, "status": {"conditions": [{"type": "Ready", "status": "False"}]}}
                 by_name[vm["metadata"]["name"]] = vm
                 vmi_by_name[vm["metadata"]["name"]] = {
-                    "metadata": {"name": vm["metadata"]["name"],
-                                 "labels": vm["spec"]["template"]["metadata"]["labels"]},
-                    "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
+                    "metadata": {
+                        "name": vm["metadata"]["name"],
+                        "labels": vm["spec"]["template"]["metadata"]["labels"],
+                    },
+                    "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+                }
             elif isinstance(action, FinalizeVM):
                 by_name.pop(action.name, None)
                 vmi_by_name.pop(action.name, None)
@@ -755,8 +865,9 @@ def test_max_surge_rollout_ends_with_replicas_members_all_current():
 
 def test_max_surge_respects_the_update_selectors():
     pool = surge_pool(3, "1")
-    pool["spec"]["updateStrategy"] = {"proactive": {"selectionPolicy": {"selectors": {
-        "labelSelector": {"matchLabels": {"roll": "yes"}}}}}}
+    pool["spec"]["updateStrategy"] = {
+        "proactive": {"selectionPolicy": {"selectors": {"labelSelector": {"matchLabels": {"roll": "yes"}}}}}
+    }
     old = revision(pool)
     vms, vmis = members(pool, 3, old, old)
     pool = with_template_label(pool, 2, newkey="newval")

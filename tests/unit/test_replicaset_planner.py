@@ -13,28 +13,48 @@ from vmctl.controllers.replicaset import AdoptVMI, CreateVMI, DeleteVMI, Release
 from vmctl.core import replicasets
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-OWNER = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceReplicaSet", "name": "rs", "uid": "rs",
-         "controller": True, "blockOwnerDeletion": True}
+OWNER = {
+    "apiVersion": "kubevirt.io/v1",
+    "kind": "VirtualMachineInstanceReplicaSet",
+    "name": "rs",
+    "uid": "rs",
+    "controller": True,
+    "blockOwnerDeletion": True,
+}
 
 
 def default_rs(replicas: int | None = 3, **spec) -> dict:
     """``defaultReplicaSet``: template ``testvmi`` labelled ``test: test``, selector on that label."""
-    body = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceReplicaSet",
-            "metadata": {"name": "rs", "namespace": "default", "uid": "rs"},
-            "spec": {"selector": {"matchLabels": {"test": "test"}},
-                     "template": {"metadata": {"name": "testvmi", "labels": {"test": "test"}},
-                                  "spec": {"domain": {"devices": {}}}},
-                     **spec}}
+    body = {
+        "apiVersion": "kubevirt.io/v1",
+        "kind": "VirtualMachineInstanceReplicaSet",
+        "metadata": {"name": "rs", "namespace": "default", "uid": "rs"},
+        "spec": {
+            "selector": {"matchLabels": {"test": "test"}},
+            "template": {
+                "metadata": {"name": "testvmi", "labels": {"test": "test"}},
+                "spec": {"domain": {"devices": {}}},
+            },
+            **spec,
+        },
+    }
     if replicas is not None:
         body["spec"]["replicas"] = replicas
     return body
 
 
 def vmi(name: str, *, owned: bool = True, phase: str = "Running", ready: bool = True, **meta) -> dict:
-    return {"kind": "VirtualMachineInstance",
-            "metadata": {"name": name, "namespace": "default", "labels": {"test": "test"},
-                         **({"ownerReferences": [OWNER]} if owned else {}), **meta},
-            "status": {"phase": phase, "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+    return {
+        "kind": "VirtualMachineInstance",
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "labels": {"test": "test"},
+            **({"ownerReferences": [OWNER]} if owned else {}),
+            **meta,
+        },
+        "status": {"phase": phase, "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]},
+    }
 
 
 def plan(rs, vmis=(), seed=1, **kw):
@@ -58,9 +78,14 @@ def test_should_create_missing_vmis():
     assert len({a.vmi["metadata"]["name"] for a in created}) == 3
 
 
-@pytest.mark.parametrize(("template_meta", "base"), [
-    ({"name": "web"}, "web"), ({"generateName": "web-"}, "web-"), ({}, "rs"),
-])
+@pytest.mark.parametrize(
+    ("template_meta", "base"),
+    [
+        ({"name": "web"}, "web"),
+        ({"generateName": "web-"}, "web-"),
+        ({}, "rs"),
+    ],
+)
 def test_vmi_base_name_is_template_name_then_generate_name_then_replica_set_name(template_meta, base):
     rs = default_rs(1)
     rs["spec"]["template"]["metadata"] = {**template_meta, "labels": {"test": "test"}}
@@ -80,7 +105,11 @@ def test_should_not_create_missing_vmis_when_it_is_paused_and_add_paused_conditi
     assert not p.actions
     (cond,) = p.status["conditions"]
     assert (cond["type"], cond["status"], cond["reason"], cond["message"]) == (
-        "ReplicaPaused", "True", "Paused", "Controller got paused")
+        "ReplicaPaused",
+        "True",
+        "Paused",
+        "Controller got paused",
+    )
 
 
 def test_should_create_missing_vmis_when_it_gets_unpaused():
@@ -102,7 +131,9 @@ def test_should_already_create_replacement_vmis_once_it_discovers_that_a_vmi_is_
 
 def test_should_delete_missing_vmis_in_batches_of_a_maximum_of_10_vmis_at_once():
     vmis = [vmi(f"testvmi{x}") for x in range(15)]
-    assert of(plan(default_rs(0), vmis, burst_replicas=10), DeleteVMI) == [DeleteVMI(f"testvmi{x}") for x in range(10)]
+    assert of(plan(default_rs(0), vmis, burst_replicas=10), DeleteVMI) == [
+        DeleteVMI(f"testvmi{x}") for x in range(10)
+    ]
 
 
 def test_scale_in_takes_vmis_from_the_front_of_the_list():
@@ -171,7 +202,11 @@ def test_should_add_a_fail_condition_if_scaling_fails(replicas, reason):
     p = plan(default_rs(replicas), [vmi("testvmi")])
     (cond,) = p.status_after_failure("failure", NOW)["conditions"]
     assert (cond["type"], cond["reason"], cond["message"], cond["status"]) == (
-        "ReplicaFailure", reason, "failure", "True")
+        "ReplicaFailure",
+        reason,
+        "failure",
+        "True",
+    )
 
 
 def test_should_update_the_replica_count_and_remove_the_failed_condition():

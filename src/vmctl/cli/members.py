@@ -10,8 +10,12 @@ import typer
 
 Index = Annotated[
     int,
-    typer.Option("--index", min=0, help="For a VirtualMachinePool: the member to print (<pool>-<index>); for a "
-                                        "VirtualMachineInstanceReplicaSet: which member VMI (its name suffix)."),
+    typer.Option(
+        "--index",
+        min=0,
+        help="For a VirtualMachinePool: the member to print (<pool>-<index>); for a "
+        "VirtualMachineInstanceReplicaSet: which member VMI (its name suffix).",
+    ),
 ]
 
 POOL, REPLICA_SET = "VirtualMachinePool", "VirtualMachineInstanceReplicaSet"
@@ -25,7 +29,9 @@ def _with_uid(obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj.get("metadata") or {}
     if meta.get("uid"):
         return obj
-    uid = placeholder_uid(str(meta.get("namespace") or "default"), f"{obj.get('kind')}/{meta.get('name', '')}")
+    uid = placeholder_uid(
+        str(meta.get("namespace") or "default"), f"{obj.get('kind')}/{meta.get('name', '')}"
+    )
     return {**obj, "metadata": {**meta, "uid": uid}}
 
 
@@ -46,8 +52,8 @@ def member_pairs(pairs: list[tuple[Any, Any]], index: int, *, expand: bool) -> l
             if expand:
                 name = (obj.get("metadata") or {}).get("name", "<no name>")
                 raise VmctlError(
-                    f"{doc.where} {REPLICA_SET}/{name}: expand takes VirtualMachines and VirtualMachinePools; "
-                    "use 'vmctl resolve' for the VMI a replica set creates"
+                    f"{doc.where} {REPLICA_SET}/{name}: expand takes VirtualMachines and "
+                    "VirtualMachinePools; use 'vmctl resolve' for the VMI a replica set creates"
                 )
             import random
 

@@ -117,7 +117,8 @@ def validate_documents(docs: list[Any], catalog_dirs: Any, *, strict: bool) -> t
         def is_warning(reason: str) -> bool:
             return reason in WARNING_REASONS and not (strict and reason == "FieldValueUnknown")
 
-        if isinstance(obj, dict) and not any(not is_warning(p.reason) and p.reason != "Hint" for p in problems):
+        blocking = [p for p in problems if not is_warning(p.reason) and p.reason != "Hint"]
+        if isinstance(obj, dict) and not blocking:
             problems += semantic_problems(obj, catalog)
         meta = (obj.get("metadata") if isinstance(obj, dict) else None) or {}
         for problem in problems:

@@ -36,13 +36,15 @@ def pool_event(action: PoolAction, namespace: str, uid: str = "") -> Event | Non
     if isinstance(action, (RestartVMI, RelabelVMI)) or (isinstance(action, DeleteVM) and action.foreground):
         return Event(NORMAL, "SuccessfulDelete", f"Successfully updated resource {namespace}/{action.name}")
     if isinstance(action, DeleteVM):
-        return Event(NORMAL, "SuccessfulDelete", f"Deleted VM {namespace}/{action.name} with uid {uid} from pool")
+        return Event(
+            NORMAL, "SuccessfulDelete", f"Deleted VM {namespace}/{action.name} with uid {uid} from pool"
+        )
     return None
 
 
 def pool_failure_event(action: PoolAction, namespace: str, error: str) -> Event | None:
-    """The warning KubeVirt records when ``action`` failed (its ``Error updating virtual machine`` text puts the
-    name before the namespace: kept)."""
+    """The warning KubeVirt records when ``action`` failed (its ``Error updating virtual machine`` text puts
+    the name before the namespace: kept)."""
     if isinstance(action, CreateVM):
         return Event(WARNING, "FailedCreate", f"Error creating VM: {error}")
     if isinstance(action, UpdateVM):
@@ -51,9 +53,13 @@ def pool_failure_event(action: PoolAction, namespace: str, error: str) -> Event 
     if isinstance(action, (RestartVMI, RelabelVMI)) or (isinstance(action, DeleteVM) and action.foreground):
         return Event(WARNING, "FailedUpdate", f"Error updating resource {namespace}/{action.name}: {error}")
     if isinstance(action, DeleteVM):
-        return Event(WARNING, "FailedDelete", f"Error deleting virtual machine {namespace}/{action.name}: {error}")
+        return Event(
+            WARNING, "FailedDelete", f"Error deleting virtual machine {namespace}/{action.name}: {error}"
+        )
     if isinstance(action, FinalizeVM):
-        return Event(WARNING, "FailedUpdate", f"Error removing finalizer for VM {namespace}/{action.name}: {error}")
+        return Event(
+            WARNING, "FailedUpdate", f"Error removing finalizer for VM {namespace}/{action.name}: {error}"
+        )
     return None
 
 
@@ -73,13 +79,19 @@ def replicaset_event(action: ReplicaSetAction, uid: str = "") -> Event | None:
     """The event KubeVirt records when ``action`` succeeded (``uid``: the deleted VMI's)."""
     if isinstance(action, CreateVMI):
         name = action.vmi["metadata"]["name"]
-        return Event(NORMAL, "SuccessfulCreate",
-                     f"Started the virtual machine by creating the new virtual machine instance {name}")
+        return Event(
+            NORMAL,
+            "SuccessfulCreate",
+            f"Started the virtual machine by creating the new virtual machine instance {name}",
+        )
     if isinstance(action, DeleteVMI) and action.finished:
         return Event(NORMAL, "SuccessfulDelete", f"Deleted finished virtual machine: {uid}")
     if isinstance(action, DeleteVMI):
-        return Event(NORMAL, "SuccessfulDelete",
-                     f"Stopped the virtual machine by deleting the virtual machine instance {uid}")
+        return Event(
+            NORMAL,
+            "SuccessfulDelete",
+            f"Stopped the virtual machine by deleting the virtual machine instance {uid}",
+        )
     return None
 
 
@@ -87,11 +99,19 @@ def replicaset_failure_event(action: ReplicaSetAction, error: str) -> Event | No
     if isinstance(action, CreateVMI):
         return Event(WARNING, "FailedCreate", f"Error creating virtual machine instance: {error}")
     if isinstance(action, DeleteVMI) and action.finished:
-        return Event(WARNING, "FailedDelete", f"Error deleting finished virtual machine {action.name}: {error}")
+        return Event(
+            WARNING, "FailedDelete", f"Error deleting finished virtual machine {action.name}: {error}"
+        )
     if isinstance(action, DeleteVMI):
-        return Event(WARNING, "FailedDelete", f"Error deleting virtual machine instance {action.name}: {error}")
+        return Event(
+            WARNING, "FailedDelete", f"Error deleting virtual machine instance {action.name}: {error}"
+        )
     return None
 
 
 def replicaset_paused_event(paused: bool) -> Event:
-    return Event(NORMAL, "SuccessfulPaused", "Paused") if paused else Event(NORMAL, "SuccessfulResumed", "Resumed")
+    return (
+        Event(NORMAL, "SuccessfulPaused", "Paused")
+        if paused
+        else Event(NORMAL, "SuccessfulResumed", "Resumed")
+    )

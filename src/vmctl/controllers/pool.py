@@ -1,6 +1,6 @@
-"""The VirtualMachinePool planner: KubeVirt's pool controller (``pkg/virt-controller/watch/pool/pool.go``) as a
-pure function from the pool, the VMs and VMIs of its namespace and its ControllerRevisions to typed actions and
-the status to write. No I/O; the clock and the random source are passed in.
+"""The VirtualMachinePool planner: KubeVirt's pool controller (``pkg/virt-controller/watch/pool/pool.go``) as
+a pure function from the pool, the VMs and VMIs of its namespace and its ControllerRevisions to typed actions
+and the status to write. No I/O; the clock and the random source are passed in.
 
 One call plans one sync pass, in KubeVirt's order: autohealing → release detached VMs → pool finalizer →
 (unless paused or deleting) scale, then updates once scaling is stable, then revision pruning once both are
@@ -22,13 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from vmctl.controllers.objects import (
-    condition_true,
-    deleting,
-    find_condition,
-    has_finalizer,
-    labels,
-    meta,
+from vmctl.controllers.objects import has_finalizer, labels, meta
+from vmctl.controllers.status import (
+    condition,
+    has_condition_true,
+    marked_for_deletion,
     new_condition,
     parse_timestamp,
 )
@@ -45,7 +43,14 @@ RETRY_DELAY = 3.0  # defaultRetryDelay: a proactive update waiting for maxUnavai
 DEFAULT_STARTUP_FAILURE_THRESHOLD = 3
 DEFAULT_MIN_FAILING_TO_START = 300.0  # seconds
 AUTOHEAL_STATUSES = frozenset(
-    {"CrashLoopBackOff", "Unschedulable", "DataVolumeError", "PvcNotFound", "ErrImagePull", "ImagePullBackOff"}
+    {
+        "CrashLoopBackOff",
+        "Unschedulable",
+        "DataVolumeError",
+        "PvcNotFound",
+        "ErrImagePull",
+        "ImagePullBackOff",
+    }
 )
 PAUSED_REASON, PAUSED_MESSAGE = "SuccessfulPaused", "Pool controller is paused"
 
@@ -133,8 +138,17 @@ class RemovePoolFinalizer:
 
 
 PoolAction = (
-    CreateVM | UpdateVM | DeleteVM | FinalizeVM | ReleaseVM | RestartVMI | RelabelVMI | CreateRevision
-    | DeleteRevision | AddPoolFinalizer | RemovePoolFinalizer
+    CreateVM
+    | UpdateVM
+    | DeleteVM
+    | FinalizeVM
+    | ReleaseVM
+    | RestartVMI
+    | RelabelVMI
+    | CreateRevision
+    | DeleteRevision
+    | AddPoolFinalizer
+    | RemovePoolFinalizer
 )
 
 
@@ -157,15 +171,17 @@ class PoolPlan:
     previous_failure: Obj | None = None
 
     def failure_for(self, action: PoolAction, error: str) -> Failure | None:
-        """KubeVirt's ReplicaFailure reason and message when applying ``action`` failed with ``error`` (None for
-        the steps whose failure KubeVirt only retries)."""
+        """KubeVirt's ReplicaFailure reason and message when applying ``action`` failed with ``error`` (None
+        for the steps whose failure KubeVirt only retries)."""
         if isinstance(action, CreateVM) or (
             isinstance(action, CreateRevision) and any(isinstance(a, CreateVM) for a in self.actions)
         ):
             return Failure("FailedScaleOut", f"error during scale out: {error}")
         if isinstance(action, (CreateRevision, UpdateVM)):
             return Failure("FailedUpdate", f"error during VM update: {error}")
-        if isinstance(action, (RestartVMI, RelabelVMI)) or (isinstance(action, DeleteVM) and action.foreground):
+        if isinstance(action, (RestartVMI, RelabelVMI)) or (
+            isinstance(action, DeleteVM) and action.foreground
+        ):
             return Failure("FailedUpdate", f"error during VMI update: {error}")
         if isinstance(action, DeleteVM):
             return Failure("FailedScaleIn", f"error during scale in: {error}")
@@ -182,7 +198,8 @@ class PoolPlan:
         one is kept unchanged)."""
         status = dict(self.status)
         conds = [c for c in status.get("conditions") or [] if c.get("type") != "ReplicaFailure"]
-        conds.append(self.previous_failure or new_condition("ReplicaFailure", failure.reason, failure.message, now))
+        failed = new_condition("ReplicaFailure", "True", now, failure.reason, failure.message)
+        conds.append(self.previous_failure or failed)
         status["conditions"] = conds
         return status
 
@@ -192,7 +209,7 @@ class PoolPlan:
 
 def vm_ready(vm: Obj) -> bool:
     """The VM's Ready condition is True (what ``readyReplicas`` counts)."""
-    return condition_true(vm, "Ready")
+    return has_condition_true(vm, "Ready")
 
 
 def _template_labels(vm: Obj) -> Mapping[str, str]:
@@ -242,8 +259,18 @@ def _revision_spec(revision: Obj) -> Obj:
 class Member:
     """A VM the pool controls, with what the passes read from it and its VMI, extracted once."""
 
-    __slots__ = ("name", "vm", "labels", "revision", "deleting", "ready", "vmi", "vmi_revision", "vmi_ready",
-                 "vmi_deleting")
+    __slots__ = (
+        "name",
+        "vm",
+        "labels",
+        "revision",
+        "deleting",
+        "ready",
+        "vmi",
+        "vmi_revision",
+        "vmi_ready",
+        "vmi_deleting",
+    )
 
     def __init__(self, vm: Obj, vm_meta: Obj, vmi: Obj | None) -> None:
         # written for speed (this runs for every member on every pass): no helper calls, few lookups
@@ -265,8 +292,12 @@ class Member:
         self.vmi_revision = vmi_labels.get(REVISION_LABEL) if type(vmi_labels) is dict else None
         self.vmi_deleting = deleting_vmi = bool(vmi_meta.get("deletionTimestamp"))
         vmi_status = vmi.get("status")
-        self.vmi_ready = (not deleting_vmi and type(vmi_status) is dict and vmi_status.get("phase") == "Running"
-                          and _ready(vmi_status))
+        self.vmi_ready = (
+            not deleting_vmi
+            and type(vmi_status) is dict
+            and vmi_status.get("phase") == "Running"
+            and _ready(vmi_status)
+        )
 
 
 def _ready(status: Any) -> bool:
@@ -302,14 +333,17 @@ def _members(vms: Iterable[Obj], vmis: Mapping[str, Obj], uid: str) -> list[Memb
 def _sort(members: list[Member], policy: str, rng: random.Random) -> list[Member]:
     """``sortVMsBasedOnSortPolicy`` (an unknown policy sorts randomly, as KubeVirt does)."""
     if policy in ("AscendingOrder", "DescendingOrder"):
+
         def ordinal(m: Member) -> int:
             return pools.index_from_name(m.name) or 0
+
         return sorted(members, key=ordinal, reverse=policy == "DescendingOrder")
     if policy in ("Newest", "Oldest"):
         oldest = datetime.min.replace(tzinfo=UTC)
 
         def created(m: Member) -> datetime:
             return parse_timestamp(meta(m.vm).get("creationTimestamp")) or oldest
+
         return sorted(members, key=created, reverse=policy == "Newest")
     shuffled = list(members)
     rng.shuffle(shuffled)
@@ -333,7 +367,8 @@ def _filter(members: list[Member], selectors: Obj) -> list[Member]:
     if label_sel is None and node_sel is None:
         return members
     return [
-        m for m in members
+        m
+        for m in members
         if (label_sel is None or label_sel(_template_labels(m.vm)))
         and (node_sel is None or node_sel(_node_selector(m.vm)))
     ]
@@ -354,7 +389,7 @@ def _preservation(strategy: Any) -> Preservation | None:
     return value if value in ("Offline", "Online") else None
 
 
-# --- one pass -------------------------------------------------------------------------------------------------
+# --- one pass -----------------------------------------------------------------------------------------------
 
 _NONE, _RESTART, _RELABEL, _VM_DELETE = "no-update", "restart", "label-patch", "vm-delete"
 
@@ -363,8 +398,17 @@ class _Pass:
     """The state of one planning pass: lookups and comparisons are built once per pass (per member, per
     revision), so a pass is linear in the members."""
 
-    def __init__(self, pool: Obj, vms: Iterable[Obj], vmis: Iterable[Obj], revisions: Iterable[Obj],
-                 now: datetime, rng: random.Random, preserved: Mapping[str, Preservation], burst: int) -> None:
+    def __init__(
+        self,
+        pool: Obj,
+        vms: Iterable[Obj],
+        vmis: Iterable[Obj],
+        revisions: Iterable[Obj],
+        now: datetime,
+        rng: random.Random,
+        preserved: Mapping[str, Preservation],
+        burst: int,
+    ) -> None:
         self.pool, self.now, self.rng, self.preserved, self.burst = pool, now, rng, preserved, burst
         self.spec = pools.spec_of(pool)
         self.name = name_of(pool)
@@ -406,9 +450,10 @@ class _Pass:
         current = self._vm_current.get(m.revision)
         if current is None:
             stored = self.revisions.get(m.revision)
-            current = stored is not None and (
-                semantic(_revision_spec(stored).get("virtualMachineTemplate")) or {}
-            ) == self._current
+            current = (
+                stored is not None
+                and (semantic(_revision_spec(stored).get("virtualMachineTemplate")) or {}) == self._current
+            )
             self._vm_current[m.revision] = current
         return not current
 
@@ -451,7 +496,8 @@ class _Pass:
             self.add(RelabelVMI(m.name, m.revision))
 
     def delete_members(self, members: list[Member], count: int) -> None:
-        """``scaleIn``: the first ``count`` by the scale-in policy and selectors; each deleted and finalized."""
+        """``scaleIn``: the first ``count`` by the scale-in policy and selectors; each deleted and
+        finalized."""
         eligible = [m for m in members if not m.deleting]
         count -= len(members) - len(eligible)
         count = min(count, len(eligible))
@@ -493,11 +539,13 @@ class _Pass:
             return True
         if status.get("printableStatus") not in AUTOHEAL_STATUSES:
             return False
-        ready = find_condition(vm, "Ready")
+        ready = condition(vm, "Ready")
         if ready is None or ready.get("status") != "False":
             return False
         # KubeVirt measures from lastProbeTime; vmctl's VMs leave it null, so lastTransitionTime stands in
-        since = parse_timestamp(ready.get("lastProbeTime")) or parse_timestamp(ready.get("lastTransitionTime"))
+        since = parse_timestamp(ready.get("lastProbeTime")) or parse_timestamp(
+            ready.get("lastTransitionTime")
+        )
         if since is None:
             return True
         failing_for = (self.now - since).total_seconds()
@@ -570,7 +618,9 @@ class _Pass:
         try:
             return _filter(members, selectors)
         except SelectorError as exc:
-            raise _SyncError("FailedUpdate", f"failed to filter VMs based on ordered policies: {exc.message}") from None
+            raise _SyncError(
+                "FailedUpdate", f"failed to filter VMs based on ordered policies: {exc.message}"
+            ) from None
 
     def opportunistic_update(self, outdated: list[Member]) -> None:
         factory = self.factory()
@@ -578,7 +628,9 @@ class _Pass:
             index = pools.index_from_name(m.name)
             if index is None:
                 tail = m.name.rsplit("-", 1)[-1]
-                raise _SyncError("FailedUpdate", f'error during VM update: strconv.Atoi: parsing "{tail}": invalid syntax')
+                raise _SyncError(
+                    "FailedUpdate", f'error during VM update: strconv.Atoi: parsing "{tail}": invalid syntax'
+                )
             self.add(UpdateVM(factory.updated_vm(m.vm, index)))
 
     def proactive_update(self, current: list[Member], proactive: Any) -> None:
@@ -622,7 +674,9 @@ class _Pass:
         stale = self._stale_revisions.get(running)
         if stale is None:
             stored = self.revisions.get(running)
-            have = semantic((_revision_spec(stored or {}).get("virtualMachineTemplate") or {}).get("spec")) or {}
+            have = (
+                semantic((_revision_spec(stored or {}).get("virtualMachineTemplate") or {}).get("spec")) or {}
+            )
             want = self._current.get("spec") or {}
             stale = self._stale_revisions[running] = stored is None or any(
                 have.get(key) != want.get(key) for key in ("template", "dataVolumeTemplates")
@@ -648,7 +702,9 @@ class _Pass:
         ready_budget = ready - want
         sort_policy, _ = _policy((self.spec.get("updateStrategy") or {}).get("proactive"))
         ordered = _sort(stale, sort_policy, self.rng)
-        ordered = [m for m in ordered if not m.ready] + [m for m in ordered if m.ready]  # not-ready ones first
+        ordered = [m for m in ordered if not m.ready] + [
+            m for m in ordered if m.ready
+        ]  # not-ready ones first
         for m in ordered:
             if budget <= 0:
                 break
@@ -693,13 +749,13 @@ class _Pass:
         previous = next((c for c in conds if c.get("type") == "ReplicaFailure"), None)
         self.plan.previous_failure = previous
         if failure is not None and previous is None:
-            conds.append(new_condition("ReplicaFailure", failure.reason, failure.message, self.now))
+            conds.append(new_condition("ReplicaFailure", "True", self.now, failure.reason, failure.message))
         elif failure is None and previous is not None:
             conds = [c for c in conds if c.get("type") != "ReplicaFailure"]
         paused = self.spec.get("paused") is True
         has_paused = any(c.get("type") == "ReplicaPaused" for c in conds)
         if paused and not has_paused:
-            conds.append(new_condition("ReplicaPaused", PAUSED_REASON, PAUSED_MESSAGE, self.now))
+            conds.append(new_condition("ReplicaPaused", "True", self.now, PAUSED_REASON, PAUSED_MESSAGE))
         elif not paused and has_paused:
             conds = [c for c in conds if c.get("type") != "ReplicaPaused"]
         if conds:
@@ -746,8 +802,16 @@ def plan_pool(
             gc.enable()
 
 
-def _plan(pool: Obj, vms: Iterable[Obj], vmis: Iterable[Obj], revisions: Iterable[Obj], now: datetime,
-          rng: random.Random, preserved: Mapping[str, Preservation], burst_replicas: int) -> PoolPlan:
+def _plan(
+    pool: Obj,
+    vms: Iterable[Obj],
+    vmis: Iterable[Obj],
+    revisions: Iterable[Obj],
+    now: datetime,
+    rng: random.Random,
+    preserved: Mapping[str, Preservation],
+    burst_replicas: int,
+) -> PoolPlan:
     run = _Pass(pool, vms, vmis, revisions, now, rng, preserved, burst_replicas)
     plan, spec = run.plan, run.spec
     try:
@@ -758,13 +822,16 @@ def _plan(pool: Obj, vms: Iterable[Obj], vmis: Iterable[Obj], revisions: Iterabl
     if not selector(pools.vm_template(pool).get("metadata", {}).get("labels") or {}):
         plan.status, plan.problem = dict(pool.get("status") or {}), "selector does not match template labels"
         return plan
-    pool_deleting = deleting(pool)
+    pool_deleting = marked_for_deletion(pool)
     owned = _members(run.all_vms, run.vmis, run.uid)
     try:
         healed = run.autoheal(owned)
     except SelectorError as exc:  # KubeVirt returns before writing the status
         plan.actions.clear()
-        plan.status, plan.problem = dict(pool.get("status") or {}), f"failed to auto heal failing vms: {exc.message}"
+        plan.status, plan.problem = (
+            dict(pool.get("status") or {}),
+            f"failed to auto heal failing vms: {exc.message}",
+        )
         return plan
     members = []
     for m in owned:
@@ -784,7 +851,11 @@ def _plan(pool: Obj, vms: Iterable[Obj], vmis: Iterable[Obj], revisions: Iterabl
             run.delete_pool(selector)
             run.prune(members)
     except (_SyncError, SelectorError) as exc:
-        failure = exc.failure if isinstance(exc, _SyncError) else Failure("FailedScaleIn", f"error during scale in: {exc.message}")
+        failure = (
+            exc.failure
+            if isinstance(exc, _SyncError)
+            else Failure("FailedScaleIn", f"error during scale in: {exc.message}")
+        )
     plan.status = run.status(members, failure)
     return plan
 

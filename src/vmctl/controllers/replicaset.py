@@ -16,16 +16,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vmctl.controllers.objects import (
-    condition_true,
-    controlled_by,
-    controller_of,
-    deleting,
-    find_condition,
-    labels,
+from vmctl.controllers.objects import controlled_by, controller_of, labels
+from vmctl.controllers.pool import BURST_REPLICAS
+from vmctl.controllers.status import (
+    condition,
+    has_condition_true,
+    is_final,
+    marked_for_deletion,
     new_condition,
 )
-from vmctl.controllers.pool import BURST_REPLICAS
 from vmctl.core import replicasets
 from vmctl.core.pools import name_of
 from vmctl.core.selectors import SelectorError, compile_selector, selector_string
@@ -34,7 +33,6 @@ Obj = dict[str, Any]
 
 PAUSED_REASON, PAUSED_MESSAGE = "Paused", "Controller got paused"
 POD_TERMINATING_REASON = "PodTerminating"
-FINAL_PHASES = ("Succeeded", "Failed")
 
 
 @dataclass(frozen=True)
@@ -87,18 +85,15 @@ class ReplicaSetPlan:
         conds = list(status.get("conditions") or [])
         if not any(c.get("type") == "ReplicaFailure" for c in conds):
             reason = "FailedCreate" if self.diff < 0 else "FailedDelete"
-            conds.append(new_condition("ReplicaFailure", reason, error, now))
+            conds.append(new_condition("ReplicaFailure", "True", now, reason, error))
         status["conditions"] = conds
         return status
 
 
-def _phase(vmi: Obj) -> str:
-    return str((vmi.get("status") or {}).get("phase") or "")
-
-
 def _terminating(vmi: Obj) -> bool:
-    """Ready=False with reason PodTerminating: KubeVirt counts the VMI as neither active nor finished-final."""
-    cond = find_condition(vmi, "Ready")
+    """Ready=False with reason PodTerminating: KubeVirt counts the VMI as neither active nor
+    finished-final."""
+    cond = condition(vmi, "Ready")
     return cond is not None and cond.get("status") == "False" and cond.get("reason") == POD_TERMINATING_REASON
 
 
@@ -116,7 +111,9 @@ def plan_replicaset(
     spec = rs.get("spec") if isinstance(rs.get("spec"), dict) else {}
     old_status = rs.get("status") if isinstance(rs.get("status"), dict) else {}
     template = spec.get("template")
-    template_labels = ((template or {}).get("metadata") or {}).get("labels") if isinstance(template, dict) else None
+    template_labels = (
+        ((template or {}).get("metadata") or {}).get("labels") if isinstance(template, dict) else None
+    )
     if not isinstance(template, dict) or spec.get("selector") is None or not template_labels:
         plan.status, plan.problem = dict(old_status), "invalid controller spec"
         return plan
@@ -130,7 +127,7 @@ def plan_replicaset(
         return plan
 
     uid = str((rs.get("metadata") or {}).get("uid") or "")
-    rs_deleting = deleting(rs)
+    rs_deleting = marked_for_deletion(rs)
     all_vmis = list(vmis)
     claimed = []
     for vmi in all_vmis:  # ClaimVirtualMachineInstances
@@ -140,12 +137,12 @@ def plan_replicaset(
                 claimed.append(vmi)
             elif not rs_deleting:
                 plan.actions.append(ReleaseVMI(name_of(vmi)))
-        elif matched and controller_of(vmi) is None and not rs_deleting and not deleting(vmi):
+        elif matched and controller_of(vmi) is None and not rs_deleting and not marked_for_deletion(vmi):
             plan.actions.append(AdoptVMI(name_of(vmi)))
             claimed.append(vmi)
 
-    active = [v for v in claimed if _phase(v) not in FINAL_PHASES and not deleting(v) and not _terminating(v)]
-    finished = [v for v in claimed if not deleting(v) and (_phase(v) in FINAL_PHASES or _terminating(v))]
+    active = [v for v in claimed if not is_final(v) and not marked_for_deletion(v) and not _terminating(v)]
+    finished = [v for v in claimed if not marked_for_deletion(v) and (is_final(v) or _terminating(v))]
     plan.diff = len(active) - replicasets.replicas(rs)
     if spec.get("paused") is not True and not rs_deleting:
         count = min(abs(plan.diff), burst_replicas)
@@ -158,21 +155,26 @@ def plan_replicaset(
                 name = replicasets.generate_name(base, rng, taken)
                 taken.add(name)
                 plan.actions.append(CreateVMI(replicasets.member_vmi(rs, name)))
-        plan.actions.extend(DeleteVMI(name_of(v), finished=True) for v in finished[: min(len(finished), burst_replicas)])
+        plan.actions.extend(
+            DeleteVMI(name_of(v), finished=True) for v in finished[: min(len(finished), burst_replicas)]
+        )
     plan.status = _status(rs, old_status, spec, active, now)
     return plan
 
 
 def _status(rs: Obj, old: Obj, spec: Obj, active: list[Obj], now: datetime) -> Obj:
-    """``updateStatus``: counts, label selector, the Paused condition; a successful pass drops ReplicaFailure."""
+    """``updateStatus``: counts, label selector, the Paused condition; a successful pass drops
+    ReplicaFailure."""
     status = dict(old)
     status["labelSelector"] = selector_string(spec.get("selector"))
     status["replicas"] = len(active)
-    status["readyReplicas"] = sum(1 for v in active if condition_true(v, "Ready"))
-    conds = [c for c in old.get("conditions") or [] if isinstance(c, dict) and c.get("type") != "ReplicaFailure"]
+    status["readyReplicas"] = sum(1 for v in active if has_condition_true(v, "Ready"))
+    conds = [
+        c for c in old.get("conditions") or [] if isinstance(c, dict) and c.get("type") != "ReplicaFailure"
+    ]
     has_paused = any(c.get("type") == "ReplicaPaused" for c in conds)
     if spec.get("paused") is True and not has_paused:
-        conds.append(new_condition("ReplicaPaused", PAUSED_REASON, PAUSED_MESSAGE, now))
+        conds.append(new_condition("ReplicaPaused", "True", now, PAUSED_REASON, PAUSED_MESSAGE))
     elif spec.get("paused") is not True and has_paused:
         conds = [c for c in conds if c.get("type") != "ReplicaPaused"]
     if conds:

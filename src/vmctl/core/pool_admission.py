@@ -52,8 +52,13 @@ def _max_unavailable_problems(value: Any) -> list[FieldProblem]:
             return [FieldProblem(field, "maxUnavailable percentage must end with %")]
         digits = value[:-1]
         if not _GO_INT.fullmatch(digits):
-            return [FieldProblem(field, f"maxUnavailable percentage value {_go_quote(digits)} is invalid: "
-                                        f"strconv.Atoi: parsing {_go_quote(digits)}: invalid syntax")]
+            return [
+                FieldProblem(
+                    field,
+                    f"maxUnavailable percentage value {_go_quote(digits)} is invalid: "
+                    f"strconv.Atoi: parsing {_go_quote(digits)}: invalid syntax",
+                )
+            ]
         pct = int(digits)
         if pct <= 0 or pct > 100:
             return [FieldProblem(field, f"maxUnavailable percentage value {pct} must be between 1 and 100")]
@@ -69,8 +74,12 @@ def _one_strategy(spec: Obj, name: str) -> list[FieldProblem]:
         return []
     found = [s for s in _STRATEGIES if strategy.get(s) is not None]
     if len(found) > 1:
-        return [FieldProblem(f"spec.{name}", "only one strategy can be configured at a time: "
-                                             f"but found {', '.join(found)} strategies")]
+        return [
+            FieldProblem(
+                f"spec.{name}",
+                f"only one strategy can be configured at a time: but found {', '.join(found)} strategies",
+            )
+        ]
     return []
 
 
@@ -79,7 +88,7 @@ def _moved(problems: list[FieldProblem], prefix: str) -> list[FieldProblem]:
     out = []
     for p in problems:
         if p.field == "spec" or p.field.startswith("spec."):
-            field = prefix + p.field[len("spec"):]
+            field = prefix + p.field[len("spec") :]
         else:
             field = p.field or prefix
         out.append(FieldProblem(field, p.message, p.reason))
@@ -95,7 +104,12 @@ def _template_object(kind: str, owner: Obj, template: Obj) -> Obj:
     if owner_meta.get("namespace"):
         meta["namespace"] = owner_meta["namespace"]
     spec = template.get("spec")
-    return {"apiVersion": "kubevirt.io/v1", "kind": kind, "metadata": meta, "spec": spec if isinstance(spec, dict) else {}}
+    return {
+        "apiVersion": "kubevirt.io/v1",
+        "kind": kind,
+        "metadata": meta,
+        "spec": spec if isinstance(spec, dict) else {},
+    }
 
 
 def pool_problems(pool: Obj, source: ObjectSource, *, old: Obj | None = None) -> list[FieldProblem]:
@@ -114,7 +128,9 @@ def pool_problems(pool: Obj, source: ObjectSource, *, old: Obj | None = None) ->
         found += _max_unavailable_problems(spec["maxUnavailable"])
     found += _one_strategy(spec, "updateStrategy")
     found += _one_strategy(spec, "scaleInStrategy")
-    if old is not None and semantic((old.get("spec") or {}).get("selector")) != semantic(spec.get("selector")):
+    if old is not None and semantic((old.get("spec") or {}).get("selector")) != semantic(
+        spec.get("selector")
+    ):
         found.append(FieldProblem("spec.selector", "selector is immutable after creation."))
     return found
 
@@ -150,9 +166,12 @@ def pool_hints(pool: Obj) -> list[FieldProblem]:
         text = str(annotations[MAX_SURGE_ANNOTATION]).strip()
         digits = text[:-1] if text.endswith("%") else text
         if not re.fullmatch(r"[0-9]+", digits):
-            hints.append(FieldProblem(
-                f"metadata.annotations[{MAX_SURGE_ANNOTATION}]",
-                f"{_go_quote(text)} is neither an integer nor a percentage: vmctl ignores it (use e.g. 1 or 25%)",
-                HINT,
-            ))
+            hints.append(
+                FieldProblem(
+                    f"metadata.annotations[{MAX_SURGE_ANNOTATION}]",
+                    f"{_go_quote(text)} is neither an integer nor a percentage: vmctl ignores it "
+                    "(use e.g. 1 or 25%)",
+                    HINT,
+                )
+            )
     return hints

@@ -91,8 +91,12 @@ def owner_reference(pool: Obj) -> Obj:
     """The controller ownerReference a pool puts on its VMs and revisions."""
     meta = pool.get("metadata") or {}
     return {
-        "apiVersion": API_VERSION, "kind": KIND, "name": meta.get("name", ""), "uid": meta.get("uid", ""),
-        "controller": True, "blockOwnerDeletion": True,
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "name": meta.get("name", ""),
+        "uid": meta.get("uid", ""),
+        "controller": True,
+        "blockOwnerDeletion": True,
     }
 
 
@@ -103,8 +107,11 @@ def revision_object(pool: Obj) -> Obj:
     if meta.get("namespace"):
         out_meta["namespace"] = meta["namespace"]
     return {
-        "apiVersion": "apps/v1", "kind": "ControllerRevision", "metadata": out_meta,
-        "data": spec_of(pool), "revision": generation(pool),
+        "apiVersion": "apps/v1",
+        "kind": "ControllerRevision",
+        "metadata": out_meta,
+        "data": spec_of(pool),
+        "revision": generation(pool),
     }
 
 
@@ -164,8 +171,8 @@ def _needs_index(volume: Any, dv_names: Container[str], configmaps: bool, secret
 
 class MemberFactory:
     """Builds the members of one pool at one revision (``scaleOut``, ``indexVMSpec``,
-    ``injectPoolRevisionLabelsIntoVM``, ``opportunisticUpdate``). What does not depend on the index is prepared
-    once and shared by the members it builds: treat them as read-only."""
+    ``injectPoolRevisionLabelsIntoVM``, ``opportunisticUpdate``). What does not depend on the index is
+    prepared once and shared by the members it builds: treat them as read-only."""
 
     def __init__(self, pool: Obj, revision: str | None = None) -> None:
         self.pool = pool
@@ -182,12 +189,16 @@ class MemberFactory:
         configmaps = _flag(pool_spec, "appendIndexToConfigMapRefs")
         secrets = _flag(pool_spec, "appendIndexToSecretRefs")
         names = set(self._dv_names)
-        self._indexed_volumes = [
-            i for i, v in enumerate(volumes) if _needs_index(v, names, configmaps, secrets)
-        ] if isinstance(volumes, list) else []
+        self._indexed_volumes = (
+            [i for i, v in enumerate(volumes) if _needs_index(v, names, configmaps, secrets)]
+            if isinstance(volumes, list)
+            else []
+        )
         template_meta = _dict(self._template.get("metadata"))
-        self._template_meta = {**template_meta,
-                               "labels": {**_dict(template_meta.get("labels")), REVISION_LABEL: self.revision}}
+        self._template_meta = {
+            **template_meta,
+            "labels": {**_dict(template_meta.get("labels")), REVISION_LABEL: self.revision},
+        }
         vm_meta = _dict(vm_template_.get("metadata"))
         self._labels = {**_dict(vm_meta.get("labels")), REVISION_LABEL: self.revision}
         self._annotations = dict(vm_meta["annotations"]) if vm_meta.get("annotations") else None
@@ -197,8 +208,8 @@ class MemberFactory:
         self._owners = [owner_reference(pool)]
 
     def spec(self, index: int) -> Obj:
-        """``indexVMSpec`` with the revision label on the template: dataVolumeTemplates get ``-<index>`` and the
-        PVC / DataVolume volumes naming them follow; with ``nameGeneration.appendIndexToConfigMapRefs``
+        """``indexVMSpec`` with the revision label on the template: dataVolumeTemplates get ``-<index>`` and
+        the PVC / DataVolume volumes naming them follow; with ``nameGeneration.appendIndexToConfigMapRefs``
         configMap volumes, with ``appendIndexToSecretRefs`` secret volumes and cloud-init ``secretRef`` /
         ``networkDataSecretRef`` get it too."""
         suffix = f"-{index}"
@@ -232,19 +243,24 @@ class MemberFactory:
 
     def vm(self, index: int) -> Obj:
         """The VirtualMachine the pool creates as member ``index``: name ``<pool>-<index>``, labels and
-        annotations from ``virtualMachineTemplate.metadata``, the revision label on the VM and its template, the
-        pool finalizer and the pool as controller owner."""
+        annotations from ``virtualMachineTemplate.metadata``, the revision label on the VM and its template,
+        the pool finalizer and the pool as controller owner."""
         base: Obj = {"name": member_name(self._pool_name, index)}
         if self._namespace:
             base["namespace"] = self._namespace
         meta = self._metadata(base)
         meta["finalizers"] = [FINALIZER]
         meta["ownerReferences"] = self._owners
-        return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": meta, "spec": self.spec(index)}
+        return {
+            "apiVersion": "kubevirt.io/v1",
+            "kind": "VirtualMachine",
+            "metadata": meta,
+            "spec": self.spec(index),
+        }
 
     def updated_vm(self, vm: Obj, index: int) -> Obj:
-        """``opportunisticUpdate`` of one VM: labels, annotations and spec from the template (the rest of the VM
-        kept), firmware ``uuid`` and ``serial`` preserved (``preserveVMIdentityFields``)."""
+        """``opportunisticUpdate`` of one VM: labels, annotations and spec from the template (the rest of the
+        VM kept), firmware ``uuid`` and ``serial`` preserved (``preserveVMIdentityFields``)."""
         spec = self.spec(index)
         _preserve_firmware_identity(vm, spec)
         return {**vm, "metadata": self._metadata(_dict(vm.get("metadata"))), "spec": spec}

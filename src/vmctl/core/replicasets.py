@@ -1,6 +1,6 @@
 """What a VirtualMachineInstanceReplicaSet member is: KubeVirt's VMI naming, labels and owner
-(``pkg/virt-controller/watch/replicaset/replicaset.go``: ``getVirtualMachineBaseName``, ``scale``, ``OwnerRef``)
-and the API server's ``generateName`` (``k8s.io/apiserver`` ``names.SimpleNameGenerator``).
+(``pkg/virt-controller/watch/replicaset/replicaset.go``: ``getVirtualMachineBaseName``, ``scale``,
+``OwnerRef``) and the API server's ``generateName`` (``k8s.io/apiserver`` ``names.SimpleNameGenerator``).
 
 Pure: the random suffix comes from a ``random.Random`` passed in.
 """
@@ -52,8 +52,12 @@ def generate_name(base: str, rng: random.Random, taken: Container[str] = ()) -> 
 def owner_reference(rs: Obj) -> Obj:
     meta = rs.get("metadata") or {}
     return {
-        "apiVersion": API_VERSION, "kind": KIND, "name": meta.get("name", ""), "uid": meta.get("uid", ""),
-        "controller": True, "blockOwnerDeletion": True,
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "name": meta.get("name", ""),
+        "uid": meta.get("uid", ""),
+        "controller": True,
+        "blockOwnerDeletion": True,
     }
 
 
@@ -74,5 +78,9 @@ def member_vmi(rs: Obj, name: str) -> Obj:
         meta.pop("labels", None)
     meta["ownerReferences"] = [owner_reference(rs)]
     spec = template.get("spec")
-    return {"apiVersion": API_VERSION, "kind": "VirtualMachineInstance", "metadata": meta,
-            "spec": spec if isinstance(spec, dict) else {}}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "VirtualMachineInstance",
+        "metadata": meta,
+        "spec": spec if isinstance(spec, dict) else {},
+    }

@@ -132,7 +132,10 @@ def _requirement(expr: Any, operators: Mapping[str, str]) -> tuple[str, str, fro
         raise SelectorError(f'"{raw_op}" is not a valid label selector operator')
     key = str(expr.get("key", ""))
     values = [str(v) for v in expr.get("values") or []]
-    errs = _integer_requirement_errors(key, values) if op in ("gt", "lt") else _requirement_errors(key, op, values)
+    if op in ("gt", "lt"):
+        errs = _integer_requirement_errors(key, values)
+    else:
+        errs = _requirement_errors(key, op, values)
     if errs:
         raise SelectorError(errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]")
     return key, op, frozenset(values)
@@ -175,7 +178,8 @@ def selector_string(selector: Mapping[str, Any] | None) -> str:
     Call ``compile_selector`` first when the selector may be invalid."""
     if not selector:
         return ""
-    parts: list[tuple[str, str]] = [(str(k), f"{k}={v}") for k, v in (selector.get("matchLabels") or {}).items()]
+    match_labels = selector.get("matchLabels") or {}
+    parts: list[tuple[str, str]] = [(str(k), f"{k}={v}") for k, v in match_labels.items()]
     for expr in selector.get("matchExpressions") or []:
         key = str(expr.get("key", ""))
         op = _OPERATORS.get(str(expr.get("operator", "")), "")
@@ -197,9 +201,13 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 def _integer_requirement_errors(key: str, values: list[str]) -> list[str]:
     errs = [f'key: Invalid value: "{key}": ' + "; ".join(e)] if (e := _qualified_name_errors(key)) else []
     if len(values) != 1:
-        errs.append(f"values: Invalid value: {_go_strings(values)}: for 'Gt', 'Lt' operators, exactly one value is required")
+        errs.append(
+            f"values: Invalid value: {_go_strings(values)}: for 'Gt', 'Lt' operators, exactly one value is required"
+        )
     elif not _INTEGER.fullmatch(values[0]):
-        errs.append(f'values[0]: Invalid value: "{values[0]}": for \'Gt\', \'Lt\' operators, the value must be an integer')
+        errs.append(
+            f'values[0]: Invalid value: "{values[0]}": for \'Gt\', \'Lt\' operators, the value must be an integer'
+        )
     return errs
 
 
