@@ -24,6 +24,7 @@ from vmctl.controllers.pool import (
     plan_pool,
 )
 from vmctl.core import pools
+from vmctl.core.fields import clone
 from vmctl.core.pools import FINALIZER, REVISION_LABEL
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -64,19 +65,21 @@ def default_pool(replicas: int | None = 3, **spec) -> dict:
     return body
 
 
+def changed(pool: dict, generation: int, edit) -> dict:
+    """A copy of the pool at ``generation`` whose spec ``edit`` changed."""
+    out = clone(pool)
+    out["metadata"]["generation"] = generation
+    edit(out["spec"])
+    return out
+
+
 def with_template_label(pool: dict, generation: int, **labels) -> dict:
     """The pool after a VMI-template change (``pool.Generation = 123`` and a new template label)."""
-    changed = {**pool, "metadata": {**pool["metadata"], "generation": generation}}
-    spec = dict(pool["spec"])
-    vmt = dict(spec["virtualMachineTemplate"])
-    vspec = dict(vmt["spec"])
-    template = dict(vspec["template"])
-    template["metadata"] = {"labels": dict(labels)}
-    vspec["template"] = template
-    vmt["spec"] = vspec
-    spec["virtualMachineTemplate"] = vmt
-    changed["spec"] = spec
-    return changed
+
+    def edit(spec: dict) -> None:
+        spec["virtualMachineTemplate"]["spec"]["template"]["metadata"] = {"labels": dict(labels)}
+
+    return changed(pool, generation, edit)
 
 
 def revision(pool: dict) -> dict:
@@ -556,20 +559,13 @@ def test_should_update_newest_vms_first_when_using_newest_sort_policy_for_update
 def test_changed_data_volume_templates_delete_the_vm_in_the_foreground():
     pool = default_pool(1)
     old = revision(pool)
-    pool = {
-        **pool,
-        "metadata": {**pool["metadata"], "generation": 2},
-        "spec": {
-            **pool["spec"],
-            "virtualMachineTemplate": {
-                **pool["spec"]["virtualMachineTemplate"],
-                "spec": {
-                    **pool["spec"]["virtualMachineTemplate"]["spec"],
-                    "dataVolumeTemplates": [{"metadata": {"name": "dv"}, "spec": {}}],
-                },
-            },
-        },
-    }
+
+    def add_dvt(spec: dict) -> None:
+        spec["virtualMachineTemplate"]["spec"]["dataVolumeTemplates"] = [
+            {"metadata": {"name": "dv"}, "spec": {}}
+        ]
+
+    pool = changed(pool, 2, add_dvt)
     new = revision(pool)
     vms, vmis = members(pool, 1, new, old)
     assert of(plan(pool, vms, vmis, [old, new]), DeleteVM) == [DeleteVM("my-pool-0", foreground=True)]
@@ -578,17 +574,11 @@ def test_changed_data_volume_templates_delete_the_vm_in_the_foreground():
 def test_same_vmi_template_under_a_new_revision_only_relabels_the_vmi():
     pool = default_pool(1)
     old = revision(pool)
-    pool = {
-        **pool,
-        "metadata": {**pool["metadata"], "generation": 2},
-        "spec": {
-            **pool["spec"],
-            "virtualMachineTemplate": {
-                **pool["spec"]["virtualMachineTemplate"],
-                "metadata": {"labels": {"selector": "value"}, "annotations": {"vm-only": "change"}},
-            },
-        },
-    }
+
+    def annotate_vm(spec: dict) -> None:
+        spec["virtualMachineTemplate"]["metadata"]["annotations"] = {"vm-only": "change"}
+
+    pool = changed(pool, 2, annotate_vm)
     new = revision(pool)
     vms, vmis = members(pool, 1, new, old)
     assert of(plan(pool, vms, vmis, [old, new]), RelabelVMI) == [RelabelVMI("my-pool-0", "my-pool-2")]

@@ -45,3 +45,16 @@ def ensure(obj: dict[str, Any], *keys: str) -> dict[str, Any]:
 def canonical_json(obj: Any) -> str:
     """Deterministic JSON (sorted keys, no spaces) used for hashing and equality."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def controller_reference(owner: dict[str, Any], api_version: str, kind: str) -> dict[str, Any]:
+    """``metav1.NewControllerRef(owner, gvk)``: the ownerReference a controller puts on what it creates."""
+    meta = owner.get("metadata") or {}
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "name": meta.get("name", ""),
+        "uid": meta.get("uid", ""),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }

@@ -112,18 +112,30 @@ def _template_object(kind: str, owner: Obj, template: Obj) -> Obj:
     }
 
 
+_MISSING_TEMPLATE = FieldProblem("spec.template", "missing virtual machine template.", "FieldValueRequired")
+
+
+def _template_problems(owner: Obj, key: str, kind: str, source: ObjectSource) -> list[FieldProblem] | None:
+    """The template at ``spec.<key>`` checked as a ``kind`` (paths moved under ``spec.<key>.spec``) and the
+    selector against its labels; None when there is no template."""
+    from vmctl.core.pipeline import problems  # the VM / VMI pipeline is only needed here
+
+    spec = owner.get("spec") if isinstance(owner.get("spec"), dict) else {}
+    template = spec.get(key)
+    if not isinstance(template, dict):
+        return None
+    obj = _template_object(kind, owner, template)
+    found = _moved(problems(obj, source), f"spec.{key}.spec")
+    return found + _selector_problems(spec, obj["metadata"].get("labels"))
+
+
 def pool_problems(pool: Obj, source: ObjectSource, *, old: Obj | None = None) -> list[FieldProblem]:
     """``ValidateVMPoolSpec``: every reason KubeVirt would refuse the pool (``old``: the stored pool, for an
     update)."""
-    from vmctl.core.pipeline import problems as vm_problems  # the VM pipeline is only needed here
-
-    spec = pool.get("spec") if isinstance(pool.get("spec"), dict) else {}
-    template = spec.get("virtualMachineTemplate")
-    if not isinstance(template, dict):
-        return [FieldProblem("spec.template", "missing virtual machine template.", "FieldValueRequired")]
-    vm = _template_object("VirtualMachine", pool, template)
-    found = _moved(vm_problems(vm, source), "spec.virtualMachineTemplate.spec")
-    found += _selector_problems(spec, vm["metadata"].get("labels"))
+    found = _template_problems(pool, "virtualMachineTemplate", "VirtualMachine", source)
+    if found is None:
+        return [_MISSING_TEMPLATE]
+    spec = pool["spec"]
     if spec.get("maxUnavailable") is not None:
         found += _max_unavailable_problems(spec["maxUnavailable"])
     found += _one_strategy(spec, "updateStrategy")
@@ -137,15 +149,8 @@ def pool_problems(pool: Obj, source: ObjectSource, *, old: Obj | None = None) ->
 
 def replicaset_problems(rs: Obj, source: ObjectSource) -> list[FieldProblem]:
     """``ValidateVMIRSSpec``: every reason KubeVirt would refuse the replica set."""
-    from vmctl.core.pipeline import problems as vmi_problems
-
-    spec = rs.get("spec") if isinstance(rs.get("spec"), dict) else {}
-    template = spec.get("template")
-    if not isinstance(template, dict):
-        return [FieldProblem("spec.template", "missing virtual machine template.", "FieldValueRequired")]
-    vmi = _template_object("VirtualMachineInstance", rs, template)
-    found = _moved(vmi_problems(vmi, source), "spec.template.spec")
-    return found + _selector_problems(spec, vmi["metadata"].get("labels"))
+    found = _template_problems(rs, "template", "VirtualMachineInstance", source)
+    return [_MISSING_TEMPLATE] if found is None else found
 
 
 def pool_hints(pool: Obj) -> list[FieldProblem]:

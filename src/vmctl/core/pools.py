@@ -15,6 +15,8 @@ import re
 from collections.abc import Container
 from typing import Any
 
+from vmctl.core.fields import controller_reference
+
 Obj = dict[str, Any]
 
 API_VERSION = "pool.kubevirt.io/v1beta1"
@@ -89,15 +91,7 @@ def revision_name(pool: Obj) -> str:
 
 def owner_reference(pool: Obj) -> Obj:
     """The controller ownerReference a pool puts on its VMs and revisions."""
-    meta = pool.get("metadata") or {}
-    return {
-        "apiVersion": API_VERSION,
-        "kind": KIND,
-        "name": meta.get("name", ""),
-        "uid": meta.get("uid", ""),
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    return controller_reference(pool, API_VERSION, KIND)
 
 
 def revision_object(pool: Obj) -> Obj:

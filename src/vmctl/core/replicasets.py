@@ -11,6 +11,8 @@ import random
 from collections.abc import Container
 from typing import Any
 
+from vmctl.core.fields import controller_reference
+
 Obj = dict[str, Any]
 
 API_VERSION = "kubevirt.io/v1"
@@ -50,15 +52,8 @@ def generate_name(base: str, rng: random.Random, taken: Container[str] = ()) -> 
 
 
 def owner_reference(rs: Obj) -> Obj:
-    meta = rs.get("metadata") or {}
-    return {
-        "apiVersion": API_VERSION,
-        "kind": KIND,
-        "name": meta.get("name", ""),
-        "uid": meta.get("uid", ""),
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
+    """The controller ownerReference a replica set puts on its VMIs."""
+    return controller_reference(rs, API_VERSION, KIND)
 
 
 def member_vmi(rs: Obj, name: str) -> Obj:
