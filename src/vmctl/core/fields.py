@@ -72,3 +72,16 @@ def merge_diff(old: Any, new: Any) -> Any:
         elif old[key] != value:
             patch[key] = merge_diff(old[key], value)
     return patch
+
+
+def controller_reference(owner: dict[str, Any], api_version: str, kind: str) -> dict[str, Any]:
+    """``metav1.NewControllerRef(owner, gvk)``: the ownerReference a controller puts on what it creates."""
+    meta = owner.get("metadata") or {}
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "name": meta.get("name", ""),
+        "uid": meta.get("uid", ""),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
