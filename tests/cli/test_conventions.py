@@ -438,7 +438,8 @@ def test_every_offline_command_with_output_is_covered() -> None:
     """New offline commands with -o yaml|json|name must be added to FORMAT_CASES."""
     covered = {tuple(a for a in args if not a.startswith("-"))[:2] for args, _ in FORMAT_CASES}
     covered |= {("template", "list"), ("template", "params")}  # tested below on their own
-    backend = {"apply", "get", "describe", "volume", "delete", "vnc", "console", "port-forward", "controller"}
+    backend = {"apply", "get", "describe", "volume", "delete", "vnc", "console", "port-forward", "controller", "scale",
+               "rollout"}
     for path in PATHS:
         options = _options(path)
         output = options.get("--output")
