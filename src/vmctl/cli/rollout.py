@@ -57,7 +57,11 @@ def _status(be: Backend, ref: Ref) -> RolloutStatus:
     from vmctl.controllers.rollout import rollout_status
 
     owner = be.get(ref)
-    return rollout_status(owner, members(be, owner))
+    if owner.get("kind") != "VirtualMachinePool":
+        return rollout_status(owner, members(be, owner))
+    ns = ref.namespace
+    return rollout_status(owner, members(be, owner), be.list("VirtualMachineInstance", ns),
+                          be.list("ControllerRevision", ns))
 
 
 def _table(state: RolloutStatus) -> str:

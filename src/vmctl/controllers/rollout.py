@@ -8,6 +8,7 @@ the revision it was made from in the label ``kubevirt.io/vm-pool-revision-name``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -105,21 +106,46 @@ def _ready(obj: Obj) -> bool:
     return has_condition_true(obj, "Ready")
 
 
-def rollout_status(owner: Obj, members: list[Obj]) -> RolloutStatus:
-    """Where a pool's (or replica set's) rollout stands, from its members (VMs of a pool, VMIs of a set)."""
-    current = revision_name(owner) if owner.get("kind") == POOL else ""
+def rollout_status(
+    owner: Obj, members: list[Obj], vmis: Sequence[Obj] = (), revisions: Sequence[Obj] = ()
+) -> RolloutStatus:
+    """Where a pool's (or replica set's) rollout stands, from its members (VMs of a pool, VMIs of a set).
+
+    A pool member is updated when its VM and its VMI both carry a revision that holds the pool's current VM
+    template (KubeVirt's ``isOutdatedVM``: a scale makes a new generation but no new template)."""
+    is_pool = owner.get("kind") == POOL
+    current = revision_name(owner) if is_pool else ""
+    fresh = _current_revisions(owner, revisions) if is_pool else set()
+    vmi_by_name = {dig(v, "metadata", "name"): v for v in vmis}
     rows = []
     for obj in sorted(members, key=lambda o: _index_key(dig(o, "metadata", "name", default=""))):
         if dig(obj, "metadata", "deletionTimestamp"):
             continue
+        name = dig(obj, "metadata", "name", default="")
         revision = dig(obj, "metadata", "labels", REVISION_LABEL, default="") or ""
-        updated = not current or revision == current
-        rows.append(Member(dig(obj, "metadata", "name", default=""), revision, _ready(obj), updated))
+        updated = True
+        if is_pool:
+            vmi = vmi_by_name.get(name)
+            vmi_revision = dig(vmi, "metadata", "labels", REVISION_LABEL, default="") if vmi else revision
+            updated = revision in fresh and vmi_revision in fresh
+        rows.append(Member(name, revision, _ready(obj), updated))
     return RolloutStatus(
         desired=desired_replicas(owner), current=len(rows), updated=sum(m.updated for m in rows),
         ready=sum(m.ready for m in rows), available=sum(m.ready and m.updated for m in rows),
         paused=is_paused(owner), revision=current, members=rows,
     )
+
+
+def _current_revisions(pool: Obj, objs: Sequence[Obj]) -> set[str]:
+    """The names of the pool's revisions that hold its current VM template (and the current name itself)."""
+    from vmctl.core.pools import semantic
+
+    template = semantic(dig(pool, "spec", "virtualMachineTemplate", default={})) or {}
+    names = {revision_name(pool)}
+    for rev in revisions(pool, objs):
+        if (semantic(rev.template) or {}) == template:
+            names.add(rev.name)
+    return names
 
 
 def _index_key(name: str) -> tuple[int, str]:
@@ -165,13 +191,21 @@ class Revision(NamedTuple):
 
 
 def _spec_of(revision: Obj) -> Obj:
+    """The pool spec a ControllerRevision holds (``data``: the spec, as an object or as JSON text)."""
     data = revision.get("data")
+    if isinstance(data, str):
+        import json
+
+        try:
+            data = json.loads(data)
+        except ValueError:
+            data = None
     if isinstance(data, dict) and isinstance(data.get("spec"), dict):
         return data["spec"]
     return data if isinstance(data, dict) else {}
 
 
-def revisions(pool: Obj, objs: list[Obj]) -> list[Revision]:
+def revisions(pool: Obj, objs: Sequence[Obj]) -> list[Revision]:
     """The pool's ControllerRevisions, oldest first."""
     name = dig(pool, "metadata", "name", default="")
     out = []

@@ -181,8 +181,8 @@ class LocalBackend:
     def _notice_due(self, *, qualified: bool) -> None:
         """A listing does not start VMs; say which ones are due to start and how to start them."""
         due = sorted(self.converger.due_to_start)
-        if not due:
-            return
+        if not due or self.controller_status() is not None:
+            return  # a running controller starts them
         names = ", ".join(f"{ns}/{name}" if qualified else name for ns, name in due)
         what = f"VM {names} is" if len(due) == 1 else f"VMs {names} are"
         self.ctx.reporter.notice(f"{what} due to start (runStrategy); a listing does not start VMs: "
@@ -202,6 +202,10 @@ class LocalBackend:
             # the owning VM is reconciled too: runStrategy Always starts a new VMI once this one is gone
             self.executor.stop_vmi(obj, grace_seconds(obj))
             self.converger.touch(ref.namespace, ref.name)
+        elif ref.kind in (kinds.POOL.kind, kinds.VMIRS.kind):
+            self.converger.replicas.delete_owner(obj)
+            self.converger.sync_all(ref.namespace, start=True)
+            return
         else:
             store.delete(ref.kind, ref.namespace, ref.name)
             return

@@ -382,8 +382,8 @@ class Store:
                 return current, "unchanged"
             return self.update(desired, expected_rv=current["metadata"]["resourceVersion"]), "configured"
 
-    def delete(self, kind: str, namespace: str | None, name: str) -> list[Obj]:
-        """Delete an object and, recursively, the objects that name it in ``ownerReferences``."""
+    def delete(self, kind: str, namespace: str | None, name: str, *, cascade: bool = True) -> list[Obj]:
+        """Delete an object and (``cascade``), recursively, the objects that name it in ``ownerReferences``."""
         with self.transaction():
             obj = self.require(kind, namespace, name)
             deleted = [obj]
@@ -393,7 +393,7 @@ class Store:
             )
             self._next_rv()
             uid = obj["metadata"]["uid"]
-            for dependant in self._owned_by(uid, obj["metadata"].get("namespace", "")):
+            for dependant in self._owned_by(uid, obj["metadata"].get("namespace", "")) if cascade else ():
                 dmeta = dependant["metadata"]
                 deleted.extend(self.delete(dependant["kind"], dmeta.get("namespace"), dmeta["name"]))
             return deleted
