@@ -197,3 +197,35 @@ def test_replicaset_scales_with_generated_names(env: Env, guest_image: str) -> N
     assert env.ok("get", "vmirs").splitlines()[1].split()[:4] == ["batch", "1", "1", "1"]
     env.ok("delete", "vmirs", "batch")
     wait_for(lambda: env.domains() == [], what="the replica set's domains to go")
+
+
+def test_max_surge_keeps_capacity_during_a_rollout(env: Env, guest_image: str) -> None:
+    """vmctl's ``pool.vmctl.io/max-surge``: new members come up first, old ones go once they are Ready."""
+    surged = pool(guest_image, 2)
+    surged["metadata"]["annotations"] = {"pool.vmctl.io/max-surge": "1"}
+    env.apply(surged)
+    env.ok("scale", "pool/web", "--replicas", "2", "--wait", "--timeout", "4m")
+    first = set(env.running())
+
+    ready: list[int] = []
+    stop = threading.Event()
+
+    def sample() -> None:  # Ready members, as the pool's own status reports them
+        while not stop.is_set():
+            vmis = env.get("vmis")["items"]
+            ready.append(sum(any(c.get("type") == "Ready" and c.get("status") == "True"
+                                 for c in (v.get("status") or {}).get("conditions") or []) for v in vmis))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    changed = json.loads(json.dumps(surged))
+    changed["spec"]["virtualMachineTemplate"]["spec"]["template"]["metadata"]["annotations"] = {"demo/rev": "2"}
+    env.apply(changed)
+    done = env.run("rollout", "status", "pool/web", "--watch", "--timeout", "4m")
+    wait_for(lambda: len(env.domains()) == 2, what="the surge members to be retired")
+    stop.set()
+    watcher.join()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ready and min(ready) >= 2, f"Ready members dropped below replicas during the rollout: {min(ready)}"
+    assert set(env.running()) != first  # members were replaced, not restarted in place
