@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from vmctl.controllers.objects import controlled_by
 from vmctl.controllers.status import has_condition_true, timestamp
 from vmctl.core.fields import dig, merge_diff
 
@@ -88,16 +89,8 @@ def revision_name(pool: Obj) -> str:
 
 
 def owned_by(obj: Obj, owner: Obj) -> bool:
-    """Whether ``obj`` has a controller ownerReference to ``owner`` (by uid, else by kind and name)."""
-    meta = owner.get("metadata") or {}
-    for ref in dig(obj, "metadata", "ownerReferences", default=[]) or []:
-        if not isinstance(ref, dict) or not ref.get("controller"):
-            continue
-        if meta.get("uid") and ref.get("uid") == meta["uid"]:
-            return True
-        if not meta.get("uid") and ref.get("kind") == owner.get("kind") and ref.get("name") == meta.get("name"):
-            return True
-    return False
+    """Whether ``owner`` is ``obj``'s controller (by uid)."""
+    return controlled_by(obj, str(dig(owner, "metadata", "uid", default="") or ""))
 
 
 def _ready(obj: Obj) -> bool:

@@ -14,9 +14,10 @@ from vmctl.backends.local.store import AlreadyExistsError, ConflictError
 from vmctl.controllers import events
 from vmctl.controllers import pool as poolctl
 from vmctl.controllers import replicaset as rsctl
+from vmctl.controllers.objects import controlled_by
 from vmctl.controllers.status import condition, grace_seconds
 from vmctl.core import kinds
-from vmctl.core.fields import canonical_json, clone
+from vmctl.core.fields import canonical_json, clone, controller_reference
 from vmctl.core.pools import FINALIZER, REVISION_LABEL
 from vmctl.errors import NotFoundError, VmctlError
 
@@ -176,8 +177,7 @@ class ReplicaControllers:
                 self.executor.stop_vmi(vmi, grace_seconds(vmi))
                 return str(vmi["metadata"]["uid"])
             case rsctl.AdoptVMI(name=name):
-                owner = {"apiVersion": kinds.VMIRS.api_version, "kind": rs["kind"], "name": rs["metadata"]["name"],
-                         "uid": rs["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+                owner = controller_reference(rs, kinds.VMIRS.api_version, rs["kind"])
                 store.mutate(vmi_kind, ns, name, lambda o: o["metadata"].setdefault("ownerReferences", []).append(owner))
             case rsctl.ReleaseVMI(name=name):
                 uid = rs["metadata"]["uid"]
@@ -193,8 +193,7 @@ class ReplicaControllers:
         meta = owner["metadata"]
         member_kind = kinds.VM.kind if owner["kind"] == kinds.POOL.kind else kinds.VMI.kind
         for member in store.list(member_kind, meta["namespace"]):
-            refs = member["metadata"].get("ownerReferences") or []
-            if not any(r.get("uid") == meta["uid"] for r in refs):
+            if not controlled_by(member, meta["uid"]):
                 continue
             name = member["metadata"]["name"]
             try:
