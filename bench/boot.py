@@ -65,15 +65,15 @@ def vmi(name: str) -> dict[str, Any]:
 
 
 def vmctl_boot(state: Path, n: int) -> tuple[float, str]:
+    from vmctl.admission import Admitted
     from vmctl.backends.base import Ref
     from vmctl.backends.local.backend import LocalBackend
 
     backend = LocalBackend(state, URI)
     name = f"bench-{n}"
     started = time.monotonic()
-    backend.apply([vmi(name)], namespace="default")
-    if hasattr(backend, "sync_all"):
-        backend.sync_all("default", start=True)
+    backend.apply([Admitted(vmi(name))], namespace="default")
+    backend.reconcile("default", start=True)
     dom = backend.conn.lookupByName(f"default_{name}")
     xml = dom.XMLDesc(0)
     took = wait_marker(serial_log(xml), started)
