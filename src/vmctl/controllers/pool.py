@@ -14,7 +14,6 @@ vmctl extension: a ``pool.vmctl.io/max-surge`` annotation turns a proactive roll
 from __future__ import annotations
 
 import gc
-import json
 import random
 import re
 from collections.abc import Iterable, Mapping
@@ -31,7 +30,7 @@ from vmctl.controllers.status import (
     parse_timestamp,
 )
 from vmctl.core import pools
-from vmctl.core.pools import FINALIZER, REVISION_LABEL, name_of, semantic
+from vmctl.core.pools import FINALIZER, REVISION_LABEL, name_of, revision_spec, semantic
 from vmctl.core.selectors import SelectorError, compile_node_requirements, compile_selector, selector_string
 
 Obj = dict[str, Any]
@@ -243,16 +242,6 @@ def parse_duration(text: Any) -> float | None:
     return sign * total if body else None
 
 
-def _revision_spec(revision: Obj) -> Obj:
-    data = revision.get("data")
-    if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            data = None
-    return data if isinstance(data, dict) else {}
-
-
 # --- members ---------------------------------------------------------------------------------------------
 
 
@@ -452,7 +441,7 @@ class _Pass:
             stored = self.revisions.get(m.revision)
             current = (
                 stored is not None
-                and (semantic(_revision_spec(stored).get("virtualMachineTemplate")) or {}) == self._current
+                and (semantic(revision_spec(stored).get("virtualMachineTemplate")) or {}) == self._current
             )
             self._vm_current[m.revision] = current
         return not current
@@ -478,8 +467,8 @@ class _Pass:
         running = self.revisions.get(vmi_rev)
         if running is None:
             return _RESTART
-        want = (_revision_spec(expected).get("virtualMachineTemplate") or {}).get("spec") or {}
-        have = (_revision_spec(running).get("virtualMachineTemplate") or {}).get("spec") or {}
+        want = (revision_spec(expected).get("virtualMachineTemplate") or {}).get("spec") or {}
+        have = (revision_spec(running).get("virtualMachineTemplate") or {}).get("spec") or {}
         if semantic(want.get("dataVolumeTemplates")) != semantic(have.get("dataVolumeTemplates")):
             return _VM_DELETE
         if semantic(want.get("template")) != semantic(have.get("template")):
@@ -675,7 +664,7 @@ class _Pass:
         if stale is None:
             stored = self.revisions.get(running)
             have = (
-                semantic((_revision_spec(stored or {}).get("virtualMachineTemplate") or {}).get("spec")) or {}
+                semantic((revision_spec(stored or {}).get("virtualMachineTemplate") or {}).get("spec")) or {}
             )
             want = self._current.get("spec") or {}
             stale = self._stale_revisions[running] = stored is None or any(

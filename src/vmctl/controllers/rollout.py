@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from vmctl.controllers.objects import controlled_by
 from vmctl.controllers.status import has_condition_true, timestamp
 from vmctl.core.fields import dig, merge_diff
+from vmctl.core.pools import revision_spec
 
 Obj = dict[str, Any]
 
@@ -183,21 +184,6 @@ class Revision(NamedTuple):
     cause: str
 
 
-def _spec_of(revision: Obj) -> Obj:
-    """The pool spec a ControllerRevision holds (``data``: the spec, as an object or as JSON text)."""
-    data = revision.get("data")
-    if isinstance(data, str):
-        import json
-
-        try:
-            data = json.loads(data)
-        except ValueError:
-            data = None
-    if isinstance(data, dict) and isinstance(data.get("spec"), dict):
-        return data["spec"]
-    return data if isinstance(data, dict) else {}
-
-
 def revisions(pool: Obj, objs: Sequence[Obj]) -> list[Revision]:
     """The pool's ControllerRevisions, oldest first."""
     name = dig(pool, "metadata", "name", default="")
@@ -212,7 +198,7 @@ def revisions(pool: Obj, objs: Sequence[Obj]) -> list[Revision]:
             tail = rname.rsplit("-", 1)[-1]
             number = int(tail) if tail.isdigit() else 0
         cause = dig(rev, "metadata", "annotations", CHANGE_CAUSE, default="") or ""
-        out.append(Revision(number, rname, _spec_of(rev).get("virtualMachineTemplate") or {}, cause))
+        out.append(Revision(number, rname, revision_spec(rev).get("virtualMachineTemplate") or {}, cause))
     return sorted(out)
 
 

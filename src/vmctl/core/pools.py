@@ -10,6 +10,7 @@ read-only, or ``clone`` them before changing anything.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Container
@@ -87,6 +88,17 @@ def new_member_names(count: int, pool_name: str, taken: Container[str]) -> list[
 def revision_name(pool: Obj) -> str:
     """``<pool>-<metadata.generation>``: the ControllerRevision holding the pool spec of this generation."""
     return f"{name_of(pool)}-{generation(pool)}"
+
+
+def revision_spec(revision: Obj) -> Obj:
+    """The pool spec a ControllerRevision holds (``data``: the spec as an object, or as JSON text)."""
+    data = revision.get("data")
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            data = None
+    return data if isinstance(data, dict) else {}
 
 
 def owner_reference(pool: Obj) -> Obj:
