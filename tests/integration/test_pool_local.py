@@ -229,3 +229,41 @@ def test_max_surge_keeps_capacity_during_a_rollout(env: Env, guest_image: str) -
     assert done.returncode == 0, done.stdout + done.stderr
     assert ready and min(ready) >= 2, f"Ready members dropped below replicas during the rollout: {min(ready)}"
     assert set(env.running()) != first  # members were replaced, not restarted in place
+
+
+def _console(env: Env, name: str, command: str, expect: str, tries: int = 20) -> str:
+    """Run a shell command on a member's serial console (pipe mode) until its output shows ``expect``."""
+    out = ""
+    for _ in range(tries):
+        proc = subprocess.run([*VMCTL, "console", name, "--timeout", "1", *env.state, "-n", env.namespace],
+                              input=f"{command}\n", capture_output=True, text=True, timeout=90, check=False)
+        out = proc.stdout
+        if expect in out:
+            return out
+        time.sleep(1)  # the guest's shell is not up yet
+    raise AssertionError(f"{expect!r} never appeared on {name}'s console: {out[-400:]}")
+
+
+def test_online_scale_in_keeps_memory_and_scale_out_resumes_it(env: Env, guest_image: str) -> None:
+    online = {"proactive": {"selectionPolicy": {"sortPolicy": "DescendingOrder"}, "statePreservation": "Online"}}
+    env.apply(pool(guest_image, 2, scaleInStrategy=online))
+    env.ok("scale", "pool/web", "--replicas", "2", "--wait", "--timeout", "4m")
+    _console(env, "web-1", "echo remembered-$((40+2)) > /tmp/vmctl-mark; cat /tmp/vmctl-mark", "remembered-42")
+
+    env.ok("scale", "pool/web", "--replicas", "1", "--wait", "--timeout", "4m")
+    wait_for(lambda: "web-1" not in env.running(), what="web-1 to be saved")
+    saved = env.conn.lookupByName(f"{env.namespace}_web-1")
+    assert saved.hasManagedSaveImage(0) == 1  # its memory is on disk, the domain kept
+    assert [v["metadata"]["name"] for v in env.get("vms")["items"]] == ["web-0"]
+
+    started = time.monotonic()
+    env.ok("scale", "pool/web", "--replicas", "2", "--wait", "--timeout", "4m")
+    resumed_in = time.monotonic() - started
+    out = _console(env, "web-1", "cat /tmp/vmctl-mark", "remembered-42")  # the guest runs from RAM: the file survived, so did its memory
+    assert "remembered-42" in out
+    assert resumed_in < 30, f"scale-out after an Online scale-in took {resumed_in:.1f} s"
+
+    env.ok("scale", "pool/web", "--replicas", "1", "--wait", "--timeout", "4m")
+    wait_for(lambda: "web-1" not in env.running(), what="web-1 to be saved again")
+    env.ok("delete", "pool", "web")
+    wait_for(lambda: env.domains() == [], what="the pool's domains, the saved one included, to go")

@@ -125,9 +125,10 @@ class Converger:
     def sweep_orphans(self, domains: dict[str, Any]) -> None:
         """Remove domains of this state folder that no stored VMI owns (left by a crash)."""
         store = self.ctx.store
+        kept = {r.get("domain") for r in store.runtimes().values() if r.get("preserved")}
         for dom in domains.values():
             owner = domain_owner(dom)
-            if not self.ctx.owns(owner):
+            if not self.ctx.owns(owner) or dom.name() in kept:
                 continue
             vmi = store.get(kinds.VMI.kind, owner.get("namespace"), owner.get("name", ""))
             if vmi is not None and vmi["metadata"]["uid"] == owner.get("uid"):

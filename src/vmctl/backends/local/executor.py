@@ -12,6 +12,7 @@ from typing import Any
 
 from vmctl.backends.base import Reporter
 from vmctl.backends.local.context import LocalContext, lease_key, now
+from vmctl.backends.local.domain import METADATA_NS
 from vmctl.backends.local.guests import (
     ask_shutdown,
     domain_name,
@@ -33,6 +34,8 @@ from vmctl.errors import VmctlError
 Obj = dict[str, Any]
 
 HOOK_ANNOTATION = "hooks.kubevirt.io/hookSidecars"
+#: On a VM being deleted by its pool's scale-in: keep its guest's memory (``statePreservation: Online``).
+PRESERVE_ANNOTATION = "pool.vmctl.io/preserve"
 
 
 _TCG_NOTICED = False
@@ -214,6 +217,9 @@ class Executor:
         workdir = self.workdir(ns, name, vmi_uid)
         dname = domain_name(ns, name)
         dom = None
+        restored = self._restore(vmi, console=console)
+        if restored is not None:
+            return restored if console else None
         try:
             existing = lookup_domain(ctx.conn, dname)
             if existing is not None:
@@ -258,6 +264,8 @@ class Executor:
             except libvirt.libvirtError as exc:
                 raise VmctlError(describe_libvirt_error("starting the domain failed", name, str(exc))) from None
             self._run_monitor_commands(dom, domain.monitor_commands, name)
+            if domain.monitor_commands:
+                store.set_runtime(ns, name, {**record, "monitorCommands": domain.monitor_commands})
         except BaseException as exc:
             if dom is not None:
                 remove_domain(dom)
@@ -266,6 +274,38 @@ class Executor:
             raise
         self.observe_into_store(ns, name)
         return dom if console else None
+
+    def _restore(self, vmi: Obj, *, console: bool) -> Any:
+        """Resume the guest a pool kept for this member (``statePreservation: Online``) from its managed save:
+        the domain takes the new VMI as its owner and comes back with its memory. None when there is none."""
+        ctx, store = self.ctx, self.ctx.store
+        ns, name, vmi_uid = vmi["metadata"]["namespace"], vmi["metadata"]["name"], vmi["metadata"]["uid"]
+        record = store.runtime(ns, name) or {}
+        if record.get("preserved") != "Online":
+            return None
+        dom = lookup_domain(ctx.conn, record.get("domain") or domain_name(ns, name))
+        if dom is None or not ctx.owns(domain_owner(dom)) or not dom.hasManagedSaveImage(0):
+            store.set_runtime(ns, name, {k: v for k, v in record.items() if k != "preserved"})
+            return None
+        libvirt = libvirt_module()
+        owner = ctx.owner_record(vmi)
+        element = "<owner " + " ".join(f'{k}="{v}"' for k, v in owner.items() if v not in (None, "")) + "/>"
+        try:
+            dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, element, "vmctl", METADATA_NS,
+                            libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+            dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED if console else 0)  # restores the saved memory
+            dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, element, "vmctl", METADATA_NS,
+                            libvirt.VIR_DOMAIN_AFFECT_LIVE)
+        except libvirt.libvirtError as exc:
+            ctx.reporter.warn(f"VMI {name}: resuming its saved guest failed ({exc}); it boots afresh")
+            remove_domain(dom)
+            self.remove_files({**vmi, "metadata": {**vmi["metadata"], "uid": record.get("uid")}})
+            return None
+        fresh = {k: v for k, v in record.items() if k != "preserved"}
+        store.set_runtime(ns, name, {**fresh, "uid": vmi_uid})
+        self._run_monitor_commands(dom, list(record.get("monitorCommands") or []), name)
+        self.observe_into_store(ns, name)
+        return dom
 
     def _run_monitor_commands(self, dom: Any, commands: list[str], name: str) -> None:
         """User-mode networking port forwards are added through the QEMU monitor once QEMU runs."""
@@ -322,10 +362,27 @@ class Executor:
         dom = self.ctx.domain_of(vmi)
         if dom is None:
             return
+        if self._preserving_memory(ns, name):
+            self._managed_save(dom, name)
+            return
         if grace == 0:
             power_off(dom)
             return
         ask_shutdown(dom)
+
+    def _preserving_memory(self, ns: str, name: str) -> bool:
+        vm = self.ctx.store.get(kinds.VM.kind, ns, name)
+        return bool(vm and marked_for_deletion(vm)
+                    and dig(vm, "metadata", "annotations", PRESERVE_ANNOTATION) == "Online")
+
+    def _managed_save(self, dom: Any, name: str) -> None:
+        """Save the guest's memory to disk and stop it; the domain stays defined for a later restore."""
+        libvirt = libvirt_module()
+        try:
+            dom.managedSave(0)
+        except libvirt.libvirtError as exc:
+            self.ctx.reporter.warn(f"VMI {name}: keeping its memory failed ({exc}); it is powered off instead")
+            power_off(dom)
 
     def destroy(self, vmi: Obj) -> None:
         dom = self.ctx.domain_of(vmi)
@@ -333,13 +390,18 @@ class Executor:
             power_off(dom)
 
     def finalize(self, vmi: Obj) -> None:
-        """The VMI's guest is down: undefine it, remove its files, delete the VMI object."""
+        """The VMI's guest is down: undefine it, remove its files, delete the VMI object. A guest whose memory
+        was saved for its pool (``statePreservation: Online``) keeps its domain and files instead."""
         store = self.ctx.store
         ns, name = vmi["metadata"]["namespace"], vmi["metadata"]["name"]
         dom = self.ctx.domain_of(vmi)
-        if dom is not None:
-            remove_domain(dom)
-        self.remove_files(vmi)
+        if dom is not None and self._preserving_memory(ns, name) and dom.hasManagedSaveImage(0):
+            record = store.runtime(ns, name) or {}
+            store.set_runtime(ns, name, {**record, "preserved": "Online"})
+        else:
+            if dom is not None:
+                remove_domain(dom)
+            self.remove_files(vmi)
         with store.transaction():
             current = store.get(kinds.VMI.kind, ns, name)
             if current is not None and current["metadata"]["uid"] == vmi["metadata"]["uid"]:
@@ -351,6 +413,9 @@ class Executor:
             return
         if obs.domain.active or obs.domain is vmctrl.DomainState.ABSENT:
             return
+        ns, name = vmi["metadata"]["namespace"], vmi["metadata"]["name"]
+        if self._preserving_memory(ns, name):
+            return  # its finalize keeps the saved guest
         dom = self.ctx.domain_of(vmi)
         if dom is not None:
             remove_domain(dom)

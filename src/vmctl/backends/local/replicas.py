@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import shutil
 from typing import Any
 
 from vmctl.backends.local.context import LocalContext, now
@@ -23,8 +24,6 @@ from vmctl.errors import NotFoundError, VmctlError
 
 Obj = dict[str, Any]
 SOURCE = "vmctl-controller"
-NO_PRESERVATION = ("statePreservation {mode} is not supported by the local backend yet: VM {name} was deleted "
-                   "without keeping its state")
 
 
 class ReplicaControllers:
@@ -76,7 +75,7 @@ class ReplicaControllers:
         ns = pool["metadata"]["namespace"]
         plan = poolctl.plan_pool(
             pool, store.list(kinds.VM.kind, ns), store.list(kinds.VMI.kind, ns),
-            store.list(kinds.CONTROLLER_REVISION.kind, ns), now(), self.rng,
+            store.list(kinds.CONTROLLER_REVISION.kind, ns), now(), self.rng, preserved=self._preserved(ns),
         )
         status = plan.status
         for action in plan.actions:
@@ -110,10 +109,9 @@ class ReplicaControllers:
                 vm = store.get(vm_kind, ns, name)
                 if vm is None:
                     return ""
-                if preserve:
-                    self._event(pool, events.Event(events.WARNING, "StatePreservationUnsupported",
-                                                   NO_PRESERVATION.format(mode=preserve, name=name)))
-                store.mutate(vm_kind, ns, name, _mark_deleted)
+                # Offline: nothing to do here — named volumes outlive their VM on this backend anyway;
+                # Online: the VMI's guest is saved (memory included) instead of stopped, for a later scale-out
+                store.mutate(vm_kind, ns, name, lambda o: _mark_deleted(o, keep_memory=preserve == "Online"))
                 return str(vm["metadata"]["uid"])
             case poolctl.FinalizeVM(name=name):
                 if store.get(vm_kind, ns, name) is not None:
@@ -139,6 +137,27 @@ class ReplicaControllers:
             case poolctl.RemovePoolFinalizer():
                 store.mutate(pool["kind"], ns, pool["metadata"]["name"], lambda o: _drop_finalizer(o, FINALIZER))
         return ""
+
+    def _preserved(self, ns: str) -> dict[str, poolctl.Preservation]:
+        """Members whose guest a scale-in kept (``statePreservation: Online``), by VM name."""
+        return {name: "Online" for (_, name), record in self.ctx.store.runtimes(ns).items()
+                if record.get("preserved") == "Online"}
+
+    def drop_preserved(self, pool: Obj) -> None:
+        """Remove the guests a deleted pool kept for later (saved domains and their files)."""
+        from vmctl.backends.local.guests import lookup_domain, remove_domain
+
+        store = self.ctx.store
+        ns, prefix = pool["metadata"]["namespace"], f"{pool['metadata']['name']}-"
+        for (_, name), record in store.runtimes(ns).items():
+            if not record.get("preserved") or not name.startswith(prefix) or not name[len(prefix):].isdigit():
+                continue
+            dom = lookup_domain(self.ctx.conn, record.get("domain") or "")
+            if dom is not None:
+                remove_domain(dom)
+            if record.get("workdir"):
+                shutil.rmtree(record["workdir"], ignore_errors=True)
+            store.set_runtime(ns, name, None)
 
     # -- replica sets ----------------------------------------------------------------------------------------
 
@@ -205,12 +224,17 @@ class ReplicaControllers:
             except (NotFoundError, ConflictError):
                 continue
         store.delete(owner["kind"], meta["namespace"], meta["name"], cascade=False)
+        if owner["kind"] == kinds.POOL.kind:
+            self.drop_preserved(owner)
 
 
-def _mark_deleted(obj: Obj) -> None:
+def _mark_deleted(obj: Obj, *, keep_memory: bool = False) -> None:
+    from vmctl.backends.local.executor import PRESERVE_ANNOTATION
     from vmctl.backends.local.store import now_rfc3339
 
     obj["metadata"].setdefault("deletionTimestamp", now_rfc3339())
+    if keep_memory:
+        obj["metadata"].setdefault("annotations", {})[PRESERVE_ANNOTATION] = "Online"
 
 
 def _add_finalizer(obj: Obj, finalizer: str) -> None:

@@ -475,6 +475,15 @@ class Store:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
+    def runtimes(self, namespace: str | None = None) -> dict[tuple[str, str], Obj]:
+        """Every runtime record (of a namespace), by (namespace, name)."""
+        if namespace is None:
+            rows = self._db.execute("SELECT namespace, name, body FROM runtime").fetchall()
+        else:
+            rows = self._db.execute("SELECT namespace, name, body FROM runtime WHERE namespace=?",
+                                    (namespace,)).fetchall()
+        return {(ns, name): json.loads(body) for ns, name, body in rows}
+
     def set_runtime(self, namespace: str, name: str, record: Obj | None) -> None:
         with self.transaction():
             if record is None:
