@@ -7,41 +7,26 @@ is absent. The server is started once per session and stopped at the end (exactl
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import os
 import secrets
 import ssl
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+import testserver  # beside this file: pytest puts tests/cluster on sys.path (no __init__.py)
 
 HERE = Path(__file__).resolve().parent
 KUBECTL = Path(os.environ.get("VMCTL_KUBECTL", "/usr/bin/kubectl"))
 
 
-def _load(name: str) -> ModuleType:
-    """Import a helper from tests/cluster by path (tests/ is not a package)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-testserver = _load("testserver")
 
 
 class Admin:
@@ -215,11 +200,12 @@ def register_api_service(admin: Admin, group: str, port: int, *, timeout: float 
 @pytest.fixture(scope="session")
 def virt_api(apiserver: Any) -> Iterator[Any]:
     """The recording virt-api stand-in, registered as ``v1.subresources.kubevirt.io``."""
-    standin_mod = _load("virt_api_standin")
+    import virt_api_standin  # beside this file: pytest puts tests/cluster on sys.path (no __init__.py)
+
     pki = apiserver.workdir / "pki"
     cert = testserver.issue(pki, "virt-api", (pki / "ca.crt", pki / "ca.key"), "/CN=virt-api",
                             server_sans="DNS:localhost,IP:127.0.0.1")
-    standin = standin_mod.VirtApiStandIn(cert[0], cert[1]).start()
+    standin = virt_api_standin.VirtApiStandIn(cert[0], cert[1]).start()
     try:
         register_api_service(apiserver.admin, "subresources.kubevirt.io", standin.port)
         deadline = time.monotonic() + 30

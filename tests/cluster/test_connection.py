@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import testserver  # tests/cluster is on sys.path (see conftest.py)
 import yaml
 
 from vmctl.backends.cluster import errors
@@ -85,7 +86,7 @@ def test_rbac_403_quotes_who_what_where(apiserver: Any, namespace: str) -> None:
 
 
 def test_connection_refused(apiserver: Any, tmp_path: Path) -> None:
-    url = f"https://127.0.0.1:{sys.modules['testserver'].free_port()}"  # free a moment ago: nobody listens
+    url = f"https://127.0.0.1:{testserver.free_port()}"  # free a moment ago: nobody listens
     with (
         connect(variant(apiserver, tmp_path, server=url), environ={}) as conn,
         pytest.raises(errors.Unreachable) as exc,

@@ -39,7 +39,6 @@ class Connection:
         retries: int = 3,
         max_backoff: float = 5.0,
         impersonate: str | None = None,
-        impersonate_groups: tuple[str, ...] = (),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         from kubernetes.client import ApiClient
@@ -54,10 +53,8 @@ class Connection:
         cfg.retries = _connect_only_retries()
         self._api = ApiClient(cfg)
         self._api.user_agent = "vmctl"
-        if impersonate:
+        if impersonate:  # kubectl's --as
             self._api.set_default_header("Impersonate-User", impersonate)
-        for group in impersonate_groups:  # the client sends one header per key; one group is what we support
-            self._api.set_default_header("Impersonate-Group", group)
 
     # --- identity ------------------------------------------------------------------------------------
     @property

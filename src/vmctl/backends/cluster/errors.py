@@ -131,8 +131,6 @@ def from_response(status_code: int, body: bytes | str | None, ctx: RequestContex
         hint = None
         if "Apply failed" in message or any(c.reason == "FieldManagerConflict" for c in causes_of(st)):
             hint = "another field manager owns these fields; --force-conflicts takes them over"
-        elif reason == "AlreadyExists":
-            hint = None
         elif "has been modified" in message:
             hint = "the object changed while vmctl worked on it; run the command again"
         return Conflict(f"conflict (409): {message}", status=409, reason=reason or "Conflict", hint=hint)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vmctl.errors import InputError, VmctlError
+from vmctl.errors import InputError
 
 SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
@@ -229,4 +229,4 @@ def describe(settings: ClientSettings) -> str:
     return f"{settings.server} ({ctx}, {who}, namespace {settings.namespace})"
 
 
-__all__ = ["ClientSettings", "ConfigError", "VmctlError", "describe", "kubeconfig_paths", "load"]
+__all__ = ["ClientSettings", "ConfigError", "describe", "kubeconfig_paths", "load"]

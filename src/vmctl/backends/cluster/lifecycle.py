@@ -34,23 +34,18 @@ def start_body(*, paused: bool = False, dry_run: bool = False) -> dict[str, Any]
 
 def stop_body(*, grace_period: int | None = None, force: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """virtctl: ``--force`` and ``--grace-period`` go together; only then is ``gracePeriod`` sent."""
-    if force != (grace_period is not None and grace_period >= 0):
-        raise UsageError("Must both use --force=true and set --grace-period.")
-    body: dict[str, Any] = {}
-    if force:
-        body["gracePeriod"] = grace_period
-    if dry_run:
-        body["dryRun"] = DRY_RUN_ALL
-    return body
+    return _forced("gracePeriod", grace_period, force, dry_run)
 
 
 def restart_body(*, grace_period: int | None = None, force: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """As ``stop``; the server accepts only 0 (``For force restart, only gracePeriod=0 is supported for now``)."""
+    return _forced("gracePeriodSeconds", grace_period, force, dry_run)
+
+
+def _forced(key: str, grace_period: int | None, force: bool, dry_run: bool) -> dict[str, Any]:
     if force != (grace_period is not None and grace_period >= 0):
         raise UsageError("Must both use --force=true and set --grace-period.")
-    body: dict[str, Any] = {}
-    if force:
-        body["gracePeriodSeconds"] = grace_period
+    body: dict[str, Any] = {key: grace_period} if force else {}
     if dry_run:
         body["dryRun"] = DRY_RUN_ALL
     return body

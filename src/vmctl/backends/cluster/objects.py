@@ -39,6 +39,11 @@ class Applied:
         return "created" if self.created else "configured"
 
 
+def namespace_for(conn: Connection, res: Resource, namespace: str | None) -> str | None:
+    """The namespace a request about one object uses: ``namespace``, else the connection's; None if cluster-scoped."""
+    return (namespace or conn.namespace) if res.namespaced else None
+
+
 def target_namespace(conn: Connection, res: Resource, obj_namespace: str | None, namespace: str | None) -> str | None:
     """kubectl's rule: the object's namespace, else ``-n``, else the context's; a clash is an error."""
     if not res.namespaced:
@@ -81,7 +86,7 @@ def apply(
 
 def get(conn: Connection, res: Resource, name: str, namespace: str | None = None) -> Obj:
     """One object; ``NotFoundError`` when it does not exist."""
-    ns = namespace or conn.namespace if res.namespaced else None
+    ns = namespace_for(conn, res, namespace)
     _, obj = conn.request("GET", res.path(ns, name), what=res.describe(name, ns))
     return obj
 
@@ -128,7 +133,7 @@ def delete(
     policy = PROPAGATION.get(cascade.lower())
     if policy is None:
         raise InputError(f"--cascade: expected background, foreground or orphan, got {cascade!r}")
-    ns = namespace or conn.namespace if res.namespaced else None
+    ns = namespace_for(conn, res, namespace)
     body: Obj = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": policy}
     if grace_period is not None:
         body["gracePeriodSeconds"] = grace_period
@@ -143,7 +148,7 @@ def merge_patch(
     *, subresource: str | None = None, dry_run: bool = False,
 ) -> Obj:
     """A JSON merge patch (RFC 7386) of one object or subresource; returns what the server stored."""
-    ns = namespace or conn.namespace if res.namespaced else None
+    ns = namespace_for(conn, res, namespace)
     _, obj = conn.request("PATCH", res.path(ns, name, subresource), body=patch, content_type=MERGE_PATCH,
                           query={"dryRun": "All" if dry_run else None}, what=res.describe(name, ns))
     return obj
@@ -160,7 +165,7 @@ def watch(
     timeout_seconds: int | None = None,
 ) -> Iterator[tuple[str, Obj]]:
     """Yield (``ADDED``|``MODIFIED``|``DELETED``|``BOOKMARK``, object) until the server ends the watch."""
-    ns = namespace or conn.namespace if res.namespaced else None
+    ns = namespace_for(conn, res, namespace)
     query = {
         "watch": True,
         "resourceVersion": resource_version,
@@ -195,7 +200,7 @@ def wait_for(
     Starts from a list (for a consistent resourceVersion), then watches from there; an expired watch (410)
     starts over. Raises ``WaitTimeout`` after ``timeout`` seconds.
     """
-    ns = namespace or conn.namespace if res.namespaced else None
+    ns = namespace_for(conn, res, namespace)
     deadline = clock() + timeout
     what = res.describe(name, ns)
     while True:

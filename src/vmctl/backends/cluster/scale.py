@@ -15,7 +15,7 @@ from typing import Any
 
 from vmctl.backends.cluster import errors
 from vmctl.backends.cluster.connection import JSON, Connection
-from vmctl.backends.cluster.objects import merge_patch, wait_for
+from vmctl.backends.cluster.objects import merge_patch, namespace_for, wait_for
 from vmctl.backends.cluster.resources import Resource
 from vmctl.errors import InputError, VmctlError
 
@@ -28,7 +28,7 @@ class PreconditionFailed(VmctlError):
 
 def get_scale(conn: Connection, res: Resource, name: str, namespace: str | None = None) -> Obj:
     """The object's ``autoscaling/v1`` Scale (``spec.replicas``, ``status.replicas``, ``status.selector``)."""
-    ns = _ns(conn, res, namespace)
+    ns = namespace_for(conn, res, namespace)
     _, scale_obj = conn.request("GET", res.path(ns, name, "scale"), what=res.describe(name, ns))
     return scale_obj
 
@@ -47,7 +47,7 @@ def scale(
     """Set ``spec.replicas`` through the scale subresource; returns the Scale the server stored."""
     if replicas < 0:
         raise InputError(f"--replicas: expected a number >= 0, got {replicas}")
-    ns = _ns(conn, res, namespace)
+    ns = namespace_for(conn, res, namespace)
     what = res.describe(name, ns)
     if current_replicas is None and resource_version is None:
         return merge_patch(conn, res, name, {"spec": {"replicas": replicas}}, ns, subresource="scale",
@@ -76,7 +76,7 @@ def wait_scaled(conn: Connection, res: Resource, name: str, namespace: str | Non
 
     def done(obj: Obj | None) -> bool:
         if obj is None:
-            raise errors.ClusterNotFound(f"{res.describe(name, _ns(conn, res, namespace))} was deleted while waiting")
+            raise errors.ClusterNotFound(f"{res.describe(name, namespace_for(conn, res, namespace))} was deleted while waiting")
         return (obj.get("status") or {}).get("replicas", 0) == (obj.get("spec") or {}).get("replicas", 0)
 
     return wait_for(conn, res, name, done, namespace=namespace, timeout=timeout, describe="reach its replicas",
@@ -86,8 +86,4 @@ def wait_scaled(conn: Connection, res: Resource, name: str, namespace: str | Non
 def set_paused(conn: Connection, res: Resource, name: str, paused: bool, namespace: str | None = None,
                *, dry_run: bool = False) -> Obj:
     """Pause or resume rollouts: merge patch ``{"spec":{"paused":true|false}}``."""
-    return merge_patch(conn, res, name, {"spec": {"paused": paused}}, _ns(conn, res, namespace), dry_run=dry_run)
-
-
-def _ns(conn: Connection, res: Resource, namespace: str | None) -> str | None:
-    return (namespace or conn.namespace) if res.namespaced else None
+    return merge_patch(conn, res, name, {"spec": {"paused": paused}}, namespace_for(conn, res, namespace), dry_run=dry_run)
