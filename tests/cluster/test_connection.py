@@ -172,3 +172,17 @@ def test_json_bodies_round_trip(conn: Connection, namespace: str) -> None:
                                     "data": {"k": "v ünïcode"}})
     assert status == 201 and cm["data"] == {"k": "v ünïcode"}
     assert json.loads(json.dumps(cm))["metadata"]["namespace"] == namespace
+
+
+def test_in_cluster_service_account(apiserver: Any, tmp_path: Path, namespace: str) -> None:
+    """Inside a pod: the mounted token, CA and namespace, and the service host/port from the environment."""
+    sa = tmp_path / "serviceaccount"
+    sa.mkdir()
+    (sa / "token").write_text(apiserver.token)
+    (sa / "ca.crt").write_bytes(apiserver.ca.read_bytes())
+    (sa / "namespace").write_text(namespace)
+    host, port = apiserver.url.removeprefix("https://").split(":")
+    env = {"HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": host, "KUBERNETES_SERVICE_PORT": port}
+    with Connection(load(environ=env, sa_dir=sa)) as conn:
+        assert conn.namespace == namespace and conn.server == apiserver.url
+        assert conn.request("GET", f"/api/v1/namespaces/{namespace}")[1]["metadata"]["name"] == namespace
