@@ -197,3 +197,4 @@ def test_watch_yields_events(conn: Connection, namespace: str) -> None:
         if kind == "DELETED":
             break
     assert events == [("ADDED", "e1"), ("DELETED", "e1")]
+    assert list(objects.list_objects(conn, VM)) == []  # leaving a watch early leaves the connection usable

@@ -107,6 +107,7 @@ class Connection:
         resp = self._send("GET", path, query=query, body=None, content_type=JSON, what=what,
                           timeout=timeout, retry=False)
         buffer = b""
+        finished = False
         try:
             for chunk in resp.stream(64 * 1024, decode_content=True):
                 buffer += chunk
@@ -116,6 +117,7 @@ class Connection:
                         yield json.loads(line)
             if buffer.strip():
                 yield json.loads(buffer)
+            finished = True
         except Exception as exc:  # a read timeout or a dropped connection mid-stream
             import urllib3.exceptions as ue
 
@@ -123,6 +125,8 @@ class Connection:
                 raise errors.from_transport(exc, self.context_for("GET", what), timeout) from None
             raise
         finally:
+            if not finished:  # the caller stopped early: never hand a half-read stream back to the pool
+                resp.close()
             resp.release_conn()
 
     def _send(
