@@ -198,3 +198,21 @@ def test_watch_yields_events(conn: Connection, namespace: str) -> None:
             break
     assert events == [("ADDED", "e1"), ("DELETED", "e1")]
     assert list(objects.list_objects(conn, VM)) == []  # leaving a watch early leaves the connection usable
+
+
+def test_apply_all_stops_at_the_refused_document_and_says_what_was_not_sent(conn: Connection, namespace: str,
+                                                                             kubectl: Any) -> None:
+    bad_pool = {"apiVersion": "pool.kubevirt.io/v1beta1", "kind": "VirtualMachinePool", "metadata": {"name": "web"},
+                "spec": {"replicas": -1, "selector": {}, "virtualMachineTemplate": {}}}
+    report = objects.apply_all(conn, [vm("first"), bad_pool, vm("third")])
+    assert [a.obj["metadata"]["name"] for a in report.applied] == ["first"]
+    assert report.failed is not None and report.failed[0] == 1
+    assert [i for i, _ in report.not_sent] == [2]
+    lines = report.lines()
+    assert lines[0] == "virtualmachine.kubevirt.io/first created"
+    assert lines[1] == ('virtualmachinepool.pool.kubevirt.io/web not applied (document 2): invalid (422): '
+                        'VirtualMachinePool.pool.kubevirt.io "web" is invalid')
+    assert lines[2].startswith("  spec.replicas: Invalid value: -1")
+    assert lines[-1] == "virtualmachine.kubevirt.io/third not applied (document 3): not sent after the failure"
+    names = kubectl("get", "vm", "-n", namespace, "-o", "name").stdout.split()
+    assert names == ["virtualmachine.kubevirt.io/first"]

@@ -103,4 +103,4 @@ def test_settings_never_show_the_token(tmp_path: Path) -> None:
 
     k = write(tmp_path / "k", "a", {"a": {"server": "https://a:1"}})
     s = load(k, environ={})
-    assert "secret-a" not in describe(s) and "secret-a" not in repr(s.sources)
+    assert "secret-a" not in describe(s) and "secret-a" not in repr(s)

@@ -34,7 +34,7 @@ class ConfigError(InputError):
 class ClientSettings:
     """A ready ``kubernetes.client.Configuration`` plus what vmctl may say about it."""
 
-    configuration: Any  # kubernetes.client.Configuration (kept opaque: it holds credentials)
+    configuration: Any = field(repr=False)  # kubernetes.client.Configuration: holds credentials, never shown
     server: str
     namespace: str
     namespace_from: str  # "flag", "context", "service account" or "default"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from vmctl.backends.cluster import errors
@@ -82,6 +82,50 @@ def apply(
     status, stored = conn.request("PATCH", res.path(ns, name), query=query, body=body, content_type=APPLY_PATCH,
                                   what=res.describe(name, ns))
     return Applied(stored if isinstance(stored, dict) else body, status == 201)
+
+
+@dataclass
+class ApplyReport:
+    """What ``apply_all`` did: the objects applied (in order), the one the server refused, those never sent."""
+
+    applied: list[Applied]
+    failed: tuple[int, Obj, VmctlError] | None = None  # (0-based index, object, error)
+    not_sent: list[tuple[int, Obj]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """One line per document: ``NAME applied|created|configured``, the refusal, ``NAME not applied``."""
+        out = [f"{ref(a.obj)} {a.action}" for a in self.applied]
+        if self.failed is not None:
+            index, obj, err = self.failed
+            out.append(f"{ref(obj)} not applied (document {index + 1}): {err.message.splitlines()[0]}")
+            out += err.message.splitlines()[1:]  # the 422 causes, one per line
+            out += [f"{ref(o)} not applied (document {i + 1}): not sent after the failure" for i, o in self.not_sent]
+        return out
+
+
+def ref(obj: Obj) -> str:
+    """``kind/name`` as kubectl prints it in ``-o name`` (``virtualmachine.kubevirt.io/web``)."""
+    kind = str(obj.get("kind", "")).lower()
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    name = (obj.get("metadata") or {}).get("name", "")
+    return f"{kind}.{group}/{name}" if group else f"{kind}/{name}"
+
+
+def apply_all(conn: Connection, objs: list[Obj], **options: Any) -> ApplyReport:
+    """Server-side apply documents in order; stop at the first the server refuses and say what was not sent.
+
+    ``options`` are ``apply``'s (namespace, force, dry_run, field_manager). Client-side validation happens before
+    this is called: here only the server can refuse.
+    """
+    report = ApplyReport([])
+    for index, obj in enumerate(objs):
+        try:
+            report.applied.append(apply(conn, obj, **options))
+        except VmctlError as exc:
+            report.failed = (index, obj, exc)
+            report.not_sent = list(enumerate(objs))[index + 1:]
+            break
+    return report
 
 
 def get(conn: Connection, res: Resource, name: str, namespace: str | None = None) -> Obj:
