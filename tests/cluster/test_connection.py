@@ -21,8 +21,14 @@ from vmctl.backends.cluster.kubeconfig import load
 pytestmark = pytest.mark.cluster
 
 
-def variant(apiserver: Any, tmp_path: Path, *, user: dict[str, Any] | None = None, server: str | None = None,
-            ca: str | None = None) -> Path:
+def variant(
+    apiserver: Any,
+    tmp_path: Path,
+    *,
+    user: dict[str, Any] | None = None,
+    server: str | None = None,
+    ca: str | None = None,
+) -> Path:
     """A copy of the test kubeconfig whose admin context uses another user, server or CA."""
     cfg = yaml.safe_load(apiserver.kubeconfig.read_text())
     if user is not None:
@@ -48,9 +54,16 @@ def test_client_certificate_token_and_exec_users(apiserver: Any, tmp_path: Path)
     plugin = tmp_path / "cred.py"
     plugin.write_text(
         "import json\nprint(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1', "
-        f"'kind': 'ExecCredential', 'status': {{'token': {apiserver.token!r}}}}}))\n")
-    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": sys.executable,
-                     "args": [str(plugin)], "interactiveMode": "Never"}}
+        f"'kind': 'ExecCredential', 'status': {{'token': {apiserver.token!r}}}}}))\n"
+    )
+    user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": sys.executable,
+            "args": [str(plugin)],
+            "interactiveMode": "Never",
+        }
+    }
     with connect(variant(apiserver, tmp_path, user=user), environ={}) as conn:
         assert whoami(conn) == 200
 
@@ -61,16 +74,19 @@ def test_kubeconfig_env_list_and_namespace_default(apiserver: Any, tmp_path: Pat
     assert (settings.server, settings.context, settings.namespace) == (apiserver.url, "admin", "default")
 
 
-def test_bad_token_is_401_in_one_line_without_the_token(apiserver: Any, tmp_path: Path,
-                                                        capfd: pytest.CaptureFixture[str]) -> None:
+def test_bad_token_is_401_in_one_line_without_the_token(
+    apiserver: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     secret = "not-a-valid-token-0123456789abcdef"
     with (
         connect(variant(apiserver, tmp_path, user={"token": secret}), environ={}) as conn,
         pytest.raises(errors.Unauthorized) as exc,
     ):
         whoami(conn)
-    assert exc.value.message == (f"unauthorized (401): the API server at {apiserver.url} did not accept "
-                                 'user "admin" of context "admin"')
+    assert exc.value.message == (
+        f"unauthorized (401): the API server at {apiserver.url} did not accept "
+        'user "admin" of context "admin"'
+    )
     out, err = capfd.readouterr()
     assert secret not in exc.value.message + (exc.value.hint or "") + out + err
 
@@ -81,8 +97,10 @@ def test_rbac_403_quotes_who_what_where(apiserver: Any, namespace: str) -> None:
         pytest.raises(errors.Forbidden) as exc,
     ):
         conn.request("GET", f"/api/v1/namespaces/{namespace}/configmaps")
-    assert exc.value.message == (f'forbidden (403): configmaps is forbidden: User "viewer" cannot list resource '
-                                 f'"configmaps" in API group "" in the namespace "{namespace}"')
+    assert exc.value.message == (
+        f'forbidden (403): configmaps is forbidden: User "viewer" cannot list resource '
+        f'"configmaps" in API group "" in the namespace "{namespace}"'
+    )
 
 
 def test_connection_refused(apiserver: Any, tmp_path: Path) -> None:
@@ -102,8 +120,9 @@ def test_wrong_certificate_authority(apiserver: Any, tmp_path: Path) -> None:
         pytest.raises(errors.Unreachable) as exc,
     ):
         whoami(conn)
-    assert exc.value.message.startswith(f"cannot reach the API server at {apiserver.url}: TLS: certificate verify "
-                                        "failed")
+    assert exc.value.message.startswith(
+        f"cannot reach the API server at {apiserver.url}: TLS: certificate verify failed"
+    )
     assert "\n" not in exc.value.message
 
 
@@ -167,9 +186,11 @@ def test_impersonation_header(apiserver: Any, namespace: str) -> None:
 
 
 def test_json_bodies_round_trip(conn: Connection, namespace: str) -> None:
-    status, cm = conn.request("POST", f"/api/v1/namespaces/{namespace}/configmaps",
-                              body={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
-                                    "data": {"k": "v ünïcode"}})
+    status, cm = conn.request(
+        "POST",
+        f"/api/v1/namespaces/{namespace}/configmaps",
+        body={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v ünïcode"}},
+    )
     assert status == 201 and cm["data"] == {"k": "v ünïcode"}
     assert json.loads(json.dumps(cm))["metadata"]["namespace"] == namespace
 

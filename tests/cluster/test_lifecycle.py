@@ -23,13 +23,23 @@ def test_vm_verbs_send_virtctls_bodies(virt_api: Any, conn: Connection, namespac
     cases = [
         (lambda: lifecycle.start(conn, "web"), "virtualmachines/web/start", {}),
         (lambda: lifecycle.start(conn, "web", paused=True), "virtualmachines/web/start", {"paused": True}),
-        (lambda: lifecycle.start(conn, "web", dry_run=True), "virtualmachines/web/start", {"dryRun": ["All"]}),
+        (
+            lambda: lifecycle.start(conn, "web", dry_run=True),
+            "virtualmachines/web/start",
+            {"dryRun": ["All"]},
+        ),
         (lambda: lifecycle.stop(conn, "web"), "virtualmachines/web/stop", {}),
-        (lambda: lifecycle.stop(conn, "web", force=True, grace_period=0), "virtualmachines/web/stop",
-         {"gracePeriod": 0}),
+        (
+            lambda: lifecycle.stop(conn, "web", force=True, grace_period=0),
+            "virtualmachines/web/stop",
+            {"gracePeriod": 0},
+        ),
         (lambda: lifecycle.restart(conn, "web"), "virtualmachines/web/restart", {}),
-        (lambda: lifecycle.restart(conn, "web", force=True, grace_period=0), "virtualmachines/web/restart",
-         {"gracePeriodSeconds": 0}),
+        (
+            lambda: lifecycle.restart(conn, "web", force=True, grace_period=0),
+            "virtualmachines/web/restart",
+            {"gracePeriodSeconds": 0},
+        ),
     ]
     for call, path, body in cases:
         assert call() == 202
@@ -63,6 +73,8 @@ def test_rbac_applies_before_the_proxy(apiserver: Any, virt_api: Any, namespace:
     ):
         lifecycle.start(viewer, "web")
     assert exc.value.message == (
-        'forbidden (403): virtualmachines.subresources.kubevirt.io "web" is forbidden: User "viewer" cannot update '
-        f'resource "virtualmachines/start" in API group "subresources.kubevirt.io" in the namespace "{namespace}"')
+        'forbidden (403): virtualmachines.subresources.kubevirt.io "web" is forbidden: '
+        'User "viewer" cannot update resource "virtualmachines/start" '
+        f'in API group "subresources.kubevirt.io" in the namespace "{namespace}"'
+    )
     assert len(virt_api.requests) == seen  # the stand-in never heard of it

@@ -1,4 +1,4 @@
-"""Listing many objects stays within one page of memory (kubectl's --chunk-size), measured on the real server."""
+"""Listing many objects stays within one page of memory (kubectl's --chunk-size), on the real server."""
 
 from __future__ import annotations
 
@@ -34,9 +34,15 @@ def test_a_thousand_vms_list_in_bounded_memory(apiserver: Any, conn: Connection,
     padding = "x" * 2000  # ~2 KB per object, like a real VM's spec
 
     def create(i: int) -> None:
-        apiserver.admin.create(base, {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
-                                      "metadata": {"name": f"vm-{i:04d}", "annotations": {"pad": padding}},
-                                      "spec": {"runStrategy": "Halted"}})
+        apiserver.admin.create(
+            base,
+            {
+                "apiVersion": "kubevirt.io/v1",
+                "kind": "VirtualMachine",
+                "metadata": {"name": f"vm-{i:04d}", "annotations": {"pad": padding}},
+                "spec": {"runStrategy": "Halted"},
+            },
+        )
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(create, range(COUNT)))

@@ -24,10 +24,13 @@ VM = lookup("vm")
 
 def vm(name: str, run_strategy: str = "Halted", **labels: str) -> dict[str, Any]:
     return {
-        "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+        "apiVersion": "kubevirt.io/v1",
+        "kind": "VirtualMachine",
         "metadata": {"name": name, **({"labels": labels} if labels else {})},
-        "spec": {"runStrategy": run_strategy,
-                 "template": {"spec": {"domain": {"devices": {}, "memory": {"guest": "128Mi"}}}}},
+        "spec": {
+            "runStrategy": run_strategy,
+            "template": {"spec": {"domain": {"devices": {}, "memory": {"guest": "128Mi"}}}},
+        },
     }
 
 
@@ -61,20 +64,33 @@ def test_apply_namespace_rules(conn: Connection, namespace: str) -> None:
     obj["metadata"]["namespace"] = "elsewhere"
     with pytest.raises(InputError, match='namespace from the provided object "elsewhere" does not match'):
         objects.apply(conn, obj, namespace=namespace)
-    cluster_scoped = {"apiVersion": "instancetype.kubevirt.io/v1beta1", "kind": "VirtualMachineClusterInstancetype",
-                      "metadata": {"name": f"it-{namespace}", "namespace": namespace},
-                      "spec": {"cpu": {"guest": 1}, "memory": {"guest": "1Gi"}}}
+    cluster_scoped = {
+        "apiVersion": "instancetype.kubevirt.io/v1beta1",
+        "kind": "VirtualMachineClusterInstancetype",
+        "metadata": {"name": f"it-{namespace}", "namespace": namespace},
+        "spec": {"cpu": {"guest": 1}, "memory": {"guest": "1Gi"}},
+    }
     stored = objects.apply(conn, cluster_scoped).obj
     assert "namespace" not in stored["metadata"]
     objects.delete(conn, of_kind(kinds.CLUSTER_INSTANCETYPE), f"it-{namespace}")
 
 
 def test_apply_conflict_with_kubectl_then_force(conn: Connection, namespace: str, kubectl: Any) -> None:
-    kubectl("apply", "--server-side", "--validate=false", "-n", namespace, "-f", "-",
-            stdin=yaml.safe_dump(vm("web", "Always")))
+    kubectl(
+        "apply",
+        "--server-side",
+        "--validate=false",
+        "-n",
+        namespace,
+        "-f",
+        "-",
+        stdin=yaml.safe_dump(vm("web", "Always")),
+    )
     with pytest.raises(errors.Conflict) as exc:
         objects.apply(conn, vm("web", "Halted"))
-    assert exc.value.message.startswith("conflict (409): Apply failed with 1 conflict: conflict with \"kubectl")
+    assert exc.value.message.startswith(
+        'conflict (409): Apply failed with 1 conflict: conflict with "kubectl'
+    )
     assert ".spec.runStrategy" in exc.value.message and "\n" not in exc.value.message
     assert exc.value.hint and "--force-conflicts" in exc.value.hint
 
@@ -86,13 +102,18 @@ def test_apply_conflict_with_kubectl_then_force(conn: Connection, namespace: str
 def test_apply_unknown_kind_uses_discovery(conn: Connection, namespace: str, kubectl: Any) -> None:
     svc = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "robot"}}
     assert objects.apply(conn, svc).created
-    assert kubectl_json(kubectl, "get", "serviceaccount", "robot", "-n", namespace)["metadata"]["name"] == "robot"
+    assert (
+        kubectl_json(kubectl, "get", "serviceaccount", "robot", "-n", namespace)["metadata"]["name"]
+        == "robot"
+    )
     with pytest.raises(NotFoundError, match='no kind "Nope" in API version "v1"'):
         objects.apply(conn, {"apiVersion": "v1", "kind": "Nope", "metadata": {"name": "x"}})
 
 
 def test_get_and_not_found(conn: Connection, namespace: str, kubectl: Any) -> None:
-    kubectl("create", "--validate=false", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(vm("made-by-kubectl")))
+    kubectl(
+        "create", "--validate=false", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(vm("made-by-kubectl"))
+    )
     got = objects.get(conn, VM, "made-by-kubectl")
     assert got["kind"] == "VirtualMachine" and got["spec"]["runStrategy"] == "Halted"
     with pytest.raises(NotFoundError) as exc:
@@ -102,8 +123,15 @@ def test_get_and_not_found(conn: Connection, namespace: str, kubectl: Any) -> No
 
 def test_list_is_paginated_and_lazy(conn: Connection, namespace: str, kubectl: Any) -> None:
     items = [vm(f"vm-{i:02d}", tier="a" if i % 2 else "b") for i in range(25)]
-    kubectl("create", "--validate=false", "-n", namespace, "-f", "-",
-            stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    kubectl(
+        "create",
+        "--validate=false",
+        "-n",
+        namespace,
+        "-f",
+        "-",
+        stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}),
+    )
     calls: list[dict[str, Any]] = []
     real = conn.request
 
@@ -135,7 +163,9 @@ def test_delete_propagation_policies(conn: Connection, namespace: str, kubectl: 
         objects.get(conn, VM, "bg")
     # no garbage collector runs here, so the policy's finalizer stays visible: proof of what was sent
     objects.delete(conn, VM, "fg", cascade="foreground")
-    assert kubectl_json(kubectl, "get", "vm", "fg", "-n", namespace)["metadata"]["finalizers"] == ["foregroundDeletion"]
+    assert kubectl_json(kubectl, "get", "vm", "fg", "-n", namespace)["metadata"]["finalizers"] == [
+        "foregroundDeletion"
+    ]
     objects.delete(conn, VM, "orphan", cascade="orphan")
     assert objects.get(conn, VM, "orphan")["metadata"]["finalizers"] == ["orphan"]
     with pytest.raises(InputError, match="--cascade: expected background, foreground or orphan"):
@@ -158,7 +188,17 @@ def test_wait_deleted_follows_finalizers(conn: Connection, namespace: str, kubec
 
     def release() -> None:
         time.sleep(0.5)
-        kubectl("patch", "vm", "held", "-n", namespace, "--type", "merge", "-p", '{"metadata":{"finalizers":null}}')
+        kubectl(
+            "patch",
+            "vm",
+            "held",
+            "-n",
+            namespace,
+            "--type",
+            "merge",
+            "-p",
+            '{"metadata":{"finalizers":null}}',
+        )
 
     t = threading.Thread(target=release)
     t.start()
@@ -174,13 +214,22 @@ def test_wait_for_a_status_change_through_a_watch(apiserver: Any, conn: Connecti
     def controller() -> None:  # plays virt-controller: writes the status subresource
         time.sleep(0.5)
         apiserver.admin.request(
-            "PATCH", f"/apis/kubevirt.io/v1/namespaces/{namespace}/virtualmachines/w/status",
-            {"status": {"printableStatus": "Running"}}, content_type="application/merge-patch+json")
+            "PATCH",
+            f"/apis/kubevirt.io/v1/namespaces/{namespace}/virtualmachines/w/status",
+            {"status": {"printableStatus": "Running"}},
+            content_type="application/merge-patch+json",
+        )
 
     t = threading.Thread(target=controller)
     t.start()
-    obj = objects.wait_for(conn, VM, "w", lambda o: (o or {}).get("status", {}).get("printableStatus") == "Running",
-                           timeout=30, describe="run")
+    obj = objects.wait_for(
+        conn,
+        VM,
+        "w",
+        lambda o: (o or {}).get("status", {}).get("printableStatus") == "Running",
+        timeout=30,
+        describe="run",
+    )
     t.join()
     assert obj is not None and obj["status"]["printableStatus"] == "Running"
 
@@ -200,19 +249,28 @@ def test_watch_yields_events(conn: Connection, namespace: str) -> None:
     assert list(objects.list_objects(conn, VM)) == []  # leaving a watch early leaves the connection usable
 
 
-def test_apply_all_stops_at_the_refused_document_and_says_what_was_not_sent(conn: Connection, namespace: str,
-                                                                             kubectl: Any) -> None:
-    bad_pool = {"apiVersion": "pool.kubevirt.io/v1beta1", "kind": "VirtualMachinePool", "metadata": {"name": "web"},
-                "spec": {"replicas": -1, "selector": {}, "virtualMachineTemplate": {}}}
+def test_apply_all_stops_at_the_refused_document_and_says_what_was_not_sent(
+    conn: Connection, namespace: str, kubectl: Any
+) -> None:
+    bad_pool = {
+        "apiVersion": "pool.kubevirt.io/v1beta1",
+        "kind": "VirtualMachinePool",
+        "metadata": {"name": "web"},
+        "spec": {"replicas": -1, "selector": {}, "virtualMachineTemplate": {}},
+    }
     report = objects.apply_all(conn, [vm("first"), bad_pool, vm("third")])
     assert [a.obj["metadata"]["name"] for a in report.applied] == ["first"]
     assert report.failed is not None and report.failed[0] == 1
     assert [i for i, _ in report.not_sent] == [2]
     lines = report.lines()
     assert lines[0] == "virtualmachine.kubevirt.io/first created"
-    assert lines[1] == ('virtualmachinepool.pool.kubevirt.io/web not applied (document 2): invalid (422): '
-                        'VirtualMachinePool.pool.kubevirt.io "web" is invalid')
+    assert lines[1] == (
+        "virtualmachinepool.pool.kubevirt.io/web not applied (document 2): invalid (422): "
+        'VirtualMachinePool.pool.kubevirt.io "web" is invalid'
+    )
     assert lines[2].startswith("  spec.replicas: Invalid value: -1")
-    assert lines[-1] == "virtualmachine.kubevirt.io/third not applied (document 3): not sent after the failure"
+    assert (
+        lines[-1] == "virtualmachine.kubevirt.io/third not applied (document 3): not sent after the failure"
+    )
     names = kubectl("get", "vm", "-n", namespace, "-o", "name").stdout.split()
     assert names == ["virtualmachine.kubevirt.io/first"]

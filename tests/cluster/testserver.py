@@ -1,15 +1,15 @@
 """A real kube-apiserver + etcd on loopback for the cluster tests (see docs/cluster-backend.md).
 
-``TestServer.start(workdir)`` makes fresh certificates with the openssl CLI, starts etcd and kube-apiserver on free
-127.0.0.1 ports, waits for ``/readyz``, and writes a kubeconfig with three users:
+``TestServer.start(workdir)`` makes fresh certificates with the openssl CLI, starts etcd and kube-apiserver on
+free 127.0.0.1 ports, waits for ``/readyz``, and writes a kubeconfig with three users:
 
 - ``admin`` — client certificate in ``system:masters``;
 - ``token-user`` — a static bearer token (``--token-auth-file``), bound to ``cluster-admin``;
 - ``viewer`` — client certificate with no groups; tests grant it narrow RBAC roles to check 403s.
 
-``stop()`` terminates exactly the two processes it started. The binaries: ``$VMCTL_KUBE_APISERVER`` or the newest
-``kube-apiserver-*`` in ``$VMCTL_CACHE`` (default /var/cache/vmctl), built by ``tests/cluster/build_apiserver.sh``;
-etcd from Debian's ``etcd-server``.
+``stop()`` terminates exactly the two processes it started. The binaries: ``$VMCTL_KUBE_APISERVER`` or the
+newest ``kube-apiserver-*`` in ``$VMCTL_CACHE`` (default /var/cache/vmctl), built by
+``tests/cluster/build_apiserver.sh``; etcd from Debian's ``etcd-server``.
 """
 
 from __future__ import annotations
@@ -78,12 +78,29 @@ def _key(path: Path) -> Path:
 def make_ca(d: Path, name: str) -> tuple[Path, Path]:
     key = _key(d / f"{name}.key")
     crt = d / f"{name}.crt"
-    _openssl("req", "-x509", "-new", "-key", key, "-out", crt, "-days", "2", "-subj", f"/CN={name}",
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    _openssl(
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        key,
+        "-out",
+        crt,
+        "-days",
+        "2",
+        "-subj",
+        f"/CN={name}",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    )
     return crt, key
 
 
-def issue(d: Path, name: str, ca: tuple[Path, Path], subject: str, *, server_sans: str | None = None) -> tuple[Path, Path]:
+def issue(
+    d: Path, name: str, ca: tuple[Path, Path], subject: str, *, server_sans: str | None = None
+) -> tuple[Path, Path]:
     """A certificate signed by ``ca``: a server cert when ``server_sans`` is given, else a client cert."""
     key = _key(d / f"{name}.key")
     csr = d / f"{name}.csr"
@@ -96,8 +113,23 @@ def issue(d: Path, name: str, ca: tuple[Path, Path], subject: str, *, server_san
         lines += ["extendedKeyUsage=clientAuth"]
     ext.write_text("\n".join(lines) + "\n", encoding="utf-8")
     _openssl("req", "-new", "-key", key, "-out", csr, "-subj", subject)
-    _openssl("x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1], "-CAcreateserial", "-out", crt,
-             "-days", "2", "-extfile", ext)
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        ca[0],
+        "-CAkey",
+        ca[1],
+        "-CAcreateserial",
+        "-out",
+        crt,
+        "-days",
+        "2",
+        "-extfile",
+        ext,
+    )
     return crt, key
 
 
@@ -132,8 +164,10 @@ class TestServer:
         pki.mkdir(parents=True, exist_ok=True)
         ca = make_ca(pki, "ca")
         front_ca = make_ca(pki, "front-proxy-ca")
-        sans = ("IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,"
-                "DNS:kubernetes.default.svc.cluster.local")
+        sans = (
+            "IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,"
+            "DNS:kubernetes.default.svc.cluster.local"
+        )
         serving = issue(pki, "apiserver", ca, "/CN=kube-apiserver", server_sans=sans)
         admin = issue(pki, "admin", ca, "/O=system:masters/CN=vmctl-admin")
         viewer = issue(pki, "viewer", ca, "/CN=viewer")
@@ -148,34 +182,85 @@ class TestServer:
         etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
         etcd_url = f"http://127.0.0.1:{etcd_port}"
         self.logs = {"etcd": d / "etcd.log", "apiserver": d / "apiserver.log"}
-        self._spawn("etcd", [
-            str(etcd), "--name", "vmctl-test", "--data-dir", str(d / "etcd-data"),
-            "--listen-client-urls", etcd_url, "--advertise-client-urls", etcd_url,
-            "--listen-peer-urls", f"http://127.0.0.1:{peer_port}",
-            "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer_port}",
-            "--initial-cluster", f"vmctl-test=http://127.0.0.1:{peer_port}",
-            "--log-level", "warn", "--logger", "zap",
-        ])
+        self._spawn(
+            "etcd",
+            [
+                str(etcd),
+                "--name",
+                "vmctl-test",
+                "--data-dir",
+                str(d / "etcd-data"),
+                "--listen-client-urls",
+                etcd_url,
+                "--advertise-client-urls",
+                etcd_url,
+                "--listen-peer-urls",
+                f"http://127.0.0.1:{peer_port}",
+                "--initial-advertise-peer-urls",
+                f"http://127.0.0.1:{peer_port}",
+                "--initial-cluster",
+                f"vmctl-test=http://127.0.0.1:{peer_port}",
+                "--log-level",
+                "warn",
+                "--logger",
+                "zap",
+            ],
+        )
         self.url = f"https://127.0.0.1:{api_port}"
-        self._spawn("apiserver", [
-            str(apiserver), "--etcd-servers", etcd_url,
-            "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
-            "--secure-port", str(api_port), "--insecure-port", "0",
-            "--tls-cert-file", str(serving[0]), "--tls-private-key-file", str(serving[1]),
-            "--client-ca-file", str(ca[0]), "--token-auth-file", str(tokens),
-            "--service-account-key-file", str(sa_key), "--service-account-signing-key-file", str(sa_key),
-            "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
-            "--api-audiences", "https://kubernetes.default.svc.cluster.local",
-            "--service-cluster-ip-range", "10.96.0.0/16",
-            "--authorization-mode", "RBAC", "--disable-admission-plugins", "ServiceAccount",
-            "--requestheader-client-ca-file", str(front_ca[0]),
-            "--requestheader-allowed-names", "front-proxy-client",
-            "--requestheader-username-headers", "X-Remote-User",
-            "--requestheader-group-headers", "X-Remote-Group",
-            "--requestheader-extra-headers-prefix", "X-Remote-Extra-",
-            "--proxy-client-cert-file", str(proxy[0]), "--proxy-client-key-file", str(proxy[1]),
-            "--v", "1",
-        ])
+        self._spawn(
+            "apiserver",
+            [
+                str(apiserver),
+                "--etcd-servers",
+                etcd_url,
+                "--bind-address",
+                "127.0.0.1",
+                "--advertise-address",
+                "127.0.0.1",
+                "--secure-port",
+                str(api_port),
+                "--insecure-port",
+                "0",
+                "--tls-cert-file",
+                str(serving[0]),
+                "--tls-private-key-file",
+                str(serving[1]),
+                "--client-ca-file",
+                str(ca[0]),
+                "--token-auth-file",
+                str(tokens),
+                "--service-account-key-file",
+                str(sa_key),
+                "--service-account-signing-key-file",
+                str(sa_key),
+                "--service-account-issuer",
+                "https://kubernetes.default.svc.cluster.local",
+                "--api-audiences",
+                "https://kubernetes.default.svc.cluster.local",
+                "--service-cluster-ip-range",
+                "10.96.0.0/16",
+                "--authorization-mode",
+                "RBAC",
+                "--disable-admission-plugins",
+                "ServiceAccount",
+                "--requestheader-client-ca-file",
+                str(front_ca[0]),
+                "--requestheader-allowed-names",
+                "front-proxy-client",
+                "--requestheader-username-headers",
+                "X-Remote-User",
+                "--requestheader-group-headers",
+                "X-Remote-Group",
+                "--requestheader-extra-headers-prefix",
+                "X-Remote-Extra-",
+                "--proxy-client-cert-file",
+                str(proxy[0]),
+                "--proxy-client-key-file",
+                str(proxy[1]),
+                "--v",
+                "1",
+            ],
+        )
         self.kubeconfig = d / "kubeconfig"
         self.kubeconfig.write_text(yaml.safe_dump(self.kubeconfig_dict(admin, viewer)), encoding="utf-8")
         self.kubeconfig.chmod(0o600)
@@ -184,12 +269,17 @@ class TestServer:
     def kubeconfig_dict(self, admin: tuple[Path, Path], viewer: tuple[Path, Path]) -> dict[str, Any]:
         cluster = {"server": self.url, "certificate-authority": str(self.ca)}
         return {
-            "apiVersion": "v1", "kind": "Config", "current-context": "admin",
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "admin",
             "clusters": [{"name": "test", "cluster": cluster}],
             "users": [
                 {"name": "admin", "user": {"client-certificate": str(admin[0]), "client-key": str(admin[1])}},
                 {"name": "token-user", "user": {"token": self.token}},
-                {"name": "viewer", "user": {"client-certificate": str(viewer[0]), "client-key": str(viewer[1])}},
+                {
+                    "name": "viewer",
+                    "user": {"client-certificate": str(viewer[0]), "client-key": str(viewer[1])},
+                },
             ],
             "contexts": [
                 {"name": "admin", "context": {"cluster": "test", "user": "admin"}},
@@ -201,8 +291,13 @@ class TestServer:
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = self.logs[name].open("wb")
         try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    preexec_fn=_die_with_parent)
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
         finally:
             log.close()
         self.procs.append(proc)

@@ -1,4 +1,5 @@
-"""The CRDs the cluster tests install agree with vmctl's kind table and KubeVirt's facts (kubevirt-semantics §a)."""
+"""The CRDs the cluster tests install agree with vmctl's kind table and KubeVirt's facts (kubevirt-semantics
+§a)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,17 @@ def crds() -> dict[str, dict]:
 
 def test_every_kubevirt_kind_of_the_table_has_a_matching_crd() -> None:
     docs = crds()
-    expected = [kinds.VM, kinds.VMI, kinds.VMIRS, kinds.PRESET, kinds.POOL, kinds.INSTANCETYPE,
-                kinds.CLUSTER_INSTANCETYPE, kinds.PREFERENCE, kinds.CLUSTER_PREFERENCE]
+    expected = [
+        kinds.VM,
+        kinds.VMI,
+        kinds.VMIRS,
+        kinds.PRESET,
+        kinds.POOL,
+        kinds.INSTANCETYPE,
+        kinds.CLUSTER_INSTANCETYPE,
+        kinds.PREFERENCE,
+        kinds.CLUSTER_PREFERENCE,
+    ]
     assert sorted(docs) == sorted(k.kind for k in expected)
     for k in expected:
         spec = docs[k.kind]["spec"]
@@ -46,8 +56,11 @@ def test_subresources_and_replicas_schema() -> None:
             schema = version["schema"]["openAPIV3Schema"]
             assert schema["x-kubernetes-preserve-unknown-fields"] is True
             if kind in SCALABLE:
-                assert sub["scale"] == {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas",
-                                        "labelSelectorPath": ".status.labelSelector"}
+                assert sub["scale"] == {
+                    "specReplicasPath": ".spec.replicas",
+                    "statusReplicasPath": ".status.replicas",
+                    "labelSelectorPath": ".status.labelSelector",
+                }
                 replicas = schema["properties"]["spec"]["properties"]["replicas"]
                 assert replicas["type"] == "integer" and replicas["minimum"] == 0
 

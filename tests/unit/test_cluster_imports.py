@@ -1,4 +1,5 @@
-"""`import kubernetes` stays out of start-up: neither the CLI nor the cluster library modules import it eagerly."""
+"""`import kubernetes` stays out of start-up: neither the CLI nor the cluster library modules import it
+eagerly."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ def test_cli_and_cluster_modules_import_without_kubernetes() -> None:
     code = (
         "import sys\n"
         "import vmctl.cli.main\n"
-        "from vmctl.backends.cluster import connection, errors, kubeconfig, lifecycle, objects, resources, scale\n"
-        "bad = sorted(m for m in sys.modules if m == 'kubernetes' or m.startswith('kubernetes.') or m == 'urllib3')\n"
+        "from vmctl.backends.cluster import connection, errors, events, kubeconfig, lifecycle\n"
+        "from vmctl.backends.cluster import objects, resources, scale\n"
+        "bad = sorted(m for m in sys.modules\n"
+        "             if m == 'kubernetes' or m.startswith('kubernetes.') or m == 'urllib3')\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == ""

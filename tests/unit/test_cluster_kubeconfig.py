@@ -1,4 +1,5 @@
-"""Kubeconfig selection follows kubectl: --kubeconfig, the KUBECONFIG merge list, ~/.kube/config, in-cluster."""
+"""Kubeconfig selection follows kubectl: --kubeconfig, the KUBECONFIG merge list, ~/.kube/config,
+in-cluster."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ def write(path: Path, current: str | None, entries: dict[str, dict[str, Any]]) -
     if current:
         cfg["current-context"] = current
     for name, e in entries.items():
-        cfg["clusters"].append({"name": name, "cluster": {"server": e["server"], "insecure-skip-tls-verify": True}})
+        cfg["clusters"].append(
+            {"name": name, "cluster": {"server": e["server"], "insecure-skip-tls-verify": True}}
+        )
         cfg["users"].append({"name": name, "user": e.get("user", {"token": f"secret-{name}"})})
         ctx = {"cluster": name, "user": name}
         if "namespace" in e:
@@ -30,10 +33,19 @@ def write(path: Path, current: str | None, entries: dict[str, dict[str, Any]]) -
 
 
 def test_explicit_file_and_context_namespace(tmp_path: Path) -> None:
-    k = write(tmp_path / "k", "a", {"a": {"server": "https://a:6443", "namespace": "prod"},
-                                    "b": {"server": "https://b:6443"}})
+    k = write(
+        tmp_path / "k",
+        "a",
+        {"a": {"server": "https://a:6443", "namespace": "prod"}, "b": {"server": "https://b:6443"}},
+    )
     s = load(k, environ={})
-    assert (s.server, s.context, s.namespace, s.namespace_from, s.user) == ("https://a:6443", "a", "prod", "context", "a")
+    assert (s.server, s.context, s.namespace, s.namespace_from, s.user) == (
+        "https://a:6443",
+        "a",
+        "prod",
+        "context",
+        "a",
+    )
     s = load(k, "b", environ={})
     assert (s.server, s.namespace, s.namespace_from) == ("https://b:6443", "default", "default")
     s = load(k, "a", "dev", environ={})
@@ -42,7 +54,9 @@ def test_explicit_file_and_context_namespace(tmp_path: Path) -> None:
 
 def test_kubeconfig_env_merges_first_wins(tmp_path: Path) -> None:
     first = write(tmp_path / "one", "a", {"a": {"server": "https://first:1"}})
-    second = write(tmp_path / "two", "b", {"a": {"server": "https://second:1"}, "b": {"server": "https://b:1"}})
+    second = write(
+        tmp_path / "two", "b", {"a": {"server": "https://second:1"}, "b": {"server": "https://b:1"}}
+    )
     env = {"KUBECONFIG": f"{tmp_path / 'missing'}:{first}:{second}"}
     s = load(environ=env)
     assert (s.context, s.server) == ("a", "https://first:1")  # current-context and entry from the first file
@@ -60,10 +74,18 @@ def test_default_location_and_in_cluster(tmp_path: Path) -> None:
     (sa / "token").write_text("sa-token-value")
     (sa / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")  # only read by the TLS layer, later
     (sa / "namespace").write_text("team-a\n")
-    env = {"HOME": str(tmp_path / "nohome"), "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+    env = {
+        "HOME": str(tmp_path / "nohome"),
+        "KUBERNETES_SERVICE_HOST": "10.0.0.1",
+        "KUBERNETES_SERVICE_PORT": "443",
+    }
     s = load(environ=env, sa_dir=sa)
     assert (s.server, s.namespace, s.namespace_from, s.sources) == (
-        "https://10.0.0.1:443", "team-a", "service account", ("in-cluster",))
+        "https://10.0.0.1:443",
+        "team-a",
+        "service account",
+        ("in-cluster",),
+    )
 
 
 def test_clear_errors(tmp_path: Path) -> None:
@@ -84,12 +106,19 @@ def test_clear_errors(tmp_path: Path) -> None:
         load(nocur, environ={})
 
 
-def test_exec_plugin_failure_is_one_line_and_nothing_leaks(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_exec_plugin_failure_is_one_line_and_nothing_leaks(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     plugin = tmp_path / "plugin.sh"
     plugin.write_text("#!/bin/sh\necho 'credential helper broke' >&2\nexit 3\n")
     plugin.chmod(0o755)
-    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": str(plugin),
-                     "interactiveMode": "Never"}}
+    user = {
+        "exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": str(plugin),
+            "interactiveMode": "Never",
+        }
+    }
     k = write(tmp_path / "k", "a", {"a": {"server": "https://a:1", "user": user}})
     with pytest.raises(ConfigError) as exc:
         load(k, environ={})

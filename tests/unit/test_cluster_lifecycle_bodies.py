@@ -31,4 +31,5 @@ def test_vmi_verbs_and_paths() -> None:
     assert lifecycle.dry_run_body(False) == {}
     assert lifecycle.dry_run_body(True) == {"dryRun": ["All"]}
     assert lifecycle.subresource_path("prod", "virtualmachines", "web", "start") == (
-        "/apis/subresources.kubevirt.io/v1/namespaces/prod/virtualmachines/web/start")
+        "/apis/subresources.kubevirt.io/v1/namespaces/prod/virtualmachines/web/start"
+    )

@@ -8,9 +8,18 @@ from vmctl.backends.cluster.connection import DEFAULT_TIMEOUT, parse_request_tim
 from vmctl.errors import UsageError
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    (None, DEFAULT_TIMEOUT), ("0", None), ("5", 5.0), ("2.5", 2.5), ("1m30s", 90.0), ("500ms", 0.5), ("1h", 3600.0),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        (None, DEFAULT_TIMEOUT),
+        ("0", None),
+        ("5", 5.0),
+        ("2.5", 2.5),
+        ("1m30s", 90.0),
+        ("500ms", 0.5),
+        ("1h", 3600.0),
+    ],
+)
 def test_accepted(text: str | None, seconds: float | None) -> None:
     assert parse_request_timeout(text) == seconds
 

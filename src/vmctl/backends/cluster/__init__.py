@@ -1,8 +1,8 @@
 """The KubeVirt cluster backend (comes in a later vmctl version).
 
-Its library is here already (docs/cluster-backend.md): ``kubeconfig``, ``connection``, ``errors``, ``resources``,
-``objects``, ``scale``, ``lifecycle``, ``events``. This package's ``__init__`` stays free of ``kubernetes`` imports: the CLI
-imports it to learn that the backend is not available yet.
+Its library is here already (docs/cluster-backend.md): ``kubeconfig``, ``connection``, ``errors``,
+``resources``, ``objects``, ``scale``, ``lifecycle``, ``events``. This package's ``__init__`` stays free of
+``kubernetes`` imports: the CLI imports it to learn that the backend is not available yet.
 """
 
 from __future__ import annotations

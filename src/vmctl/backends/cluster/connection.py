@@ -82,8 +82,15 @@ class Connection:
         expect_body: bool = True,
     ) -> tuple[int, Any]:
         """Send one request; return (status, decoded JSON body or None). Errors raise a vmctl error."""
-        resp = self._send(method, path, query=query, body=body, content_type=content_type, what=what,
-                          timeout=timeout if timeout is not None else self.timeout)
+        resp = self._send(
+            method,
+            path,
+            query=query,
+            body=body,
+            content_type=content_type,
+            what=what,
+            timeout=timeout if timeout is not None else self.timeout,
+        )
         try:
             data = resp.read()
         finally:
@@ -104,8 +111,9 @@ class Connection:
         timeout: float | None = None,
     ) -> Iterator[dict[str, Any]]:
         """GET a streaming endpoint (a watch) and yield each JSON line as a dict until the server ends it."""
-        resp = self._send("GET", path, query=query, body=None, content_type=JSON, what=what,
-                          timeout=timeout, retry=False)
+        resp = self._send(
+            "GET", path, query=query, body=None, content_type=JSON, what=what, timeout=timeout, retry=False
+        )
         buffer = b""
         finished = False
         try:
@@ -148,12 +156,17 @@ class Connection:
         ctx = self.context_for(method, what)
         for attempt in range(attempts):
             method_, url, hdrs, payload, _ = self._api.param_serialize(
-                method, path, query_params=params, header_params=dict(headers), body=body,
+                method,
+                path,
+                query_params=params,
+                header_params=dict(headers),
+                body=body,
                 auth_settings=["BearerToken"],
             )
             try:
-                rest = self._api.call_api(method_, url, header_params=hdrs, body=payload,
-                                          _request_timeout=_timeout_arg(timeout))
+                rest = self._api.call_api(
+                    method_, url, header_params=hdrs, body=payload, _request_timeout=_timeout_arg(timeout)
+                )
             except Exception as exc:
                 raise self._transport_error(exc, ctx, timeout) from None
             resp = rest.response
@@ -167,7 +180,9 @@ class Connection:
             raise errors.from_response(resp.status, data, ctx)
         raise AssertionError("unreachable")
 
-    def _transport_error(self, exc: Exception, ctx: errors.RequestContext, timeout: float | None) -> Exception:
+    def _transport_error(
+        self, exc: Exception, ctx: errors.RequestContext, timeout: float | None
+    ) -> Exception:
         from kubernetes.client.exceptions import ApiException
 
         if isinstance(exc, ApiException) and exc.status == 0:  # the client wraps ssl errors this way
@@ -206,8 +221,12 @@ def connect(
     retries: int = 3,
 ) -> Connection:
     """Read the kubeconfig (kubectl's rules) and return a connection; nothing is sent yet."""
-    return Connection(load(kubeconfig, context, namespace, environ=environ), timeout=request_timeout,
-                      impersonate=impersonate, retries=retries)
+    return Connection(
+        load(kubeconfig, context, namespace, environ=environ),
+        timeout=request_timeout,
+        impersonate=impersonate,
+        retries=retries,
+    )
 
 
 def parse_request_timeout(text: str | None) -> float | None:
@@ -251,8 +270,9 @@ def _connect_only_retries() -> Any:
     """urllib3 retries for connection set-up only; requests are never replayed blindly."""
     from urllib3.util.retry import Retry
 
-    return Retry(total=2, connect=2, read=0, redirect=0, status=0, other=0, backoff_factor=0.2,
-                 raise_on_status=False)
+    return Retry(
+        total=2, connect=2, read=0, redirect=0, status=0, other=0, backoff_factor=0.2, raise_on_status=False
+    )
 
 
 def _tls_reason(text: str) -> str:

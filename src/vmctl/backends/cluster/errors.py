@@ -15,7 +15,8 @@ from vmctl.errors import FieldProblem, NotFoundError, ObjectRejected, VmctlError
 
 
 class ClusterError(VmctlError):
-    """The API server refused or failed a request; ``status`` is the HTTP code (0 when there was no answer)."""
+    """The API server refused or failed a request; ``status`` is the HTTP code (0 when there was no
+    answer)."""
 
     def __init__(self, message: str, *, status: int = 0, reason: str = "", hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
@@ -113,12 +114,16 @@ def from_response(status_code: int, body: bytes | str | None, ctx: RequestContex
         in_ctx = f' of context "{ctx.context}"' if ctx.context else ""
         return Unauthorized(
             f"unauthorized (401): {where} did not accept {who}{in_ctx}",
-            status=401, reason=reason or "Unauthorized",
+            status=401,
+            reason=reason or "Unauthorized",
             hint="the token or client certificate may have expired; check the kubeconfig's user entry",
         )
     if status_code == 403:
-        return Forbidden(f"forbidden (403): {message or 'the server refused the request'}",
-                         status=403, reason=reason or "Forbidden")
+        return Forbidden(
+            f"forbidden (403): {message or 'the server refused the request'}",
+            status=403,
+            reason=reason or "Forbidden",
+        )
     if status_code == 404:
         if not st or "could not find the requested resource" in message:
             what = ctx.what or "the resource"
@@ -141,17 +146,31 @@ def from_response(status_code: int, body: bytes | str | None, ctx: RequestContex
         lines += [f"  {c.field}: {c.message}" if c.field else f"  {c.message}" for c in causes]
         return Invalid("\n".join(lines), causes)
     if status_code == 410:
-        return ClusterError(f"expired (410): {message or 'the list or watch position is too old'}",
-                            status=410, reason=reason or "Expired",
-                            hint="run the command again; the server no longer keeps that position")
+        return ClusterError(
+            f"expired (410): {message or 'the list or watch position is too old'}",
+            status=410,
+            reason=reason or "Expired",
+            hint="run the command again; the server no longer keeps that position",
+        )
     if status_code == 429:
-        return ClusterError(f"too many requests (429): {where} kept asking vmctl to slow down"
-                            + (f": {message}" if message else ""), status=429, reason=reason or "TooManyRequests")
+        return ClusterError(
+            f"too many requests (429): {where} kept asking vmctl to slow down"
+            + (f": {message}" if message else ""),
+            status=429,
+            reason=reason or "TooManyRequests",
+        )
     if status_code >= 500:
-        return ClusterError(f"server error ({status_code}{' ' + reason if reason else ''}): {where} failed"
-                            + (f": {message}" if message else ""), status=status_code, reason=reason)
-    return ClusterError(f"request failed ({status_code}{' ' + reason if reason else ''}): {message or 'no details'}",
-                        status=status_code, reason=reason)
+        return ClusterError(
+            f"server error ({status_code}{' ' + reason if reason else ''}): {where} failed"
+            + (f": {message}" if message else ""),
+            status=status_code,
+            reason=reason,
+        )
+    return ClusterError(
+        f"request failed ({status_code}{' ' + reason if reason else ''}): {message or 'no details'}",
+        status=status_code,
+        reason=reason,
+    )
 
 
 def from_transport(exc: BaseException, ctx: RequestContext, timeout: float | None) -> VmctlError:
@@ -168,20 +187,28 @@ def from_transport(exc: BaseException, ctx: RequestContext, timeout: float | Non
     reach = f"cannot reach the API server at {ctx.server}"
     if isinstance(inner, ue.NameResolutionError):  # before NewConnectionError, its base class
         return Unreachable(f"{reach}: the host name does not resolve")
-    if isinstance(inner, ue.NewConnectionError):  # before the timeouts: urllib3 derives it from ConnectTimeoutError
+    if isinstance(
+        inner, ue.NewConnectionError
+    ):  # before the timeouts: urllib3 derives it from ConnectTimeoutError
         detail = _errno_text(inner) or "connection failed"
         return Unreachable(f"{reach}: {detail}")
     if isinstance(inner, (ue.ReadTimeoutError, ue.ConnectTimeoutError, TimeoutError, ue.TimeoutError)):
         limit = f" within {timeout:g} s" if timeout else ""
-        return Unreachable(f"timeout: the API server at {ctx.server} did not answer{limit}",
-                           hint="--request-timeout sets how long vmctl waits")
+        return Unreachable(
+            f"timeout: the API server at {ctx.server} did not answer{limit}",
+            hint="--request-timeout sets how long vmctl waits",
+        )
     if isinstance(inner, (ue.SSLError, ssl.SSLError)):
         detail = _ssl_detail(inner)
-        return Unreachable(f"{reach}: TLS: {detail}",
-                           hint="check the cluster's certificate-authority in the kubeconfig")
+        return Unreachable(
+            f"{reach}: TLS: {detail}", hint="check the cluster's certificate-authority in the kubeconfig"
+        )
     if isinstance(inner, ConnectionError | OSError):
-        return Unreachable(f"{reach}: {inner.strerror or type(inner).__name__}" if isinstance(inner, OSError)
-                           else f"{reach}: {type(inner).__name__}")
+        return Unreachable(
+            f"{reach}: {inner.strerror or type(inner).__name__}"
+            if isinstance(inner, OSError)
+            else f"{reach}: {type(inner).__name__}"
+        )
     return Unreachable(f"{reach}: {_one_line(str(inner)) or type(inner).__name__}")
 
 

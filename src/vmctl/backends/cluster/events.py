@@ -20,11 +20,18 @@ def events_for(conn: Connection, obj: dict[str, Any], *, limit: int = 500) -> li
         selector.append(f"involvedObject.namespace={namespace}")
     if meta.get("uid"):
         selector.append(f"involvedObject.uid={meta['uid']}")
-    found = list(list_objects(conn, EVENTS, namespace or conn.namespace, field_selector=",".join(selector),
-                              chunk_size=limit))
+    found = list(
+        list_objects(
+            conn, EVENTS, namespace or conn.namespace, field_selector=",".join(selector), chunk_size=limit
+        )
+    )
     return sorted(found, key=_when)
 
 
 def _when(event: dict[str, Any]) -> str:
-    return str(event.get("lastTimestamp") or event.get("eventTime") or
-               (event.get("metadata") or {}).get("creationTimestamp") or "")
+    return str(
+        event.get("lastTimestamp")
+        or event.get("eventTime")
+        or (event.get("metadata") or {}).get("creationTimestamp")
+        or ""
+    )

@@ -3,13 +3,15 @@
 Rules, as kubectl's ``clientcmd``:
 - ``--kubeconfig PATH`` reads exactly that file (it must exist);
 - else ``$KUBECONFIG`` is a ``:``-separated list, merged: for clusters, users and contexts the first file that
-  names an entry wins, and ``current-context`` comes from the first file that sets it; missing files are skipped;
+  names an entry wins, and ``current-context`` comes from the first file that sets it; missing files are
+  skipped;
 - else ``~/.kube/config``;
 - else, inside a pod, the service account (``KUBERNETES_SERVICE_HOST`` + the mounted token).
+
 ``--context`` picks a context; the namespace is ``-n``, else the context's, else ``default`` (in a pod: the
-service account's namespace). Users may carry a token (or tokenFile), a client certificate, or an exec credential
-plugin. The official client does the authentication; this module only chooses and reports — tokens stay inside
-the client's configuration and are never part of a message.
+service account's namespace). Users may carry a token (or tokenFile), a client certificate, or an exec
+credential plugin. The official client does the authentication; this module only chooses and reports —
+tokens stay inside the client's configuration and are never part of a message.
 """
 
 from __future__ import annotations
@@ -65,8 +67,11 @@ def kubeconfig_paths(kubeconfig: str | os.PathLike[str] | None, environ: Mapping
 
 
 def in_cluster_available(environ: Mapping[str, str], sa_dir: Path = SA_DIR) -> bool:
-    return bool(environ.get("KUBERNETES_SERVICE_HOST") and environ.get("KUBERNETES_SERVICE_PORT")
-                and (sa_dir / "token").is_file())
+    return bool(
+        environ.get("KUBERNETES_SERVICE_HOST")
+        and environ.get("KUBERNETES_SERVICE_PORT")
+        and (sa_dir / "token").is_file()
+    )
 
 
 def load(
@@ -84,7 +89,9 @@ def load(
         return _from_files(paths, context, namespace)
     if in_cluster_available(environ, sa_dir):
         if context:
-            raise ConfigError(f"--context {context}: no kubeconfig found, and the in-cluster config has no contexts")
+            raise ConfigError(
+                f"--context {context}: no kubeconfig found, and the in-cluster config has no contexts"
+            )
         return _in_cluster(namespace, environ, sa_dir)
     looked = environ.get("KUBECONFIG") or "~/.kube/config"
     raise ConfigError(
@@ -112,7 +119,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _merged(paths: list[Path]) -> tuple[Any, str | None]:
-    """The client's merged config (entries keep their file for relative paths) and kubectl's current-context."""
+    """The client's merged config (entries keep their file for relative paths) and kubectl's
+    current-context."""
     from kubernetes.config.kube_config import KubeConfigMerger
 
     current: str | None = None
@@ -140,10 +148,14 @@ def _from_files(paths: list[Path], context: str | None, namespace: str | None) -
     chosen = context or current
     files = ", ".join(str(p) for p in paths)
     if not chosen:
-        raise ConfigError(f"{files}: no current-context set", hint=_contexts_hint(names, "--context NAME picks one"))
+        raise ConfigError(
+            f"{files}: no current-context set", hint=_contexts_hint(names, "--context NAME picks one")
+        )
     if chosen not in names:
         flag = "--context" if context else "current-context"
-        raise ConfigError(f"{flag}: context {chosen!r} not found in {files}", hint=_contexts_hint(names, None))
+        raise ConfigError(
+            f"{flag}: context {chosen!r} not found in {files}", hint=_contexts_hint(names, None)
+        )
     config.value["current-context"] = chosen
     cfg = Configuration()
     with _CapturedClientLog() as log:
@@ -153,7 +165,9 @@ def _from_files(paths: list[Path], context: str | None, namespace: str | None) -
         except ConfigException as exc:
             raise ConfigError(f"context {chosen!r}: {_clean(str(exc))}") from None
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"context {chosen!r}: malformed kubeconfig entry ({type(exc).__name__}: {exc})") from None
+            raise ConfigError(
+                f"context {chosen!r}: malformed kubeconfig entry ({type(exc).__name__}: {exc})"
+            ) from None
     ctx = loader.current_context.get("context") or {}
     user = ctx.get("user")
     if log.messages:  # the client logs (and goes on without credentials) when an exec plugin fails
@@ -161,10 +175,14 @@ def _from_files(paths: list[Path], context: str | None, namespace: str | None) -
     server = getattr(cfg, "host", "") or ""
     if not server or server == "http://localhost":
         raise ConfigError(f"context {chosen!r}: its cluster has no server address")
-    ns, source = (namespace, "flag") if namespace else (
-        (str(ctx["namespace"]), "context") if ctx.get("namespace") else ("default", "default"))
-    return ClientSettings(cfg, server, ns, source, chosen, str(user) if user else None,
-                          tuple(str(p) for p in paths))
+    ns, source = (
+        (namespace, "flag")
+        if namespace
+        else ((str(ctx["namespace"]), "context") if ctx.get("namespace") else ("default", "default"))
+    )
+    return ClientSettings(
+        cfg, server, ns, source, chosen, str(user) if user else None, tuple(str(p) for p in paths)
+    )
 
 
 def _in_cluster(namespace: str | None, environ: Mapping[str, str], sa_dir: Path) -> ClientSettings:
@@ -174,7 +192,9 @@ def _in_cluster(namespace: str | None, environ: Mapping[str, str], sa_dir: Path)
 
     cfg = Configuration()
     try:
-        InClusterConfigLoader(str(sa_dir / "token"), str(sa_dir / "ca.crt"), environ=environ).load_and_set(cfg)
+        InClusterConfigLoader(str(sa_dir / "token"), str(sa_dir / "ca.crt"), environ=environ).load_and_set(
+            cfg
+        )
     except ConfigException as exc:
         raise ConfigError(f"in-cluster config: {_clean(str(exc))}") from None
     if namespace:
@@ -203,7 +223,8 @@ def _clean(text: str) -> str:
 
 
 class _CapturedClientLog(logging.Handler):
-    """Collect the error lines the official client logs while loading, instead of letting them reach stderr."""
+    """Collect the error lines the official client logs while loading, instead of letting them reach
+    stderr."""
 
     def __init__(self) -> None:
         super().__init__(logging.ERROR)

@@ -1,11 +1,11 @@
-"""virtctl's lifecycle requests: ``PUT`` to KubeVirt's ``subresources.kubevirt.io/v1`` API (served by virt-api).
+"""virtctl's lifecycle requests: ``PUT`` to KubeVirt's ``subresources.kubevirt.io/v1`` API (virt-api).
 
 Bodies are what virtctl sends — its Go option structs marshalled to JSON, so unset fields are omitted:
 ``start`` ``StartOptions`` (``{}``, ``{"paused":true}``, ``{"dryRun":["All"]}``); ``stop`` ``StopOptions``
 (``gracePeriod`` only with ``--force``); ``restart`` ``RestartOptions`` (``gracePeriodSeconds`` only with
-``--force``); VMI ``pause``/``unpause`` ``PauseOptions``/``UnpauseOptions``; ``softreboot`` and ``reset`` have no
-body. virt-api answers 202 (VM verbs) or 200 (VMI verbs) with no body; refusals are ``Status`` objects, which
-``errors.py`` turns into one line (409 "VM is already running" and the like, quoted).
+``--force``); VMI ``pause``/``unpause`` ``PauseOptions``/``UnpauseOptions``; ``softreboot`` and ``reset`` have
+no body. virt-api answers 202 (VM verbs) or 200 (VMI verbs) with no body; refusals are ``Status`` objects,
+which ``errors.py`` turns into one line (409 "VM is already running" and the like, quoted).
 """
 
 from __future__ import annotations
@@ -32,13 +32,18 @@ def start_body(*, paused: bool = False, dry_run: bool = False) -> dict[str, Any]
     return body
 
 
-def stop_body(*, grace_period: int | None = None, force: bool = False, dry_run: bool = False) -> dict[str, Any]:
+def stop_body(
+    *, grace_period: int | None = None, force: bool = False, dry_run: bool = False
+) -> dict[str, Any]:
     """virtctl: ``--force`` and ``--grace-period`` go together; only then is ``gracePeriod`` sent."""
     return _forced("gracePeriod", grace_period, force, dry_run)
 
 
-def restart_body(*, grace_period: int | None = None, force: bool = False, dry_run: bool = False) -> dict[str, Any]:
-    """As ``stop``; the server accepts only 0 (``For force restart, only gracePeriod=0 is supported for now``)."""
+def restart_body(
+    *, grace_period: int | None = None, force: bool = False, dry_run: bool = False
+) -> dict[str, Any]:
+    """As ``stop``; the server accepts only 0 (``For force restart, only gracePeriod=0 is supported for
+    now``)."""
     return _forced("gracePeriodSeconds", grace_period, force, dry_run)
 
 
@@ -56,45 +61,109 @@ def dry_run_body(dry_run: bool) -> dict[str, Any]:
     return {"dryRun": DRY_RUN_ALL} if dry_run else {}
 
 
-def _put(conn: Connection, plural: str, kind: str, name: str, verb: str, namespace: str | None,
-         body: dict[str, Any] | None) -> int:
+def _put(
+    conn: Connection,
+    plural: str,
+    kind: str,
+    name: str,
+    verb: str,
+    namespace: str | None,
+    body: dict[str, Any] | None,
+) -> int:
     ns = namespace or conn.namespace
-    status, _ = conn.request("PUT", subresource_path(ns, plural, name, verb), body=body,
-                             what=f'{kind} "{name}" in namespace "{ns}" ({verb})', expect_body=False)
+    status, _ = conn.request(
+        "PUT",
+        subresource_path(ns, plural, name, verb),
+        body=body,
+        what=f'{kind} "{name}" in namespace "{ns}" ({verb})',
+        expect_body=False,
+    )
     return status
 
 
-def start(conn: Connection, name: str, namespace: str | None = None, *, paused: bool = False,
-          dry_run: bool = False) -> int:
-    return _put(conn, "virtualmachines", "VirtualMachine", name, "start", namespace,
-                start_body(paused=paused, dry_run=dry_run))
+def start(
+    conn: Connection, name: str, namespace: str | None = None, *, paused: bool = False, dry_run: bool = False
+) -> int:
+    return _put(
+        conn,
+        "virtualmachines",
+        "VirtualMachine",
+        name,
+        "start",
+        namespace,
+        start_body(paused=paused, dry_run=dry_run),
+    )
 
 
-def stop(conn: Connection, name: str, namespace: str | None = None, *, grace_period: int | None = None,
-         force: bool = False, dry_run: bool = False) -> int:
-    return _put(conn, "virtualmachines", "VirtualMachine", name, "stop", namespace,
-                stop_body(grace_period=grace_period, force=force, dry_run=dry_run))
+def stop(
+    conn: Connection,
+    name: str,
+    namespace: str | None = None,
+    *,
+    grace_period: int | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> int:
+    return _put(
+        conn,
+        "virtualmachines",
+        "VirtualMachine",
+        name,
+        "stop",
+        namespace,
+        stop_body(grace_period=grace_period, force=force, dry_run=dry_run),
+    )
 
 
-def restart(conn: Connection, name: str, namespace: str | None = None, *, grace_period: int | None = None,
-            force: bool = False, dry_run: bool = False) -> int:
-    return _put(conn, "virtualmachines", "VirtualMachine", name, "restart", namespace,
-                restart_body(grace_period=grace_period, force=force, dry_run=dry_run))
+def restart(
+    conn: Connection,
+    name: str,
+    namespace: str | None = None,
+    *,
+    grace_period: int | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> int:
+    return _put(
+        conn,
+        "virtualmachines",
+        "VirtualMachine",
+        name,
+        "restart",
+        namespace,
+        restart_body(grace_period=grace_period, force=force, dry_run=dry_run),
+    )
 
 
 def pause(conn: Connection, name: str, namespace: str | None = None, *, dry_run: bool = False) -> int:
     """Pause the VMI ``name`` (``pause vm X`` pauses the VMI named X, as virtctl)."""
-    return _put(conn, "virtualmachineinstances", "VirtualMachineInstance", name, "pause", namespace,
-                dry_run_body(dry_run))
+    return _put(
+        conn,
+        "virtualmachineinstances",
+        "VirtualMachineInstance",
+        name,
+        "pause",
+        namespace,
+        dry_run_body(dry_run),
+    )
 
 
 def unpause(conn: Connection, name: str, namespace: str | None = None, *, dry_run: bool = False) -> int:
-    return _put(conn, "virtualmachineinstances", "VirtualMachineInstance", name, "unpause", namespace,
-                dry_run_body(dry_run))
+    return _put(
+        conn,
+        "virtualmachineinstances",
+        "VirtualMachineInstance",
+        name,
+        "unpause",
+        namespace,
+        dry_run_body(dry_run),
+    )
 
 
 def soft_reboot(conn: Connection, name: str, namespace: str | None = None) -> int:
-    return _put(conn, "virtualmachineinstances", "VirtualMachineInstance", name, "softreboot", namespace, None)
+    return _put(
+        conn, "virtualmachineinstances", "VirtualMachineInstance", name, "softreboot", namespace, None
+    )
 
 
 def reset(conn: Connection, name: str, namespace: str | None = None) -> int:

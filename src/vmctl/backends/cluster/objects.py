@@ -40,17 +40,21 @@ class Applied:
 
 
 def namespace_for(conn: Connection, res: Resource, namespace: str | None) -> str | None:
-    """The namespace a request about one object uses: ``namespace``, else the connection's; None if cluster-scoped."""
+    """The namespace a request about one object uses: ``namespace``, else the connection's; None if
+    cluster-scoped."""
     return (namespace or conn.namespace) if res.namespaced else None
 
 
-def target_namespace(conn: Connection, res: Resource, obj_namespace: str | None, namespace: str | None) -> str | None:
+def target_namespace(
+    conn: Connection, res: Resource, obj_namespace: str | None, namespace: str | None
+) -> str | None:
     """kubectl's rule: the object's namespace, else ``-n``, else the context's; a clash is an error."""
     if not res.namespaced:
         return None
     if obj_namespace and namespace and obj_namespace != namespace:
         raise InputError(
-            f'the namespace from the provided object "{obj_namespace}" does not match the namespace "{namespace}"',
+            f'the namespace from the provided object "{obj_namespace}" does not match '
+            f'the namespace "{namespace}"',
             hint=f"pass -n {obj_namespace} or remove metadata.namespace from the object",
         )
     return obj_namespace or namespace or conn.namespace
@@ -65,7 +69,8 @@ def apply(
     dry_run: bool = False,
     field_manager: str = FIELD_MANAGER,
 ) -> Applied:
-    """Server-side apply one object (PATCH ``application/apply-patch+yaml``); ``force`` takes over conflicts."""
+    """Server-side apply one object (PATCH ``application/apply-patch+yaml``); ``force`` takes over
+    conflicts."""
     res = for_object(conn, obj)
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     name = meta.get("name")
@@ -78,15 +83,26 @@ def apply(
         body["metadata"].pop("namespace", None)
     else:
         body["metadata"]["namespace"] = ns
-    query = {"fieldManager": field_manager, "force": True if force else None, "dryRun": "All" if dry_run else None}
-    status, stored = conn.request("PATCH", res.path(ns, name), query=query, body=body, content_type=APPLY_PATCH,
-                                  what=res.describe(name, ns))
+    query = {
+        "fieldManager": field_manager,
+        "force": True if force else None,
+        "dryRun": "All" if dry_run else None,
+    }
+    status, stored = conn.request(
+        "PATCH",
+        res.path(ns, name),
+        query=query,
+        body=body,
+        content_type=APPLY_PATCH,
+        what=res.describe(name, ns),
+    )
     return Applied(stored if isinstance(stored, dict) else body, status == 201)
 
 
 @dataclass
 class ApplyReport:
-    """What ``apply_all`` did: the objects applied (in order), the one the server refused, those never sent."""
+    """What ``apply_all`` did: the objects applied (in order), the one the server refused, those never
+    sent."""
 
     applied: list[Applied]
     failed: tuple[int, Obj, VmctlError] | None = None  # (0-based index, object, error)
@@ -99,7 +115,10 @@ class ApplyReport:
             index, obj, err = self.failed
             out.append(f"{ref(obj)} not applied (document {index + 1}): {err.message.splitlines()[0]}")
             out += err.message.splitlines()[1:]  # the 422 causes, one per line
-            out += [f"{ref(o)} not applied (document {i + 1}): not sent after the failure" for i, o in self.not_sent]
+            out += [
+                f"{ref(o)} not applied (document {i + 1}): not sent after the failure"
+                for i, o in self.not_sent
+            ]
         return out
 
 
@@ -114,8 +133,8 @@ def ref(obj: Obj) -> str:
 def apply_all(conn: Connection, objs: list[Obj], **options: Any) -> ApplyReport:
     """Server-side apply documents in order; stop at the first the server refuses and say what was not sent.
 
-    ``options`` are ``apply``'s (namespace, force, dry_run, field_manager). Client-side validation happens before
-    this is called: here only the server can refuse.
+    ``options`` are ``apply``'s (namespace, force, dry_run, field_manager). Client-side validation happens
+    before this is called: here only the server can refuse.
     """
     report = ApplyReport([])
     for index, obj in enumerate(objs):
@@ -123,7 +142,7 @@ def apply_all(conn: Connection, objs: list[Obj], **options: Any) -> ApplyReport:
             report.applied.append(apply(conn, obj, **options))
         except VmctlError as exc:
             report.failed = (index, obj, exc)
-            report.not_sent = list(enumerate(objs))[index + 1:]
+            report.not_sent = list(enumerate(objs))[index + 1 :]
             break
     return report
 
@@ -145,12 +164,17 @@ def list_objects(
     field_selector: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> Iterator[Obj]:
-    """Yield every matching object, fetched ``chunk_size`` at a time (``limit``/``continue``): bounded memory."""
+    """Yield every matching object, fetched ``chunk_size`` at a time (``limit``/``continue``): bounded
+    memory."""
     ns = None if all_namespaces or not res.namespaced else (namespace or conn.namespace)
     token: str | None = None
     while True:
-        query = {"limit": chunk_size if chunk_size > 0 else None, "continue": token,
-                 "labelSelector": label_selector, "fieldSelector": field_selector}
+        query = {
+            "limit": chunk_size if chunk_size > 0 else None,
+            "continue": token,
+            "labelSelector": label_selector,
+            "fieldSelector": field_selector,
+        }
         _, page = conn.request("GET", res.path(ns), query=query, what=res.describe(namespace=ns) + " list")
         items = page.get("items") or []
         for item in items:
@@ -188,13 +212,25 @@ def delete(
 
 
 def merge_patch(
-    conn: Connection, res: Resource, name: str, patch: Obj, namespace: str | None = None,
-    *, subresource: str | None = None, dry_run: bool = False,
+    conn: Connection,
+    res: Resource,
+    name: str,
+    patch: Obj,
+    namespace: str | None = None,
+    *,
+    subresource: str | None = None,
+    dry_run: bool = False,
 ) -> Obj:
     """A JSON merge patch (RFC 7386) of one object or subresource; returns what the server stored."""
     ns = namespace_for(conn, res, namespace)
-    _, obj = conn.request("PATCH", res.path(ns, name, subresource), body=patch, content_type=MERGE_PATCH,
-                          query={"dryRun": "All" if dry_run else None}, what=res.describe(name, ns))
+    _, obj = conn.request(
+        "PATCH",
+        res.path(ns, name, subresource),
+        body=patch,
+        content_type=MERGE_PATCH,
+        query={"dryRun": "All" if dry_run else None},
+        what=res.describe(name, ns),
+    )
     return obj
 
 
@@ -248,8 +284,9 @@ def wait_for(
     deadline = clock() + timeout
     what = res.describe(name, ns)
     while True:
-        _, page = conn.request("GET", res.path(ns), query={"fieldSelector": f"metadata.name={name}"},
-                               what=what)
+        _, page = conn.request(
+            "GET", res.path(ns), query={"fieldSelector": f"metadata.name={name}"}, what=what
+        )
         items = page.get("items") or []
         current: Obj | None = items[0] if items else None
         if condition(current):
@@ -259,8 +296,9 @@ def wait_for(
         if remaining <= 0:
             break
         try:
-            for kind, obj in watch(conn, res, ns, name=name, resource_version=rv,
-                                   timeout_seconds=max(1, int(remaining + 0.999))):
+            for kind, obj in watch(
+                conn, res, ns, name=name, resource_version=rv, timeout_seconds=max(1, int(remaining + 0.999))
+            ):
                 if kind == "BOOKMARK":
                     continue
                 current = None if kind == "DELETED" else obj
@@ -277,10 +315,13 @@ def wait_for(
     raise WaitTimeout(f"timed out after {timeout:g} s waiting for {what} to {describe}")
 
 
-def wait_deleted(conn: Connection, res: Resource, name: str, *, namespace: str | None = None,
-                 timeout: float = 300) -> None:
+def wait_deleted(
+    conn: Connection, res: Resource, name: str, *, namespace: str | None = None, timeout: float = 300
+) -> None:
     """Block until the object is gone (finalizers done)."""
-    wait_for(conn, res, name, lambda obj: obj is None, namespace=namespace, timeout=timeout, describe="be deleted")
+    wait_for(
+        conn, res, name, lambda obj: obj is None, namespace=namespace, timeout=timeout, describe="be deleted"
+    )
 
 
 def exists(conn: Connection, res: Resource, name: str, namespace: str | None = None) -> bool:

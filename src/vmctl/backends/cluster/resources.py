@@ -1,7 +1,8 @@
 """Which REST path serves an object: group, version, plural and scope, from vmctl's kind table or discovery.
 
-KubeVirt's kinds (and the few core kinds vmctl reads) come from ``vmctl.core.kinds`` without a request; any other
-``apiVersion``/``kind`` is looked up once per connection in the server's discovery document, as kubectl does.
+KubeVirt's kinds (and the few core kinds vmctl reads) come from ``vmctl.core.kinds`` without a request; any
+other ``apiVersion``/``kind`` is looked up once per connection in the server's discovery document, as kubectl
+does.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ class Resource(NamedTuple):
         """``virtualmachinepools.pool.kubevirt.io`` as the server names it in messages."""
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
-    def path(self, namespace: str | None = None, name: str | None = None, subresource: str | None = None) -> str:
-        """``/apis/GROUP/VERSION[/namespaces/NS]/PLURAL[/NAME[/SUB]]`` (``/api/v1/...`` for the core group)."""
+    def path(
+        self, namespace: str | None = None, name: str | None = None, subresource: str | None = None
+    ) -> str:
+        """``/apis/GROUP/VERSION[/namespaces/NS]/PLURAL[/NAME[/SUB]]`` (``/api/v1/...`` for the core
+        group)."""
         base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
         if self.namespaced and namespace is not None:
             base += f"/namespaces/{path_segment(namespace)}"
@@ -53,8 +57,10 @@ def of_kind(kind: kinds.Kind, version: str | None = None) -> Resource:
     """The resource of a known kind, at its preferred version unless one is given (it must be served)."""
     if version is not None and version not in kind.versions:
         served = ", ".join(f"{kind.group}/{v}" if kind.group else v for v in kind.versions)
-        raise InputError(f"{kind.kind}: apiVersion {kind.group + '/' if kind.group else ''}{version} is not served; "
-                         f"served: {served}")
+        raise InputError(
+            f"{kind.kind}: apiVersion {kind.group + '/' if kind.group else ''}{version} is not served; "
+            f"served: {served}"
+        )
     return Resource(kind.group, version or kind.versions[0], kind.plural, kind.kind, kind.namespaced)
 
 

@@ -2,8 +2,8 @@
 
 - ``scale`` without preconditions: a merge patch ``{"spec":{"replicas":N}}`` of the ``scale`` subresource
   (kubectl's ``ScaleSimple``);
-- with ``current_replicas`` and/or ``resource_version``: GET the ``autoscaling/v1`` Scale, check, PUT it back with
-  its resourceVersion, so a concurrent change answers 409 (one clear line);
+- with ``current_replicas`` and/or ``resource_version``: GET the ``autoscaling/v1`` Scale, check, PUT it back
+  with its resourceVersion, so a concurrent change answers 409 (one clear line);
 - ``set_paused``: a merge patch of ``spec.paused`` (VirtualMachinePool has no pause subresource).
 """
 
@@ -50,40 +50,81 @@ def scale(
     ns = namespace_for(conn, res, namespace)
     what = res.describe(name, ns)
     if current_replicas is None and resource_version is None:
-        return merge_patch(conn, res, name, {"spec": {"replicas": replicas}}, ns, subresource="scale",
-                           dry_run=dry_run)
+        return merge_patch(
+            conn, res, name, {"spec": {"replicas": replicas}}, ns, subresource="scale", dry_run=dry_run
+        )
     current = get_scale(conn, res, name, ns)
     have = (current.get("spec") or {}).get("replicas", 0)
     if current_replicas is not None and have != current_replicas:
-        raise PreconditionFailed(f"{what}: expected {current_replicas} replicas, the server has {have}; not scaled")
+        raise PreconditionFailed(
+            f"{what}: expected {current_replicas} replicas, the server has {have}; not scaled"
+        )
     have_rv = (current.get("metadata") or {}).get("resourceVersion")
     if resource_version is not None and have_rv != resource_version:
         raise PreconditionFailed(
-            f"{what}: expected resourceVersion {resource_version}, the server has {have_rv}; not scaled")
+            f"{what}: expected resourceVersion {resource_version}, the server has {have_rv}; not scaled"
+        )
     current.setdefault("spec", {})["replicas"] = replicas
     try:
-        _, stored = conn.request("PUT", res.path(ns, name, "scale"), body=current, content_type=JSON,
-                                 query={"dryRun": "All" if dry_run else None}, what=what)
+        _, stored = conn.request(
+            "PUT",
+            res.path(ns, name, "scale"),
+            body=current,
+            content_type=JSON,
+            query={"dryRun": "All" if dry_run else None},
+            what=what,
+        )
     except errors.Conflict as exc:
-        raise errors.Conflict(f"{what} changed while scaling (409): nothing was changed", status=409,
-                              reason=exc.reason, hint="check its replicas and run the command again") from None
+        raise errors.Conflict(
+            f"{what} changed while scaling (409): nothing was changed",
+            status=409,
+            reason=exc.reason,
+            hint="check its replicas and run the command again",
+        ) from None
     return stored
 
 
-def wait_scaled(conn: Connection, res: Resource, name: str, namespace: str | None = None, *,
-                timeout: float = 300, clock: Callable[[], float] = time.monotonic) -> Obj | None:
-    """Block until ``status.replicas`` equals ``spec.replicas`` (what ``kubectl scale --timeout`` waits for)."""
+def wait_scaled(
+    conn: Connection,
+    res: Resource,
+    name: str,
+    namespace: str | None = None,
+    *,
+    timeout: float = 300,
+    clock: Callable[[], float] = time.monotonic,
+) -> Obj | None:
+    """Block until ``status.replicas`` equals ``spec.replicas`` (what ``kubectl scale --timeout`` waits
+    for)."""
 
     def done(obj: Obj | None) -> bool:
         if obj is None:
-            raise errors.ClusterNotFound(f"{res.describe(name, namespace_for(conn, res, namespace))} was deleted while waiting")
+            raise errors.ClusterNotFound(
+                f"{res.describe(name, namespace_for(conn, res, namespace))} was deleted while waiting"
+            )
         return (obj.get("status") or {}).get("replicas", 0) == (obj.get("spec") or {}).get("replicas", 0)
 
-    return wait_for(conn, res, name, done, namespace=namespace, timeout=timeout, describe="reach its replicas",
-                    clock=clock)
+    return wait_for(
+        conn,
+        res,
+        name,
+        done,
+        namespace=namespace,
+        timeout=timeout,
+        describe="reach its replicas",
+        clock=clock,
+    )
 
 
-def set_paused(conn: Connection, res: Resource, name: str, paused: bool, namespace: str | None = None,
-               *, dry_run: bool = False) -> Obj:
+def set_paused(
+    conn: Connection,
+    res: Resource,
+    name: str,
+    paused: bool,
+    namespace: str | None = None,
+    *,
+    dry_run: bool = False,
+) -> Obj:
     """Pause or resume rollouts: merge patch ``{"spec":{"paused":true|false}}``."""
-    return merge_patch(conn, res, name, {"spec": {"paused": paused}}, namespace_for(conn, res, namespace), dry_run=dry_run)
+    return merge_patch(
+        conn, res, name, {"spec": {"paused": paused}}, namespace_for(conn, res, namespace), dry_run=dry_run
+    )
