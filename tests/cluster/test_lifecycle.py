@@ -78,3 +78,48 @@ def test_rbac_applies_before_the_proxy(apiserver: Any, virt_api: Any, namespace:
         f'in API group "subresources.kubevirt.io" in the namespace "{namespace}"'
     )
     assert len(virt_api.requests) == seen  # the stand-in never heard of it
+
+
+def test_console_websocket_round_trip_through_the_aggregator(
+    virt_api: Any, conn: Connection, namespace: str
+) -> None:
+    from vmctl.backends.cluster import streams
+
+    ws = streams.console(conn, "web")
+    try:
+        assert ws.subprotocol == "plain.kubevirt.io"
+        ws.send_binary(b"root\r\n")
+        assert ws.recv() == b"root\r\n"
+    finally:
+        ws.close()
+    req = virt_api.requests[-1]
+    assert (req.method, req.user) == ("GET", "vmctl-admin")
+    assert (
+        req.path
+        == f"/apis/subresources.kubevirt.io/v1/namespaces/{namespace}/virtualmachineinstances/web/console"
+    )
+
+
+def test_console_with_a_token_user(apiserver: Any, virt_api: Any, namespace: str) -> None:
+    from vmctl.backends.cluster import streams
+
+    with connect(apiserver.kubeconfig, "token", namespace, environ={}) as token_conn:
+        ws = streams.console(token_conn, "web")
+        ws.send_binary(b"x")
+        assert ws.recv() == b"x"
+        ws.close()
+    assert virt_api.requests[-1].user == "token-user"
+
+
+def test_console_refused_by_rbac_is_one_line(apiserver: Any, virt_api: Any, namespace: str) -> None:
+    from vmctl.backends.cluster import streams
+
+    with (
+        connect(apiserver.kubeconfig, "viewer", namespace, environ={}) as viewer,
+        pytest.raises(errors.Forbidden) as exc,
+    ):
+        streams.console(viewer, "web")
+    assert exc.value.message.startswith(
+        'forbidden (403): virtualmachineinstances.subresources.kubevirt.io "web" is forbidden: User "viewer" '
+    )
+    assert "\n" not in exc.value.message

@@ -1,22 +1,27 @@
-"""A recording stand-in for virt-api's lifecycle endpoints, reached through the API server's aggregation
-layer.
+"""A recording stand-in for virt-api, reached through the API server's aggregation layer.
 
 Test code only, never shipped. It is registered as the real ``APIService`` ``v1.subresources.kubevirt.io``
 (a ``Service`` of type ExternalName → localhost), so vmctl's requests take the same path as on a cluster:
 kube-apiserver authenticates and authorizes the caller, then proxies to us with ``X-Remote-User``.
 
-What it answers (virtctl.md §d): ``GET /apis/subresources.kubevirt.io/v1`` → an ``APIResourceList``; ``PUT
-.../virtualmachines/NAME/{start,stop,restart}`` → 202 with no body; ``PUT
-.../virtualmachineinstances/NAME/{pause,unpause,softreboot,reset}`` → 200 with no body. Names listed in
-``refuse`` get a 409 ``Status`` with the given message, as virt-api answers state conflicts. Every request is
-recorded (method, path, body, remote user). It does not run guests or change any object: that is the job of
-the controller stand-in a later change adds.
+What it answers (virtctl.md §b, §d):
+- ``GET /apis/subresources.kubevirt.io/v1`` → an ``APIResourceList``;
+- ``PUT .../virtualmachines/NAME/{start,stop,restart}`` → 202 with no body;
+- ``PUT .../virtualmachineinstances/NAME/{pause,unpause,softreboot,reset}`` → 200 with no body;
+- a websocket upgrade of ``.../virtualmachineinstances/NAME/console`` with subprotocol ``plain.kubevirt.io``
+  → binary frames echoed back (a loopback serial port, no guest).
+
+Names listed in ``refuse`` get a 409 ``Status`` with the given message, as virt-api answers state conflicts.
+Every request is recorded (method, path, body, remote user). It does not run guests or change any object.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import ssl
+import struct
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +31,40 @@ from typing import Any
 GROUP = "subresources.kubevirt.io"
 VM_VERBS = ("start", "stop", "restart", "migrate")
 VMI_VERBS = ("pause", "unpause", "softreboot", "reset", "console", "vnc")
+
+
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455
+
+
+def read_frame(rfile: Any) -> tuple[int, bytes] | None:
+    """One client frame (RFC 6455: always masked) as (opcode, payload), or None at end of stream."""
+    head = rfile.read(2)
+    if len(head) < 2:
+        return None
+    opcode, length = head[0] & 0x0F, head[1] & 0x7F
+    if length == 126:
+        length = struct.unpack("!H", rfile.read(2))[0]
+    elif length == 127:
+        length = struct.unpack("!Q", rfile.read(8))[0]
+    mask = rfile.read(4) if head[1] & 0x80 else b"\0\0\0\0"
+    data = rfile.read(length)
+    return opcode, bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+
+def write_frame(wfile: Any, opcode: int, payload: bytes) -> None:
+    """One unmasked server frame with FIN set."""
+    n = len(payload)
+    head = (
+        bytes([0x80 | opcode, n])
+        if n < 126
+        else (
+            bytes([0x80 | opcode, 126]) + struct.pack("!H", n)
+            if n < 65536
+            else bytes([0x80 | opcode, 127]) + struct.pack("!Q", n)
+        )
+    )
+    wfile.write(head + payload)
+    wfile.flush()
 
 
 @dataclass
@@ -67,6 +106,9 @@ class VirtApiStandIn:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:
+                if self.headers.get("Upgrade", "").lower() == "websocket":
+                    self._websocket()
+                    return
                 if self.path.split("?")[0] in (f"/apis/{GROUP}/v1", f"/apis/{GROUP}/v1/"):
                     resources = [
                         {
@@ -120,6 +162,45 @@ class VirtApiStandIn:
                         "message": "not found",
                     },
                 )
+
+            def _websocket(self) -> None:
+                """``.../virtualmachineinstances/NAME/console``: accept ``plain.kubevirt.io`` and echo bytes back."""
+                path = self.path.split("?")[0]
+                standin.requests.append(Recorded("GET", path, b"", self.headers.get("X-Remote-User", ""), ""))
+                offered = [p.strip() for p in self.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+                if not path.endswith("/console") or "plain.kubevirt.io" not in offered:
+                    self._reply(
+                        400,
+                        {
+                            "kind": "Status",
+                            "apiVersion": "v1",
+                            "status": "Failure",
+                            "code": 400,
+                            "reason": "BadRequest",
+                            "message": "unsupported stream",
+                        },
+                    )
+                    return
+                key = self.headers.get("Sec-WebSocket-Key", "")
+                accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+                self.send_response(101)
+                self.send_header("Upgrade", "websocket")
+                self.send_header("Connection", "Upgrade")
+                self.send_header("Sec-WebSocket-Accept", accept)
+                self.send_header("Sec-WebSocket-Protocol", "plain.kubevirt.io")
+                self.end_headers()
+                self.wfile.flush()
+                self.close_connection = True
+                while True:
+                    frame = read_frame(self.rfile)
+                    if frame is None or frame[0] == 0x8:  # gone, or a close frame
+                        write_frame(self.wfile, 0x8, b"")
+                        return
+                    opcode, payload = frame
+                    if opcode == 0x9:  # ping → pong
+                        write_frame(self.wfile, 0xA, payload)
+                    elif opcode in (0x1, 0x2):
+                        write_frame(self.wfile, 0x2, payload)  # the guest's serial port echoes
 
             def do_PUT(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

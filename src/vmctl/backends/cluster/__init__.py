@@ -1,7 +1,7 @@
 """The KubeVirt cluster backend (comes in a later vmctl version).
 
 Its library is here already (docs/cluster-backend.md): ``kubeconfig``, ``connection``, ``errors``,
-``resources``, ``objects``, ``scale``, ``lifecycle``, ``events``. This package's ``__init__`` stays free of
+``resources``, ``objects``, ``scale``, ``lifecycle``, ``events``, ``streams``. This package's ``__init__`` stays free of
 ``kubernetes`` imports: the CLI imports it to learn that the backend is not available yet.
 """
 

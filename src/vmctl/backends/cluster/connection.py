@@ -65,6 +65,10 @@ class Connection:
     def namespace(self) -> str:
         return self.settings.namespace
 
+    def default_headers(self) -> dict[str, str]:
+        """Headers every request carries (User-Agent, impersonation) — never credentials."""
+        return {str(k): str(v) for k, v in self._api.default_headers.items()}
+
     def context_for(self, method: str, what: str = "") -> errors.RequestContext:
         return errors.RequestContext(self.server, method, what, self.settings.context, self.settings.user)
 

@@ -192,7 +192,10 @@ def from_transport(exc: BaseException, ctx: RequestContext, timeout: float | Non
     ):  # before the timeouts: urllib3 derives it from ConnectTimeoutError
         detail = _errno_text(inner) or "connection failed"
         return Unreachable(f"{reach}: {detail}")
-    if isinstance(inner, (ue.ReadTimeoutError, ue.ConnectTimeoutError, TimeoutError, ue.TimeoutError)):
+    timed_out = type(inner).__name__ == "WebSocketTimeoutException"  # websocket-client's, for streams
+    if timed_out or isinstance(
+        inner, (ue.ReadTimeoutError, ue.ConnectTimeoutError, TimeoutError, ue.TimeoutError)
+    ):
         limit = f" within {timeout:g} s" if timeout else ""
         return Unreachable(
             f"timeout: the API server at {ctx.server} did not answer{limit}",
@@ -203,12 +206,8 @@ def from_transport(exc: BaseException, ctx: RequestContext, timeout: float | Non
         return Unreachable(
             f"{reach}: TLS: {detail}", hint="check the cluster's certificate-authority in the kubeconfig"
         )
-    if isinstance(inner, ConnectionError | OSError):
-        return Unreachable(
-            f"{reach}: {inner.strerror or type(inner).__name__}"
-            if isinstance(inner, OSError)
-            else f"{reach}: {type(inner).__name__}"
-        )
+    if isinstance(inner, OSError):
+        return Unreachable(f"{reach}: {(inner.strerror or type(inner).__name__).lower()}")
     return Unreachable(f"{reach}: {_one_line(str(inner)) or type(inner).__name__}")
 
 
