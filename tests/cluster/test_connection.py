@@ -207,3 +207,14 @@ def test_in_cluster_service_account(apiserver: Any, tmp_path: Path, namespace: s
     with Connection(load(environ=env, sa_dir=sa)) as conn:
         assert conn.namespace == namespace and conn.server == apiserver.url
         assert conn.request("GET", f"/api/v1/namespaces/{namespace}")[1]["metadata"]["name"] == namespace
+
+
+def test_writes_are_retried_only_when_nothing_was_done(apiserver: Any, broken_api_group: str) -> None:
+    naps: list[float] = []
+    settings = load(apiserver.kubeconfig, "admin", environ={})
+    with (
+        Connection(settings, retries=2, sleep=naps.append) as conn,
+        pytest.raises(errors.ClusterError) as exc,
+    ):
+        conn.request("PUT", f"/apis/{broken_api_group}/v1/things/x", body={})
+    assert exc.value.status == 503 and len(naps) == 2  # 503: the aggregator never reached a backend

@@ -23,8 +23,10 @@ MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 
-#: Answers worth another try: the server asked us to slow down, or failed transiently.
+#: Answers worth another try for reads: the server asked us to slow down, or failed transiently.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: For writes only the answers that say the request was not processed (a 500 might have changed something).
+RETRY_WRITE_STATUSES = frozenset({429, 503})
 DEFAULT_TIMEOUT = 30.0
 
 
@@ -178,7 +180,8 @@ class Connection:
                 return resp
             data = resp.read()
             resp.release_conn()
-            if resp.status in RETRY_STATUSES and attempt + 1 < attempts:
+            retryable = RETRY_STATUSES if method in ("GET", "HEAD") else RETRY_WRITE_STATUSES
+            if resp.status in retryable and attempt + 1 < attempts:
                 self._sleep(self._backoff(attempt, resp.headers.get("Retry-After")))
                 continue
             raise errors.from_response(resp.status, data, ctx)
