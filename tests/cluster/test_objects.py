@@ -274,3 +274,16 @@ def test_apply_all_stops_at_the_refused_document_and_says_what_was_not_sent(
     )
     names = kubectl("get", "vm", "-n", namespace, "-o", "name").stdout.split()
     assert names == ["virtualmachine.kubevirt.io/first"]
+
+
+def test_an_api_the_server_lacks_is_named(conn: Connection, namespace: str, apiserver: Any) -> None:
+    from vmctl.backends.cluster.resources import Resource
+
+    missing = Resource("cdi.kubevirt.io", "v1beta1", "datavolumes", "DataVolume")
+    with pytest.raises(NotFoundError) as exc:
+        objects.get(conn, missing, "disk")
+    assert exc.value.message == (
+        f'not found (404): the API server at {apiserver.url} does not serve DataVolume "disk" '
+        f'in namespace "{namespace}"'
+    )
+    assert exc.value.hint == "is KubeVirt (or the add-on that serves this API) installed on this cluster?"

@@ -129,7 +129,7 @@ def from_response(status_code: int, body: bytes | str | None, ctx: RequestContex
             what = ctx.what or "the resource"
             return ClusterNotFound(
                 f"not found (404): {where} does not serve {what}",
-                hint="is KubeVirt installed on this cluster (its CRDs and API group)?",
+                hint="is KubeVirt (or the add-on that serves this API) installed on this cluster?",
             )
         return ClusterNotFound(f"not found (404): {message}")
     if status_code == 409:
