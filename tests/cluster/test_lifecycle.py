@@ -123,3 +123,34 @@ def test_console_refused_by_rbac_is_one_line(apiserver: Any, virt_api: Any, name
         'forbidden (403): virtualmachineinstances.subresources.kubevirt.io "web" is forbidden: User "viewer" '
     )
     assert "\n" not in exc.value.message
+
+
+def test_console_session_in_pipe_mode(virt_api: Any, conn: Connection) -> None:
+    """vmctl's console session (escape key, pipe mode, drain) drives the cluster console stream unchanged."""
+    import io
+    import os
+
+    from vmctl.backends.cluster import streams
+    from vmctl.backends.local.console import Session
+
+    stdin_r, stdin_w = os.pipe()
+    stdout_r, stdout_w = os.pipe()
+    os.write(stdin_w, b"uname -a\n")
+    os.close(stdin_w)
+    stream = streams.ConsoleStream(streams.console(conn, "web"))
+    session = Session(
+        stream,
+        stdin_fd=stdin_r,
+        stdout_fd=stdout_w,
+        stderr=io.StringIO(),
+        tty=False,
+        drain_quiet=0.2,
+        drain_max=5,
+    )
+    code = session.run()
+    os.close(stdout_w)
+    with os.fdopen(stdout_r, "rb") as out:
+        echoed = out.read()
+    os.close(stdin_r)
+    assert code == 0
+    assert echoed == b"uname -a\n"

@@ -59,6 +59,37 @@ def open_websocket(
         raise errors.from_transport(exc, ctx, timeout) from None
 
 
+class ConsoleStream:
+    """A console websocket as the blocking byte stream vmctl's console session drives: ``recv``, ``send``,
+    ``abort`` (the ``Stream`` protocol of ``backends/local/console.py``). Pings are answered by the client."""
+
+    def __init__(self, ws: Any) -> None:
+        self._ws = ws
+        self._pending = b""
+
+    def recv(self, nbytes: int) -> bytes:
+        """Up to ``nbytes`` bytes of guest output; ``b""`` once the server closed the stream."""
+        import websocket
+
+        while not self._pending:
+            try:
+                opcode, data = self._ws.recv_data()
+            except (websocket.WebSocketConnectionClosedException, OSError):
+                return b""
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                return b""
+            self._pending = data if isinstance(data, bytes) else bytes(data)
+        out, self._pending = self._pending[:nbytes], self._pending[nbytes:]
+        return out
+
+    def send(self, data: bytes) -> int:
+        self._ws.send_binary(data)
+        return len(data)
+
+    def abort(self) -> None:
+        self._ws.close()
+
+
 def console(conn: Connection, name: str, namespace: str | None = None, *, timeout: float = 30) -> Any:
     """The serial console of the VMI ``name``: a websocket of raw bytes (``send_binary`` / ``recv``)."""
     ns = namespace or conn.namespace
