@@ -66,7 +66,7 @@ def vmi(name: str) -> dict[str, Any]:
 
 def vmctl_boot(state: Path, n: int) -> tuple[float, str]:
     from vmctl.backends.base import Ref
-    from vmctl.backends.local.runtime import LocalBackend
+    from vmctl.backends.local.backend import LocalBackend
 
     backend = LocalBackend(state, URI)
     name = f"bench-{n}"

@@ -48,7 +48,7 @@ def main() -> None:
         print(f"vmctl get vms ({args.count} VMs, subprocess): median {statistics.median(walls) * 1000:.0f} ms, "
               f"min {min(walls) * 1000:.0f} ms, max {max(walls) * 1000:.0f} ms")
 
-        from vmctl.backends.local.runtime import LocalBackend
+        from vmctl.backends.local.backend import LocalBackend
 
         backend = LocalBackend(root / "state", f"test://{root}/node.xml")
         inner = []

@@ -33,7 +33,7 @@ def env(tmp_path: Path, vmctl, monkeypatch: pytest.MonkeyPatch):
     """``env(*args)``: ``vmctl ARGS`` on a fresh local backend (SQLite state + libvirt test driver)."""
     (tmp_path / "node.xml").write_text(NODE)
     # the once-per-process TCG notice would land in whichever test boots first
-    monkeypatch.setattr("vmctl.backends.local.runtime._TCG_NOTICED", True)
+    monkeypatch.setattr("vmctl.backends.local.executor._TCG_NOTICED", True)
     flags = ["--state-dir", str(tmp_path / "state"), "--libvirt-uri", f"test://{tmp_path}/node.xml"]
 
     def run(*args: str) -> tuple[int, str, str]:
@@ -79,7 +79,7 @@ def test_apply_always_starts_the_vm(env) -> None:
     code, xml, _ = env("get", "vmi", "web1", "--domain-xml")
     assert code == 0
     assert "<name>default_web1</name>" in xml
-    assert "https://vmctl.dev/xmlns/runtime/v1" in xml
+    assert "https://vmctl.dev/xmlns/domain/v1" in xml and 'store="' in xml  # one owner record
 
 
 def test_invalid_object_means_nothing_applied(env) -> None:
@@ -144,7 +144,7 @@ def test_delete_running_vm_removes_vmi_and_domain(env) -> None:
     assert code == 0
     assert out.endswith('virtualmachine.kubevirt.io "web1" deleted\n')
     assert env("get", "vmi", "-o", "name")[:2] == (0, "")
-    from vmctl.backends.local.runtime import open_connection
+    from vmctl.backends.local.libvirt_conn import open_connection
 
     conn = open_connection(f"test://{env.tmp}/node.xml")
     assert [d.name() for d in conn.listAllDomains(0) if d.name().startswith("default_")] == []
@@ -204,7 +204,7 @@ def test_apply_wait_until_every_vm_is_where_its_run_strategy_heads_it(env) -> No
 
 
 def test_apply_wait_times_out_naming_the_vm_and_its_state(env) -> None:
-    from vmctl.backends.local.runtime import open_connection
+    from vmctl.backends.local.libvirt_conn import open_connection
 
     f = write(env.tmp, "vm.yaml", VM.format(name="web1", app="web", rs="Always"))
     assert env("apply", "-f", f)[0] == 0

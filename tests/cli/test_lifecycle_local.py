@@ -27,7 +27,7 @@ spec:
 def env(tmp_path: Path, vmctl, monkeypatch: pytest.MonkeyPatch):
     (tmp_path / "node.xml").write_text(NODE)
     # the once-per-process TCG notice would land in whichever test boots first
-    monkeypatch.setattr("vmctl.backends.local.runtime._TCG_NOTICED", True)
+    monkeypatch.setattr("vmctl.backends.local.executor._TCG_NOTICED", True)
     uri = f"test://{tmp_path}/node.xml"
     flags = ["--state-dir", str(tmp_path / "state"), "--libvirt-uri", uri]
 
@@ -48,7 +48,7 @@ def env(tmp_path: Path, vmctl, monkeypatch: pytest.MonkeyPatch):
         return vm["status"]["printableStatus"], (vmi or {}).get("status", {}).get("phase")
 
     def domain_state() -> int | None:
-        from vmctl.backends.local.runtime import open_connection
+        from vmctl.backends.local.libvirt_conn import open_connection
 
         conn = open_connection(uri)
         for dom in conn.listAllDomains(0):
@@ -62,7 +62,7 @@ def env(tmp_path: Path, vmctl, monkeypatch: pytest.MonkeyPatch):
         return items[0]["metadata"]["uid"] if items else None
 
     def crash() -> None:
-        from vmctl.backends.local.runtime import open_connection
+        from vmctl.backends.local.libvirt_conn import open_connection
 
         open_connection(uri).lookupByName("default_web1").destroy()  # behind vmctl's back, as a crash
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from vmctl.backends.local.contracts import DiskSource, DomainInputs
-from vmctl.backends.local.domain import build_domain_xml, read_owner, slirp_hostfwd_commands
+from vmctl.backends.local.domain import build_domain, build_domain_xml, read_owner
 from vmctl.backends.local.host import detect_host
 
 pytestmark = pytest.mark.libvirt
@@ -78,7 +78,8 @@ def test_kernel_boot_with_cloud_init_cdrom_and_pod_nic(
     inputs = DomainInputs(disks={"cloudinitdisk": DiskSource(seed, format="raw", readonly=True)},
                           kernel=test_guest.vmlinux, initrd=test_guest.initrd, console_log=tmp_path / "console.log",
                           port_forwards=[(port, 8080, "tcp")])
-    xml = build_domain_xml(spec, inputs, detect_host(), name=domain_name, metadata=owner("boot-1"))
+    domain = build_domain(spec, inputs, detect_host(), name=domain_name, metadata=owner("boot-1"))
+    xml = domain.xml
     assert f"type=\"{virt_type}\"" in xml
 
     started = time.monotonic()
@@ -96,7 +97,7 @@ def test_kernel_boot_with_cloud_init_cdrom_and_pod_nic(
 
     # the domain maps back to its owner, and the SLIRP port forward reaches the guest
     assert read_owner(dom.XMLDesc(0))["uid"] == "uid-boot-1"
-    for cmd in slirp_hostfwd_commands(dom.XMLDesc(0)):
+    for cmd in domain.monitor_commands:
         libvirt_qemu.qemuMonitorCommand(dom, cmd, libvirt_qemu.VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP)
     console.run('(while true; do echo -e "HTTP/1.0 200 OK\\r\\n\\r\\nvmctl-pong" | nc -l -p 8080; done &); '
                 "sleep 0.3")

@@ -202,3 +202,48 @@ def test_domain_libvirt_rejects_names_the_vmi_field_and_leaves_nothing(env: Any)
     assert len(error) == 1, proc.stderr
     assert "pc-q35-99.0" in error[0] and "(from VMI field spec.domain.machine.type)" in error[0], proc.stderr
     assert env.ours() == []
+
+
+def _controller(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
+    state = ["--state-dir", str(env.tmp / "state"), "--libvirt-uri", env.uri]
+    return subprocess.run([*VMCTL, "controller", *args, *state], capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+def _wait_for(check: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.25)
+
+
+def test_background_controller_restarts_a_crashed_guest_by_itself(env: Env) -> None:
+    """``controller start``: a VM whose guest dies comes back with no further command; one loop per state
+    folder; ``kill -9`` of it leaves nothing that blocks the next start; ``stop`` stops it."""
+    import signal
+
+    import libvirt
+
+    env.apply_vm("bg", "Always")
+    started = _controller(env, "start", "--interval", "1")
+    assert started.returncode == 0 and started.stdout.startswith("controller started (pid "), started.stderr
+    status = _controller(env, "status", "-o", "json")
+    info = json.loads(status.stdout)
+    assert status.returncode == 0 and info["running"] and info["log"].endswith("/state/controller.log")
+    assert _controller(env, "start").stdout.startswith("controller already running")
+    second = _controller(env)  # a foreground loop for the same state folder is refused
+    assert second.returncode == 1 and "a controller is already running for the state folder" in second.stderr
+
+    first_id = env.domain("bg").ID()
+    env.domain("bg").destroy()  # behind vmctl's back, and no vmctl command follows
+    _wait_for(lambda: env.state("bg") == libvirt.VIR_DOMAIN_RUNNING and env.domain("bg").ID() != first_id)
+
+    os.kill(info["pid"], signal.SIGKILL)
+    _wait_for(lambda: _controller(env, "status").returncode == 1, timeout=10)
+    restarted = _controller(env, "start", "--interval", "1")
+    assert restarted.returncode == 0 and "controller started" in restarted.stdout
+    stopped = _controller(env, "stop")
+    assert stopped.returncode == 0 and stopped.stdout.startswith("controller stopped (pid ")
+    assert _controller(env, "status").stdout.startswith("controller: not running")
+    env.ok("stop", "bg", "--force", "--grace-period", "0", "--wait", "--timeout", "30")
+    assert env.ours() == []

@@ -14,6 +14,7 @@ import pytest
 
 from vmctl.backends.local import console
 from vmctl.errors import UsageError
+from vmctl.streams.escape import DEFAULT_ESCAPE, parse_escape
 
 
 class SocketStream:
@@ -99,7 +100,7 @@ def read_all(fd: int) -> bytes:
 
 def test_pipe_mode_sends_input_drains_output_and_exits_zero() -> None:
     sess, guest, stream, out_r, out_w, stderr = session_for(b"echo ABC$((40+2))XYZ\r")
-    code = sess.run(banner_text=console.banner("vm1", console.DEFAULT_ESCAPE))
+    code = sess.run(banner_text=console.banner("vm1", DEFAULT_ESCAPE))
     os.close(out_w)
     assert code == 0
     assert guest.received == b"echo ABC$((40+2))XYZ\r"
@@ -157,13 +158,13 @@ def test_on_attached_runs_after_the_reader_started() -> None:
 @pytest.mark.parametrize(("text", "byte"), [("^]", b"\x1d"), ("^a", b"\x01"), ("^A", b"\x01"), ("0x1d", b"\x1d"),
                                             ("\\x02", b"\x02"), ("~", b"~"), ("^?", b"\x7f")])
 def test_parse_escape(text: str, byte: bytes) -> None:
-    assert console.parse_escape(text) == byte
+    assert parse_escape(text) == byte
 
 
 @pytest.mark.parametrize("text", ["", "^1", "ctrl-a", "0xzz", "é"])
 def test_parse_escape_rejects(text: str) -> None:
     with pytest.raises(UsageError, match="--escape"):
-        console.parse_escape(text)
+        parse_escape(text)
 
 
 def test_banner_names_the_escape_key() -> None:
@@ -253,7 +254,7 @@ def test_tty_banner_comes_before_the_replay_and_ends_in_crlf(tmp_path: Path) -> 
     ours, theirs = socket.socketpair()
     sess = console.Session(SocketStream(ours), stdin_fd=slave, stdout_fd=out_w, stderr=sink, tty=True)
     threading.Timer(0.3, lambda: os.write(master, b"\x1d")).start()  # the escape key ends the session
-    assert sess.run(banner_text=console.banner("dev1", console.DEFAULT_ESCAPE), replay_log=log) == 0
+    assert sess.run(banner_text=console.banner("dev1", DEFAULT_ESCAPE), replay_log=log) == 0
     sink.close()
     os.close(out_w)
     assert read_all(out_r) == (

@@ -16,9 +16,9 @@ import pytest
 from vmctl.backends.local.contracts import DiskSource, DomainInputs, HostInfo
 from vmctl.backends.local.domain import (
     METADATA_NS,
+    build_domain,
     build_domain_xml,
     read_owner,
-    slirp_hostfwd_commands,
 )
 from vmctl.backends.local.host import LocalHost
 from vmctl.errors import VmctlError
@@ -27,7 +27,7 @@ libvirt = pytest.importorskip("libvirt")
 
 UUID = "5d307ca9-b3ef-428c-8861-06e72d69f223"
 TCG = LocalHost(virt_type="qemu", root=False)
-OWNER = {"kind": "VirtualMachineInstance", "apiVersion": "kubevirt.io/v1", "namespace": "ns1", "name": "vm1",
+OWNER = {"store": "store-1", "kind": "VirtualMachineInstance", "apiVersion": "kubevirt.io/v1", "namespace": "ns1", "name": "vm1",
          "uid": "0f9a6c3e-1111-2222-3333-444455556666", "resourceVersion": "7"}
 
 
@@ -564,15 +564,15 @@ def test_interface_errors() -> None:
         convert(vmi)
 
 
-def test_port_forwards_on_slirp_are_recorded_for_the_runtime(conn: Any) -> None:
+def test_port_forwards_on_slirp_become_monitor_commands(conn: Any) -> None:
     inputs = DomainInputs(port_forwards=[(18080, 80, "tcp"), (15353, 53, "udp")],
                           networks={"storage": "bridge:br0"})
-    xml = convert(net_vmi(), inputs)
-    assert tree(xml).find("devices/interface/backend") is None
-    assert slirp_hostfwd_commands(xml) == ["hostfwd_add hostua-default tcp:127.0.0.1:18080-:80",
-                                           "hostfwd_add hostua-default udp:127.0.0.1:15353-:53"]
-    live = accepted(conn, xml)
-    assert slirp_hostfwd_commands(ET.tostring(live, encoding="unicode")) == slirp_hostfwd_commands(xml)
+    domain = build_domain(net_vmi(), inputs, TCG, name="vmctl-unit", metadata=OWNER)
+    assert tree(domain.xml).find("devices/interface/backend") is None
+    assert "portForward" not in domain.xml  # not written into the XML to be parsed back
+    assert domain.monitor_commands == ["hostfwd_add hostua-default tcp:127.0.0.1:18080-:80",
+                                       "hostfwd_add hostua-default udp:127.0.0.1:15353-:53"]
+    accepted(conn, domain.xml)
 
 
 def test_port_forwards_use_passt_where_libvirt_has_it() -> None:
@@ -582,7 +582,8 @@ def test_port_forwards_use_passt_where_libvirt_has_it() -> None:
     assert attrs(pod.find("backend")) == {"type": "passt"}
     assert attrs(pod.find("portForward")) == {"proto": "tcp", "address": "127.0.0.1"}
     assert attrs(pod.find("portForward/range")) == {"start": "18080", "to": "80"}
-    assert slirp_hostfwd_commands(xml) == []
+    domain = build_domain(net_vmi(), inputs, LocalHost(virt_type="qemu", passt=True), name="x", metadata=OWNER)
+    assert domain.monitor_commands == []
 
 
 def test_port_forwards_without_pod_interface_fail() -> None:

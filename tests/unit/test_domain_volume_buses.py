@@ -83,7 +83,7 @@ class World:
         self.runs += 1
         work = self.tmp / f"work{self.runs}"
         inputs = volumes.prepare(vmi, work, lambda k, ns, n: self.objects.get((k, ns, n)), state_dir=self.state,
-                                 image_cache=ImageCache(self.state, progress=False), port_forwards=False)
+                                 image_cache=ImageCache(self.state, progress=None), port_forwards=False)
         return inputs, work
 
 

@@ -45,18 +45,19 @@ def test_precedence_flag_env_config(home: Path, monkeypatch: pytest.MonkeyPatch)
     assert select.choose_backend("cluster") == "cluster"
 
 
-def test_implicit_kubeconfig_falls_back_to_local_with_a_notice(
-    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_implicit_kubeconfig_falls_back_to_local_with_a_notice(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vmctl.backends.base import SilentReporter
+
     kc = home / "kc"
     kc.write_text("apiVersion: v1\nkind: Config\n")
     monkeypatch.setenv("KUBECONFIG", str(kc))
-    be = select.get_backend(None, home / "st", "test:///default")
+    reporter = SilentReporter()
+    be = select.get_backend(None, home / "st", "test:///default", reporter=reporter)
     assert be.name == "local"
-    assert capsys.readouterr().err == (
+    assert reporter.messages == [
         f"notice: found a kubeconfig ({kc}) but this vmctl has no cluster backend yet; using the local backend "
-        "(--backend local or VMCTL_BACKEND=local silences this)\n"
-    )
+        "(--backend local or VMCTL_BACKEND=local silences this)"
+    ]
 
 
 @pytest.mark.parametrize("how", ["flag", "env", "config"])
@@ -89,7 +90,7 @@ def test_config_values_reach_the_local_backend(home: Path, monkeypatch: pytest.M
     config(home, f"backend: local\nlibvirtUri: test:///default\nstateDir: {home}/st\nallowHooks: true\n")
     be = select.get_backend(None, None, None)
     assert (be.name, be.uri, be.state_dir, be.allow_hooks) == ("local", "test:///default", home / "st", True)
-    assert (home / "st" / "state.db").is_file()
+    assert be.list("ConfigMap") == [] and (home / "st" / "state.db").is_file()  # the store opens on first use
     be = select.get_backend(None, home / "other", "test:///default", allow_hooks=False)
     assert be.state_dir == home / "other"
 
@@ -108,7 +109,7 @@ def test_default_uri_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_libvirtd_down_is_one_line() -> None:
-    from vmctl.backends.local.runtime import open_connection
+    from vmctl.backends.local.libvirt_conn import open_connection
 
     with pytest.raises(VmctlError) as err:
         open_connection("qemu+unix:///system?socket=/nonexistent/libvirt-sock")

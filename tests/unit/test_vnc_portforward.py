@@ -12,20 +12,21 @@ import pytest
 from vmctl.backends.local import portforward as pf
 from vmctl.cli.port_forward import parse_target
 from vmctl.errors import InputError, UsageError, VmctlError
+from vmctl.streams import tcp
 
 
 @pytest.mark.parametrize(("text", "spec"), [
-    ("8080", pf.PortSpec(8080, 8080)), ("2222:22", pf.PortSpec(2222, 22)), ("tcp/0:80", pf.PortSpec(0, 80)),
-    ("UDP/53", pf.PortSpec(53, 53, "udp")),
+    ("8080", tcp.PortSpec(8080, 8080)), ("2222:22", tcp.PortSpec(2222, 22)), ("tcp/0:80", tcp.PortSpec(0, 80)),
+    ("UDP/53", tcp.PortSpec(53, 53, "udp")),
 ])
-def test_port_spec(text: str, spec: pf.PortSpec) -> None:
-    assert pf.parse_port_spec(text) == spec
+def test_port_spec(text: str, spec: tcp.PortSpec) -> None:
+    assert tcp.parse_port_spec(text) == spec
 
 
 @pytest.mark.parametrize("text", ["sctp/80", "x:22", "70000", "22:0", ""])
 def test_bad_port_spec(text: str) -> None:
     with pytest.raises(UsageError):
-        pf.parse_port_spec(text)
+        tcp.parse_port_spec(text)
 
 
 def test_targets() -> None:
@@ -36,19 +37,10 @@ def test_targets() -> None:
         parse_target("pod/web", None)
 
 
-def test_forwards_from_passt_slirp_metadata_and_qemu_args() -> None:
-    xml = """<domain xmlns:vmctl='https://vmctl.dev/xmlns/domain/v1' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-      <metadata><vmctl:owner><vmctl:portForward interface='ua-default' proto='tcp' host='40022' guest='22'/></vmctl:owner></metadata>
-      <devices><interface type='user'><backend type='passt'/>
-        <portForward proto='tcp' address='127.0.0.1'><range start='40080' to='80'/></portForward>
-        <portForward proto='udp'><range start='40053' to='53'/></portForward></interface></devices>
-      <qemu:commandline><qemu:arg value='user,id=n0,hostfwd=tcp:127.0.0.1:40443-:443'/></qemu:commandline>
-    </domain>"""
-    assert sorted(pf.forwards_from_domain_xml(xml)) == [
-        (40022, 22, "tcp"), (40053, 53, "udp"), (40080, 80, "tcp"), (40443, 443, "tcp")]
-    assert pf.host_port_for([(40080, 80, "tcp")], 80, "tcp", vmi="web") == 40080
+def test_host_port_for_names_what_is_forwarded() -> None:
+    assert tcp.host_port_for([(40080, 80, "tcp")], 80, "tcp", vmi="web") == 40080
     with pytest.raises(VmctlError) as err:
-        pf.host_port_for([(40080, 80, "tcp")], 8080, "tcp", vmi="web")
+        tcp.host_port_for([(40080, 80, "tcp")], 8080, "tcp", vmi="web")
     assert str(err.value) == "VMI web has no host forward for guest port tcp/8080 (forwarded: tcp/80)"
     assert "interfaces[].ports" in (err.value.hint or "")
 
@@ -79,7 +71,7 @@ def test_relay_passes_half_close_both_ways() -> None:
         conn.close()
 
     threading.Thread(target=serve, daemon=True).start()
-    proxy = pf.TcpProxy("127.0.0.1", 0, lambda: pf.connect_tcp(echo.getsockname()[1]))
+    proxy = tcp.TcpProxy("127.0.0.1", 0, lambda: tcp.connect_tcp(echo.getsockname()[1]))
     thread = threading.Thread(target=proxy.serve_forever, kwargs={"max_clients": 1}, daemon=True)
     thread.start()
     with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as client:
@@ -100,7 +92,7 @@ def test_listen_conflict_is_one_line() -> None:
         taken.listen(1)
         port = taken.getsockname()[1]
         with pytest.raises(VmctlError, match=f"^cannot listen on 127.0.0.1:{port}: Address already in use$"):
-            pf.TcpProxy("127.0.0.1", port, lambda: socket.socket())
+            tcp.TcpProxy("127.0.0.1", port, lambda: socket.socket())
 
 
 def test_cli_rejects_udp_and_bad_targets(vmctl) -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from vmctl.backends.local import vnc
-from vmctl.backends.local.portforward import TcpProxy
 from vmctl.errors import UsageError, VmctlError
+from vmctl.streams import viewers
+from vmctl.streams.tcp import TcpProxy
 
 
 def fake_bin(folder: Path, name: str) -> str:
@@ -27,14 +28,14 @@ def fake_bin(folder: Path, name: str) -> str:
 def test_linux_prefers_remote_viewer_then_tigervnc(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     tiger = fake_bin(b, "vncviewer")
-    assert vnc.find_viewer(5901, os_name="linux", path_env=str(b)).argv() == [tiger, "127.0.0.1:5901"]
+    assert viewers.find_viewer(5901, os_name="linux", path_env=str(b)).argv() == [tiger, "127.0.0.1:5901"]
     remote = fake_bin(a, "remote-viewer")
-    assert vnc.find_viewer(5901, os_name="linux", path_env=f"{a}:{b}").argv() == [remote, "vnc://127.0.0.1:5901"]
+    assert viewers.find_viewer(5901, os_name="linux", path_env=f"{a}:{b}").argv() == [remote, "vnc://127.0.0.1:5901"]
 
 
 def test_nothing_found_names_what_to_install(tmp_path: Path) -> None:
     with pytest.raises(VmctlError) as err:
-        vnc.find_viewer(5900, os_name="linux", path_env=str(tmp_path))
+        viewers.find_viewer(5900, os_name="linux", path_env=str(tmp_path))
     assert str(err.value) == (
         "no VNC viewer found: install virt-viewer (remote-viewer) or tigervnc-viewer, or use --proxy-only"
     )
@@ -43,18 +44,18 @@ def test_nothing_found_names_what_to_install(tmp_path: Path) -> None:
 def test_explicit_type_and_path(tmp_path: Path) -> None:
     tiger = fake_bin(tmp_path, "vncviewer")
     remote = fake_bin(tmp_path, "remote-viewer")
-    assert vnc.find_viewer(1, os_name="linux", path_env=str(tmp_path), vnc_type="tiger").argv() == [tiger, "127.0.0.1:1"]
+    assert viewers.find_viewer(1, os_name="linux", path_env=str(tmp_path), vnc_type="tiger").argv() == [tiger, "127.0.0.1:1"]
     custom = fake_bin(tmp_path / "opt", "my-viewer")
-    assert vnc.find_viewer(2, os_name="linux", vnc_path=custom, vnc_type="remote-viewer").argv() == [custom, "vnc://127.0.0.1:2"]
-    assert vnc.find_viewer(3, os_name="linux", vnc_path=remote).argv() == [remote, "vnc://127.0.0.1:3"]
+    assert viewers.find_viewer(2, os_name="linux", vnc_path=custom, vnc_type="remote-viewer").argv() == [custom, "vnc://127.0.0.1:2"]
+    assert viewers.find_viewer(3, os_name="linux", vnc_path=remote).argv() == [remote, "vnc://127.0.0.1:3"]
     with pytest.raises(UsageError, match="specified VNC path does not exist: /nope"):
-        vnc.find_viewer(1, os_name="linux", vnc_path="/nope", vnc_type="tiger")
+        viewers.find_viewer(1, os_name="linux", vnc_path="/nope", vnc_type="tiger")
     with pytest.raises(UsageError, match="unsupported vnc-type for linux"):
-        vnc.find_viewer(1, os_name="linux", path_env=str(tmp_path), vnc_type="chicken")
+        viewers.find_viewer(1, os_name="linux", path_env=str(tmp_path), vnc_type="chicken")
     with pytest.raises(UsageError, match="unsupported vnc-type"):
-        vnc.find_viewer(1, os_name="linux", vnc_type="bogus")
+        viewers.find_viewer(1, os_name="linux", vnc_type="bogus")
     with pytest.raises(VmctlError, match="could not find vncviewer in \\$PATH"):
-        vnc.find_viewer(1, os_name="linux", path_env=str(tmp_path / "empty"), vnc_type="tiger")
+        viewers.find_viewer(1, os_name="linux", path_env=str(tmp_path / "empty"), vnc_type="tiger")
 
 
 def test_macos_table(tmp_path: Path) -> None:
@@ -63,15 +64,15 @@ def test_macos_table(tmp_path: Path) -> None:
     empty = str(tmp_path / "empty")
     opener = fake_bin(tmp_path / "usr" / "bin", "open")
     # nothing installed: macOS's own Screen Sharing via `open vnc://`
-    assert vnc.find_viewer(7, os_name="darwin", path_env=str(tmp_path / "usr" / "bin"), exists=exists).argv() == [
+    assert viewers.find_viewer(7, os_name="darwin", path_env=str(tmp_path / "usr" / "bin"), exists=exists).argv() == [
         opener, "vnc://127.0.0.1:7"]
-    present.add(vnc.MACOS_REAL_VNC)
-    assert vnc.find_viewer(7, os_name="darwin", path_env=empty, exists=exists).argv() == [
-        vnc.MACOS_REAL_VNC, "127.0.0.1:7", "-WarnUnencrypted=0", "-Shared=0", "-ShareFiles=0"]
-    present.add(vnc.MACOS_CHICKEN_VNC)
-    assert vnc.find_viewer(7, os_name="darwin", path_env=empty, exists=exists).path == vnc.MACOS_CHICKEN_VNC
-    present.add(vnc.MACOS_TIGER_VNC)  # TigerVNC >= 1.16 app layout (virtctl issue #16755)
-    assert vnc.find_viewer(7, os_name="darwin", path_env=empty, exists=exists).argv() == [vnc.MACOS_TIGER_VNC, "127.0.0.1:7"]
+    present.add(viewers.MACOS_REAL_VNC)
+    assert viewers.find_viewer(7, os_name="darwin", path_env=empty, exists=exists).argv() == [
+        viewers.MACOS_REAL_VNC, "127.0.0.1:7", "-WarnUnencrypted=0", "-Shared=0", "-ShareFiles=0"]
+    present.add(viewers.MACOS_CHICKEN_VNC)
+    assert viewers.find_viewer(7, os_name="darwin", path_env=empty, exists=exists).path == viewers.MACOS_CHICKEN_VNC
+    present.add(viewers.MACOS_TIGER_VNC)  # TigerVNC >= 1.16 app layout (virtctl issue #16755)
+    assert viewers.find_viewer(7, os_name="darwin", path_env=empty, exists=exists).argv() == [viewers.MACOS_TIGER_VNC, "127.0.0.1:7"]
 
 
 def decode_png(data: bytes) -> tuple[int, int, int, bytes]:

@@ -123,7 +123,7 @@ needs_skopeo = pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo
 
 @needs_skopeo
 def test_unreachable_registry_is_one_line_naming_image_and_volume(tmp_path: Path) -> None:
-    cache = ImageCache(tmp_path, progress=False)
+    cache = ImageCache(tmp_path, progress=None)
     with pytest.raises(VmctlError) as err:
         cache.pull("127.0.0.1:1/nothing/here:v1", volume="rootdisk", policy="Always")
     text = str(err.value)
@@ -207,7 +207,7 @@ def push(layout: Path, ref: str) -> None:
 
 def test_pull_cache_and_policies_against_a_real_registry(tmp_path: Path, registry: str) -> None:
     push(oci_layout(tmp_path / "img1", {"disk/guest.img": b"DISK-V1", "boot/vmlinuz": b"KERNEL"}), f"{registry}/t/guest:v1")
-    cache = ImageCache(tmp_path / "state", progress=False)
+    cache = ImageCache(tmp_path / "state", progress=None)
     pulled = cache.pull(f"{registry}/t/guest:v1", volume="root")
     assert pulled.digest.startswith("sha256:")
     assert pulled.disk(None, volume="root").read_bytes() == b"DISK-V1"
@@ -235,7 +235,7 @@ def test_disk_full_while_pulling_removes_partial_files(tmp_path: Path, registry:
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
-        cache = ImageCache(small, progress=False)
+        cache = ImageCache(small, progress=None)
         with pytest.raises(VmctlError) as err:
             cache.pull(f"{registry}/t/big:v1", volume="root")
         assert str(err.value) == f"volume root: pulling image {registry}/t/big:v1: no space left on device in {small / 'images'}"

@@ -132,7 +132,7 @@ def test_container_disk_overlay_over_cached_image(tmp_path: Path, state: Path) -
                                                           "kernelPath": "/boot/vmlinuz"}},
                              "bootloader": {"efi": {"persistent": True}}}},
     )
-    inputs = volumes.prepare(vmi, tmp_path / "work", None, state_dir=state, image_cache=ImageCache(state, progress=False))
+    inputs = volumes.prepare(vmi, tmp_path / "work", None, state_dir=state, image_cache=ImageCache(state, progress=None))
     overlay = info(inputs.disks["root"].path)
     assert overlay["format"] == "qcow2"
     assert overlay["backing-filename"] == str(root / "disk" / "guest.qcow2")

@@ -1,13 +1,32 @@
 """The one small interface every backend (local libvirt, KubeVirt cluster) implements.
 
-Commands in ``vmctl.cli`` talk only to this interface, so every verb has the same flags, messages and
-exit codes on both backends. Objects are plain dicts shaped like the Kubernetes API objects.
+Commands in ``vmctl.cli`` talk only to these protocols, so every verb has the same flags, messages and exit
+codes on both backends. Objects are plain dicts shaped like the Kubernetes API objects.
+
+- ``Backend``: objects, lifecycle verbs, waits and streams — what every backend does;
+- ``ObjectSource``: where instancetypes, preferences and presets are looked up (stored objects, then catalogs);
+- ``LocalHost``: what only a host vmctl controls itself has: the control loop, the guest's domain XML and
+  named volumes. Commands that need it check ``isinstance(backend, LocalHost)`` and say they are local-only.
+- ``Reporter``: how a backend tells the user something without printing itself (the CLI injects one).
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from vmctl.core.api import ObjectSource
+from vmctl.errors import VmctlError
+
+if TYPE_CHECKING:
+    from vmctl.admission import Admitted
+
+__all__ = ["ApplyError", "Backend", "LocalHost", "NamedVolumes", "ObjectSource", "Ref", "Reporter", "Stream"]
 
 Obj = dict[str, Any]
 
@@ -21,12 +40,52 @@ class Ref:
     namespace: str = "default"
 
 
+class Reporter(Protocol):
+    """Warnings (something may be wrong), notices (something to know) and progress (of a long transfer)."""
+
+    def warn(self, message: str) -> None: ...
+    def notice(self, message: str) -> None: ...
+    def progress(self, label: str, total: int, done: Callable[[], int]) -> AbstractContextManager[None]:
+        """Show the progress of a transfer of ``total`` bytes (0: unknown) while the block runs; ``done()``
+        says how many bytes are through."""
+
+
+class SilentReporter:
+    """A reporter that keeps what it is told (library use and tests)."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def warn(self, message: str) -> None:
+        self.messages.append(f"warning: {message}")
+
+    def notice(self, message: str) -> None:
+        self.messages.append(f"notice: {message}")
+
+    def progress(self, label: str, total: int, done: Callable[[], int]) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
+class Stream(Protocol):
+    """A connected byte stream (a socket, or a websocket wrapped to look like one)."""
+
+    def recv(self, size: int) -> bytes: ...
+    def sendall(self, data: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
 class Backend(Protocol):
     name: str  # "local" or "cluster"
+    #: The kinds ``apply`` stores (KubeVirt kinds plus ConfigMap and Secret).
+    stored_kinds: frozenset[str]
+
+    def lookup_source(self) -> ObjectSource:
+        """Instancetypes, preferences and presets as this backend's resolution sees them."""
 
     # --- objects -------------------------------------------------------------------------------
-    def apply(self, objs: list[Obj], *, namespace: str | None = None) -> list[tuple[Obj, str]]:
-        """Create or update objects; returns (stored object, "created"|"configured"|"unchanged") per input."""
+    def apply(self, batch: list[Admitted], *, namespace: str | None = None) -> list[tuple[Obj, str]]:
+        """Create or update admitted objects; returns (stored object, "created"|"configured"|"unchanged") per
+        object. A failure after some were stored raises ``ApplyError`` carrying the results so far."""
 
     def get(self, ref: Ref) -> Obj:
         """Return one object or raise NotFoundError."""
@@ -47,9 +106,79 @@ class Backend(Protocol):
     def reset(self, ref: Ref) -> None: ...
     def wait(self, ref: Ref, condition: str, timeout: float) -> Obj:
         """Block until ``condition`` ("Ready", "Stopped", "Paused", "Deleted", ...) holds or raise on timeout."""
+    def wait_desired(self, refs: list[Ref], timeout: float) -> None:
+        """Block until every VM is where its runStrategy heads it and every VMI is Ready (``apply --wait``)."""
 
     # --- streams ------------------------------------------------------------------------------
-    def console(self, ref: Ref, *, timeout: float, force: bool, escape: bytes) -> int: ...
-    def vnc_stream(self, ref: Ref) -> Any:
-        """A connected byte stream (socket-like: recv/sendall/close) to the VMI's VNC server."""
-    def screenshot(self, ref: Ref) -> bytes: ...
+    def console(self, ref: Ref, *, timeout: float, force: bool, escape: bytes) -> int:
+        """Attach the terminal to the VMI's serial console (waiting up to ``timeout`` s); the exit code."""
+    def vnc_stream(self, ref: Ref) -> Stream:
+        """A connected stream to the VMI's VNC server."""
+    def screenshot(self, ref: Ref) -> bytes:
+        """A PNG of the VMI's screen."""
+    def port_connector(self, ref: Ref, port: int, protocol: str) -> Callable[[], Stream]:
+        """A function that opens a stream to ``port`` of the VMI's guest; raises first if it cannot be reached."""
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class LocalHost(Protocol):
+    """What only a backend that is its own control plane has (the local libvirt host)."""
+
+    uri: str
+    state_dir: Path
+
+    def reconcile(self, namespace: str | None = None, *, start: bool = True) -> None:
+        """One pass of the controllers over every object (of a namespace)."""
+    def watch(self, stop: threading.Event, *, interval: float = 5.0, namespace: str | None = None) -> None:
+        """Reconcile on every guest event and every ``interval`` seconds until ``stop`` is set (one loop per
+        state folder: a second one is refused)."""
+    def controller_status(self) -> dict[str, Any] | None:
+        """The controller loop running for this host (pid, started, libvirtUri, log), or None."""
+    def start_controller(self, *, interval: float = 5.0) -> tuple[dict[str, Any], bool]:
+        """Run the controller loop in the background unless one runs: (its record, whether it was started now)."""
+    def stop_controller(self) -> dict[str, Any] | None:
+        """Stop the background controller loop; the record it had, or None when none ran."""
+    def domain_xml(self, ref: Ref) -> str:
+        """The live libvirt XML of a VMI's guest."""
+    def volumes(self) -> NamedVolumes:
+        """The named volumes of this host."""
+
+
+class Volume(Protocol):
+    namespace: str
+    name: str
+    path: Path
+    format: str
+    virtual_size: int
+    actual_size: int
+
+
+class NamedVolumes(Protocol):
+    """Named disk volumes (what persistentVolumeClaim and dataVolume volumes use on a local host)."""
+
+    def create(self, namespace: str, name: str, size: int) -> Volume: ...
+    def import_image(self, namespace: str, name: str, source: str, *, size: int | None,
+                     download: Callable[[str, Path], None]) -> Volume:
+        """From a file path, an http(s) URL (fetched with ``download(url, dest)``) or ``docker://IMAGE``."""
+    def list(self, namespace: str | None) -> list[tuple[Volume, list[str]]]:
+        """Volumes with the ``vm/NAME`` and ``vmi/NAME`` objects that use them."""
+    def delete(self, namespace: str, name: str) -> None: ...
+
+
+def require_local(backend: Backend, what: str) -> LocalHost:
+    """The backend as a ``LocalHost``, or a one-line error saying ``what`` is local-only."""
+    if isinstance(backend, LocalHost):
+        return backend
+    from vmctl.errors import UsageError
+
+    raise UsageError(f"{what} is only available with the local backend (this is the {backend.name} backend)")
+
+
+class ApplyError(VmctlError):
+    """Raised by ``Backend.apply`` when some objects were stored and a later step failed: ``results`` says
+    which (the CLI prints them before the error)."""
+
+    def __init__(self, message: str, results: list[tuple[Obj, str]]) -> None:
+        super().__init__(message)
+        self.results = results

@@ -13,9 +13,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vmctl.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from vmctl.backends.base import Backend, Reporter
 
 BACKENDS = ("local", "cluster")
 
@@ -106,7 +109,7 @@ def _choose(backend: str | None, config: Config | None) -> tuple[str, bool]:
     return ("cluster" if _has_kubeconfig() else "local"), False
 
 
-def _open_cluster(explicit: bool) -> Any:
+def _open_cluster(explicit: bool, reporter: Reporter) -> Backend | None:
     """The cluster backend; when only a kubeconfig suggested it and this version has none, None (+ a notice)."""
     from vmctl.backends.cluster import UNAVAILABLE, open_backend
     from vmctl.errors import VmctlError
@@ -116,11 +119,9 @@ def _open_cluster(explicit: bool) -> Any:
     except VmctlError as exc:
         if explicit or exc.message != UNAVAILABLE:
             raise
-    import sys
-
-    sys.stderr.write(
-        f"notice: found a kubeconfig ({_kubeconfig()}) but this vmctl has no cluster backend yet; using the "
-        "local backend (--backend local or VMCTL_BACKEND=local silences this)\n"
+    reporter.notice(
+        f"found a kubeconfig ({_kubeconfig()}) but this vmctl has no cluster backend yet; using the "
+        "local backend (--backend local or VMCTL_BACKEND=local silences this)"
     )
     return None
 
@@ -130,20 +131,24 @@ def default_libvirt_uri() -> str:
 
 
 def get_backend(
-    backend: str | None, state_dir: Path | None, libvirt_uri: str | None, *, allow_hooks: bool | None = None
-) -> Any:
-    """Open the backend a command should talk to (``vmctl.backends.base.Backend``)."""
+    backend: str | None, state_dir: Path | None, libvirt_uri: str | None, *, allow_hooks: bool | None = None,
+    reporter: Reporter | None = None,
+) -> Backend:
+    """Open the backend a command should talk to; it tells the user things through ``reporter``."""
+    from vmctl.backends.base import SilentReporter
+
+    reporter = reporter or SilentReporter()
     config = load_config()
     name, explicit = _choose(backend, config)
     if name == "cluster":
-        cluster = _open_cluster(explicit)
+        cluster = _open_cluster(explicit, reporter)
         if cluster is not None:
             return cluster
-    from vmctl.backends.local.runtime import LocalBackend
+    from vmctl.backends.local.backend import LocalBackend
     from vmctl.paths import default_state_dir
 
     env_state = os.environ.get("VMCTL_STATE_DIR")
     state = state_dir or (Path(env_state) if env_state else None) or config.state_dir or default_state_dir()
     uri = libvirt_uri or os.environ.get("VMCTL_LIBVIRT_URI") or config.libvirt_uri or default_libvirt_uri()
     hooks = config.allow_hooks if allow_hooks is None else (allow_hooks or config.allow_hooks)
-    return LocalBackend(Path(state), uri, allow_hooks=hooks)
+    return LocalBackend(Path(state), uri, allow_hooks=hooks, reporter=reporter)

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from vmctl.cli.options import Backend, LibvirtUri, Namespace, StateDir
+from vmctl.cli.backend_flags import NO_FLAGS, BackendFlags, backend_command
+from vmctl.cli.options import Namespace
 
 HELP = """Connect to the serial console of a virtual machine instance.
 
@@ -56,26 +57,25 @@ def wait_running(backend: Any, name: str, namespace: str, timeout_s: float, *, p
 
 def register(app: typer.Typer) -> None:
     @app.command("console", help=HELP)
+    @backend_command
     def console(
         name: Annotated[str, typer.Argument(help="Name of the VMI (or of its VM).", show_default=False)],
         timeout: Annotated[int, typer.Option("--timeout", help="Minutes to wait for the VMI to be running.")] = 5,
         force: Annotated[bool, typer.Option("--force", help="Take over a console someone else is attached to.")] = False,
         escape: Annotated[str, typer.Option("--escape", help="Key that ends the session: ^] (default), ^A, 0x1d, ...")] = "^]",
         namespace: Namespace = None,
-        backend: Backend = None,
-        state_dir: StateDir = None,
-        libvirt_uri: LibvirtUri = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
         from vmctl.backends.base import Ref
-        from vmctl.backends.local.console import parse_escape
-        from vmctl.backends.select import get_backend
+        from vmctl.cli.backend_flags import open_backend
         from vmctl.errors import UsageError
+        from vmctl.streams.escape import parse_escape
 
         if timeout < 0:
             raise UsageError("--timeout: must be zero or more minutes")
         key = parse_escape(escape)
         ns = namespace or "default"
-        be = get_backend(backend, state_dir, libvirt_uri)
+        be = open_backend(flags)
         try:
             # the backend waits (up to the timeout) for the VMI: the local one starts a VM that is due to run
             # paused and resumes it once attached, so no boot output is lost

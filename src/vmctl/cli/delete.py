@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from vmctl.cli.options import Backend, LibvirtUri, Namespace, StateDir, Wait
+from vmctl.cli.backend_flags import NO_FLAGS, BackendFlags, backend_command
+from vmctl.cli.options import Namespace, Wait
 
 DeleteTimeout = Annotated[int, typer.Option("--timeout", help="Seconds to wait with --wait.")]
 
@@ -20,20 +21,20 @@ def register(app: typer.Typer) -> None:
             "Example: vmctl delete vm web1 --wait\n\nExample: vmctl delete configmap/app-config"
         ),
     )
+    @backend_command
     def delete(
         args: Annotated[list[str], typer.Argument(help="TYPE NAME or TYPE/NAME", metavar="TYPE NAME")],
         namespace: Namespace = None,
         wait: Wait = False,
         timeout: DeleteTimeout = 300,
-        backend: Backend = None,
-        state_dir: StateDir = None,
-        libvirt_uri: LibvirtUri = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
         from vmctl.backends.base import Ref
-        from vmctl.cli.resources import open_backend, split_type_name
+        from vmctl.cli.backend_flags import open_backend
+        from vmctl.cli.resources import split_type_name
 
         kind, name = split_type_name(args)
         ns = namespace or "default"
-        be = open_backend(backend, state_dir, libvirt_uri)
+        be = open_backend(flags)
         be.delete(Ref(kind.kind, name, ns), wait=wait, timeout=timeout)
         typer.echo(f'{kind.singular}.{kind.group} "{name}" deleted' if kind.group else f'{kind.singular} "{name}" deleted')

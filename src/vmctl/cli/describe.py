@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from vmctl.cli.options import Backend, LibvirtUri, Namespace, StateDir
+from vmctl.cli.backend_flags import NO_FLAGS, BackendFlags, backend_command
+from vmctl.cli.options import Namespace
 
 _SKIP_META = ("name", "namespace", "labels", "annotations", "managedFields")
 
@@ -112,19 +113,19 @@ def register(app: typer.Typer) -> None:
             "Example: vmctl describe vm web1\n\nExample: vmctl describe vmi/web1"
         ),
     )
+    @backend_command
     def describe(
         args: Annotated[list[str], typer.Argument(help="TYPE NAME or TYPE/NAME", metavar="TYPE NAME")],
         namespace: Namespace = None,
-        backend: Backend = None,
-        state_dir: StateDir = None,
-        libvirt_uri: LibvirtUri = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
         import sys
 
         from vmctl.backends.base import Ref
-        from vmctl.cli.resources import open_backend, split_type_name
+        from vmctl.cli.backend_flags import open_backend
+        from vmctl.cli.resources import split_type_name
 
         kind, name = split_type_name(args)
-        be = open_backend(backend, state_dir, libvirt_uri)
+        be = open_backend(flags)
         obj = be.get(Ref(kind.kind, name, namespace or "default"))
         sys.stdout.write(describe_text(obj))

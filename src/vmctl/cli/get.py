@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from vmctl.cli.options import Backend, Catalog, LibvirtUri, Namespace, StateDir
+from vmctl.cli.backend_flags import NO_FLAGS, BackendFlags, backend_command
+from vmctl.cli.options import Catalog, Namespace
 
 HELP = """List or show objects.
 
@@ -181,6 +182,7 @@ def _source(catalog: Any, kind: Any, name: str, namespace: str | None) -> str:
 
 def register(app: typer.Typer) -> None:
     @app.command("get", help=HELP)
+    @backend_command
     def get(
         resource: Annotated[
             str, typer.Argument(help="Type (instancetypes, preferences, presets, vms, vmis, ...) or TYPE/NAME.")
@@ -197,9 +199,7 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--selector", "-l", help="Label selector, e.g. 'a=b,c!=d,e in (f,g)'.")
         ] = None,
         catalog: Catalog = None,
-        backend: Backend = None,
-        state_dir: StateDir = None,
-        libvirt_uri: LibvirtUri = None,
+        flags: BackendFlags = NO_FLAGS,
         domain_xml: Annotated[
             bool, typer.Option("--domain-xml", help="For a VMI on the local backend: print its libvirt domain XML.")
         ] = False,
@@ -230,6 +230,5 @@ def register(app: typer.Typer) -> None:
         fmt = Format(output.value) if output is not None and output is not GetFormat.wide else None
         resources.show(
             kind, wanted, namespace=namespace, all_namespaces=all_namespaces, output=fmt,
-            wide=output is GetFormat.wide, selector=selector, backend=backend, state_dir=state_dir,
-            libvirt_uri=libvirt_uri, domain_xml=domain_xml,
+            wide=output is GetFormat.wide, selector=selector, flags=flags, domain_xml=domain_xml,
         )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vmctl.cli.options import Backend, LibvirtUri, Namespace, StateDir, Wait
+from vmctl.cli.backend_flags import NO_FLAGS, BackendFlags, backend_command
+from vmctl.cli.options import AllowHooks, Namespace, Wait
+
+if TYPE_CHECKING:
+    from vmctl.backends.base import Backend
 
 Name = Annotated[str, typer.Argument(help="Name of the VM", metavar="NAME")]
 Timeout = Annotated[int, typer.Option("--timeout", help="Seconds to wait with --wait.")]
@@ -17,7 +21,6 @@ GracePeriod = Annotated[
     int | None,
     typer.Option("--grace-period", help="Seconds the guest gets to shut down (with --force; restart takes only 0)."),
 ]
-AllowHooks = Annotated[bool, typer.Option("--allow-hooks", help="Allow hook sidecar scripts to run.")]
 VMI_TYPES = ("vm", "virtualmachine", "vmi", "virtualmachineinstance")
 
 #: virtctl's error texts, exactly (pkg/virtctl/vm/{start,stop,restart}.go, pkg/virtctl/{pause,unpause,softreboot,
@@ -57,10 +60,10 @@ def _virtctl_error(key: str, name: str) -> Iterator[None]:
         raise _reword(exc, key, name) from None
 
 
-def _backend(backend: str | None, state_dir: Any, libvirt_uri: str | None, allow_hooks: bool = False) -> Any:
-    from vmctl.cli.resources import open_backend
+def _backend(flags: BackendFlags, allow_hooks: bool = False) -> Backend:
+    from vmctl.cli.backend_flags import open_backend
 
-    return open_backend(backend, state_dir, libvirt_uri, allow_hooks=allow_hooks or None)
+    return open_backend(flags, allow_hooks=allow_hooks or None)
 
 
 def _force_pair(force: bool, grace: int | None) -> None:
@@ -96,6 +99,7 @@ def _vm_or_vmi(kind_text: str) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("start", help="Start a virtual machine (runStrategy Halted, Manual or RerunOnFailure).\n\n"
                  "Example: vmctl start web1\n\nExample: vmctl start web1 --paused --wait")
+    @backend_command
     def start(
         name: Name,
         paused: Annotated[bool, typer.Option("--paused", help="Start the virtual machine paused.")] = False,
@@ -103,18 +107,17 @@ def register(app: typer.Typer) -> None:
         wait: Wait = False,
         timeout: Timeout = 300,
         allow_hooks: AllowHooks = False,
-        backend: Backend = None,
-        state_dir: StateDir = None,
-        libvirt_uri: LibvirtUri = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
         _schedule(
-            _backend(backend, state_dir, libvirt_uri, allow_hooks), name, namespace, "start",
+            _backend(flags, allow_hooks), name, namespace, "start",
             "start", lambda be, ref: be.start(ref, paused=paused),
             ("Paused" if paused else "Ready") if wait else None, timeout,
         )
 
     @app.command("stop", help="Stop a virtual machine: ACPI power-off, then forced off after the grace period.\n\n"
                  "Example: vmctl stop web1 --wait\n\nExample: vmctl stop web1 --force --grace-period 0")
+    @backend_command
     def stop(
         name: Name,
         force: Force = False,
@@ -122,19 +125,18 @@ def register(app: typer.Typer) -> None:
         namespace: Namespace = None,
         wait: Wait = False,
         timeout: Timeout = 300,
-        backend: Backend = None,
-        state_dir: StateDir = None,
-        libvirt_uri: LibvirtUri = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
         _force_pair(force, grace_period)
         _schedule(
-            _backend(backend, state_dir, libvirt_uri), name, namespace, "stop",
+            _backend(flags), name, namespace, "stop",
             "force-stop" if force else "stop",
             lambda be, ref: be.stop(ref, grace_period=grace_period, force=force), "Stopped" if wait else None, timeout,
         )
 
     @app.command("restart", help="Restart a virtual machine (stop its VMI, start a new one).\n\n"
                  "Example: vmctl restart web1 --wait\n\nExample: vmctl restart web1 --force --grace-period 0")
+    @backend_command
     def restart(
         name: Name,
         force: Force = False,
@@ -143,13 +145,11 @@ def register(app: typer.Typer) -> None:
         wait: Wait = False,
         timeout: Timeout = 300,
         allow_hooks: AllowHooks = False,
-        backend: Backend = None,
-        state_dir: StateDir = None,
-        libvirt_uri: LibvirtUri = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
         _force_pair(force, grace_period)
         _schedule(
-            _backend(backend, state_dir, libvirt_uri, allow_hooks), name, namespace, "restart",
+            _backend(flags, allow_hooks), name, namespace, "restart",
             "force-restart" if force else "restart",
             lambda be, ref: be.restart(ref, grace_period=grace_period, force=force), "Ready" if wait else None, timeout,
         )
@@ -157,21 +157,20 @@ def register(app: typer.Typer) -> None:
     def _vmi_verb(verb: str, text: str, example: str, condition: str | None,
                   act: Callable[[Any, Any], None]) -> None:
         @app.command(verb, help=f"{text}\n\nExample: {example}")
+        @backend_command
         def command(
             kind: Annotated[str, typer.Argument(help="vm or vmi", metavar="TYPE")],
             name: Annotated[str, typer.Argument(help="Name of the VM or VMI", metavar="NAME")],
             namespace: Namespace = None,
             wait: Wait = False,
             timeout: Timeout = 300,
-            backend: Backend = None,
-            state_dir: StateDir = None,
-            libvirt_uri: LibvirtUri = None,
+            flags: BackendFlags = NO_FLAGS,
         ) -> None:
             from vmctl.backends.base import Ref
             from vmctl.errors import NotFoundError, VmctlError
 
             which = _vm_or_vmi(kind)
-            be = _backend(backend, state_dir, libvirt_uri)
+            be = _backend(flags)
             ns = namespace or "default"
             if which == "VirtualMachine":
                 with _virtctl_error("get-vm", name):
@@ -180,7 +179,7 @@ def register(app: typer.Typer) -> None:
                     act(be, Ref("VirtualMachineInstance", name, ns))
                 except NotFoundError as exc:
                     if verb == "pause":
-                        from vmctl.backends.local.reconcile import run_strategy
+                        from vmctl.core.runstrategy import run_strategy
 
                         key = "pause-not-set-to-run" if run_strategy(vm) == "Halted" else "pause-not-found"
                         raise VmctlError(ERRORS[key].format(name=name)) from None
@@ -199,28 +198,27 @@ def register(app: typer.Typer) -> None:
     _vmi_verb("unpause", "Unpause a virtual machine (TYPE is vm or vmi).", "vmctl unpause vmi web1",
               "Running", lambda be, ref: be.unpause(ref))
 
-    def _vmi_only_verb(verb: str, text: str, method: str) -> None:
+    def _vmi_only_verb(verb: str, text: str, act: Callable[[Backend, Any], None]) -> None:
         @app.command(verb, help=f"{text}\n\nExample: vmctl {verb} web1")
+        @backend_command
         def command(
             name: Annotated[str, typer.Argument(help="Name of the VMI", metavar="NAME")],
             namespace: Namespace = None,
             wait: Wait = False,
             timeout: Timeout = 300,
-            backend: Backend = None,
-            state_dir: StateDir = None,
-            libvirt_uri: LibvirtUri = None,
+            flags: BackendFlags = NO_FLAGS,
         ) -> None:
             from vmctl.backends.base import Ref
 
-            be = _backend(backend, state_dir, libvirt_uri)
+            be = _backend(flags)
             ref = Ref("VirtualMachineInstance", name, namespace or "default")
             with _virtctl_error(verb, name):
-                getattr(be, method)(ref)
+                act(be, ref)
             typer.echo(f"VMI {name} was scheduled to {verb}")
             if wait:
                 be.wait(ref, "Ready", timeout)
 
     _vmi_only_verb("soft-reboot", "Soft reboot a virtual machine instance (ACPI reboot request to the guest).",
-                   "soft_reboot")
+                   lambda be, ref: be.soft_reboot(ref))
     _vmi_only_verb("reset", "Reset a virtual machine instance (a hard reset, like pressing the reset button).",
-                   "reset")
+                   lambda be, ref: be.reset(ref))

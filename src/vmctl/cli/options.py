@@ -38,3 +38,6 @@ LibvirtUri = Annotated[
 ]
 Wait = Annotated[bool, typer.Option("--wait", help="Wait until the operation has taken effect.")]
 Timeout = Annotated[int, typer.Option("--timeout", help="Seconds to wait with --wait.")]
+AllowHooks = Annotated[
+    bool, typer.Option("--allow-hooks", help="Allow hook sidecar scripts (hooks.kubevirt.io/hookSidecars) to run.")
+]

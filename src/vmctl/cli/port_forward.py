@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from vmctl.cli.options import Backend, LibvirtUri, Namespace, StateDir
+from vmctl.cli.backend_flags import NO_FLAGS, BackendFlags, backend_command
+from vmctl.cli.options import Namespace
 
 HELP = """Forward local TCP ports to ports of a virtual machine.
 
@@ -45,24 +46,9 @@ def parse_target(text: str, namespace: str | None) -> tuple[str, str, str]:
     return TYPES[parts[0].lower()], parts[1], ns
 
 
-def forwards_of(backend: Any, name: str, namespace: str) -> list[tuple[int, int, str]]:
-    from vmctl.backends.base import Ref
-    from vmctl.errors import VmctlError
-
-    ref = Ref("VirtualMachineInstance", name, namespace)
-    getter = getattr(backend, "port_forwards", None)
-    if getter is not None:
-        return list(getter(ref))
-    xml_of = getattr(backend, "domain_xml", None)
-    if xml_of is None:
-        raise VmctlError(f"port-forward is not supported by the {getattr(backend, 'name', '?')} backend yet")
-    from vmctl.backends.local.portforward import forwards_from_domain_xml
-
-    return forwards_from_domain_xml(xml_of(ref))
-
-
 def register(app: typer.Typer) -> None:
     @app.command("port-forward", help=HELP)
+    @backend_command
     def port_forward(
         target: Annotated[str, typer.Argument(help="vm/NAME or vmi/NAME.", show_default=False)],
         ports: Annotated[list[str], typer.Argument(help="[tcp/]LOCAL[:REMOTE], one or more.", show_default=False)],
@@ -70,22 +56,14 @@ def register(app: typer.Typer) -> None:
         stdio: Annotated[bool, typer.Option("--stdio", help="Bridge stdin/stdout to the one REMOTE port (for ssh ProxyCommand).")] = False,
         timeout: Annotated[int, typer.Option("--timeout", help="Minutes to wait for the VMI to be running.")] = 5,
         namespace: Namespace = None,
-        backend: Backend = None,
-        state_dir: StateDir = None,
-        libvirt_uri: LibvirtUri = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
         from vmctl.backends.base import Ref
-        from vmctl.backends.local.portforward import (
-            TcpProxy,
-            connect_tcp,
-            host_port_for,
-            parse_port_spec,
-            stdio_bridge,
-        )
-        from vmctl.backends.select import get_backend
+        from vmctl.cli.backend_flags import open_backend
         from vmctl.cli.console import wait_running
         from vmctl.cli.output import info, warn
         from vmctl.errors import UsageError
+        from vmctl.streams.tcp import TcpProxy, parse_port_spec, stdio_bridge
 
         kind, name, ns = parse_target(target, namespace)
         specs = [parse_port_spec(p) for p in ports]
@@ -93,14 +71,14 @@ def register(app: typer.Typer) -> None:
             raise UsageError("udp port-forwarding is not supported by vmctl; use tcp ports")
         if stdio and len(specs) != 1:
             raise UsageError("--stdio: exactly one port is needed")
-        be = get_backend(backend, state_dir, libvirt_uri)
+        be = open_backend(flags)
         if kind == "VirtualMachine":
             be.get(Ref("VirtualMachine", name, ns))  # NotFound for a missing VM, as virtctl
         wait_running(be, name, ns, timeout * 60)
-        forwards = forwards_of(be, name, ns)
-        targets = [host_port_for(forwards, s.remote, s.protocol, vmi=name) for s in specs]
+        ref = Ref("VirtualMachineInstance", name, ns)
+        connectors = [be.port_connector(ref, s.remote, s.protocol) for s in specs]
         if stdio:
-            sock = connect_tcp(targets[0])
+            sock = connectors[0]()
             try:
                 stdio_bridge(sock)
             finally:
@@ -108,8 +86,8 @@ def register(app: typer.Typer) -> None:
             return
         proxies = []
         try:
-            for spec, host_port in zip(specs, targets, strict=True):
-                proxy = TcpProxy(address, spec.local, lambda hp=host_port: connect_tcp(hp))
+            for spec, connect in zip(specs, connectors, strict=True):
+                proxy = TcpProxy(address, spec.local, connect)
                 proxies.append(proxy)
                 info(f"Forwarding from {address}:{proxy.port} -> {spec.remote}")
             threads = [threading.Thread(target=p.serve_forever, kwargs={"on_error": warn}, daemon=True) for p in proxies]

@@ -5,21 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from vmctl.cli.backend_flags import BackendFlags
     from vmctl.core.kinds import Kind
 
 Obj = dict[str, Any]
-
-
-def open_backend(backend: str | None, state_dir: Path | None, libvirt_uri: str | None, *,
-                 allow_hooks: bool | None = None) -> Any:
-    """The backend a command talks to (``--backend``, env, config file, kubeconfig probe)."""
-    from vmctl.backends.select import get_backend
-
-    return get_backend(backend, state_dir, libvirt_uri, allow_hooks=allow_hooks)
 
 
 def resolve_kind(text: str, *, what: str = "TYPE") -> Kind:
@@ -114,7 +106,9 @@ def _vm_row(o: Obj, now: datetime, wide: bool) -> list[str]:
            str(st.get("printableStatus", "")), _cond(o, "Ready") or ("True" if st.get("ready") else "False")]
     if wide:
         spec = o.get("spec") or {}
-        rs = spec.get("runStrategy") or ("Always" if spec.get("running") else "Halted")
+        from vmctl.core.runstrategy import run_strategy
+
+        rs = run_strategy(o)
         it = (spec.get("instancetype") or {}).get("name", "<none>")
         pref = (spec.get("preference") or {}).get("name", "<none>")
         row += [rs, it, pref]
@@ -182,25 +176,24 @@ def print_objects(objs: list[Obj], fmt: str, *, single: bool) -> None:
 
 
 def show(kind: Kind, names: Sequence[str] = (), *, namespace: str | None = None, all_namespaces: bool = False,
-         output: Any = None, wide: bool = False, selector: str | None = None, backend: str | None = None,
-         state_dir: Path | None = None, libvirt_uri: str | None = None, domain_xml: bool = False) -> None:
+         output: Any = None, wide: bool = False, selector: str | None = None,
+         flags: BackendFlags | None = None, domain_xml: bool = False) -> None:
     """What ``vmctl get <kind> [NAME...]`` prints for stored kinds: a table, ``-o yaml|json|name``, or domain XML."""
-    from vmctl.backends.base import Ref
+    from vmctl.backends.base import Ref, require_local
+    from vmctl.cli.backend_flags import BackendFlags, open_backend
     from vmctl.errors import UsageError
 
     fmt = getattr(output, "value", output)
     if fmt == "wide":
         fmt, wide = None, True
-    be = open_backend(backend, state_dir, libvirt_uri)
+    be = open_backend(flags or BackendFlags())
     ns = None if all_namespaces else (namespace or "default")
     if domain_xml:
         if kind.kind != "VirtualMachineInstance" and kind.kind != "VirtualMachine":
             raise UsageError("--domain-xml: only for vmi (or vm) NAME")
         if len(names) != 1:
             raise UsageError("--domain-xml needs one NAME")
-        if not hasattr(be, "domain_xml"):
-            raise UsageError(f"--domain-xml: not available on the {be.name} backend")
-        text = be.domain_xml(Ref(kind.kind, names[0], namespace or "default"))
+        text = require_local(be, "--domain-xml").domain_xml(Ref(kind.kind, names[0], namespace or "default"))
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
     if names:

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from vmctl.cli.options import Backend, LibvirtUri, Namespace, StateDir
+from vmctl.cli.backend_flags import NO_FLAGS, BackendFlags, backend_command
+from vmctl.cli.options import Namespace
 
 HELP = """Open a VNC connection to a virtual machine instance, or take a screenshot.
 
@@ -31,10 +32,10 @@ Example: vmctl vnc screenshot vm1 -f screen.png
 """
 
 
-def _resolve(backend: str | None, state_dir: Path | None, libvirt_uri: str | None) -> Any:
-    from vmctl.backends.select import get_backend
+def _open(flags: BackendFlags) -> Any:
+    from vmctl.cli.backend_flags import open_backend
 
-    return get_backend(backend, state_dir, libvirt_uri)
+    return open_backend(flags)
 
 
 def _screenshot(be: Any, name: str, ns: str, file: str | None, timeout: int) -> None:
@@ -61,15 +62,15 @@ def _proxy(be: Any, name: str, ns: str, *, address: str, port: int, proxy_only: 
     import subprocess
 
     from vmctl.backends.base import Ref
-    from vmctl.backends.local import vnc
-    from vmctl.backends.local.portforward import TcpProxy
     from vmctl.cli.console import wait_running
     from vmctl.cli.output import info, warn
     from vmctl.errors import VmctlError
+    from vmctl.streams import viewers
+    from vmctl.streams.tcp import TcpProxy
 
     viewer_host = "127.0.0.1" if address in ("0.0.0.0", "", "::") else address
     if not proxy_only:  # find the viewer first: no point in waiting for a VM we cannot show
-        vnc.find_viewer(0, host=viewer_host, vnc_type=vnc_type, vnc_path=vnc_path)
+        viewers.find_viewer(0, host=viewer_host, vnc_type=vnc_type, vnc_path=vnc_path)
     vmi = wait_running(be, name, ns, timeout * 60)
     ref = Ref("VirtualMachineInstance", name, ns)
     be.vnc_stream(ref).close()  # fail now (no graphics device, ...) rather than in the viewer
@@ -83,7 +84,7 @@ def _proxy(be: Any, name: str, ns: str, *, address: str, port: int, proxy_only: 
             sys.stdout.flush()
             proxy.serve_forever(on_error=warn)  # one viewer after another, until interrupted
             return
-        argv = vnc.find_viewer(proxy.port, host=viewer_host, vnc_type=vnc_type, vnc_path=vnc_path).argv()
+        argv = viewers.find_viewer(proxy.port, host=viewer_host, vnc_type=vnc_type, vnc_path=vnc_path).argv()
         info(f"launching {' '.join(argv)}")
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         proxy.serve_forever(on_error=warn, until=lambda: proc.poll() is not None)
@@ -98,6 +99,7 @@ def _proxy(be: Any, name: str, ns: str, *, address: str, port: int, proxy_only: 
 
 def register(app: typer.Typer) -> None:
     @app.command("vnc", help=HELP)
+    @backend_command
     def vnc_command(
         args: Annotated[list[str], typer.Argument(help="NAME, or: screenshot NAME", show_default=False, metavar="[screenshot] NAME")],
         address: Annotated[str, typer.Option("--address", help="Address the local proxy listens on.")] = "127.0.0.1",
@@ -108,9 +110,7 @@ def register(app: typer.Typer) -> None:
         file: Annotated[str | None, typer.Option("--file", "-f", help="screenshot: PNG file to write ('-' for stdout).")] = None,
         timeout: Annotated[int, typer.Option("--timeout", help="Minutes to wait for the VMI to be running.")] = 5,
         namespace: Namespace = None,
-        backend: Backend = None,
-        state_dir: StateDir = None,
-        libvirt_uri: LibvirtUri = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
         from vmctl.errors import UsageError
 
@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
         if timeout < 0:
             raise UsageError("--timeout: must be zero or more minutes")
         if len(args) == 2 and args[0] == "screenshot":
-            _screenshot(_resolve(backend, state_dir, libvirt_uri), args[1], ns, file, timeout)
+            _screenshot(_open(flags), args[1], ns, file, timeout)
             return
         if len(args) != 1:
             raise UsageError("vnc: expected NAME or 'screenshot NAME'")
@@ -127,5 +127,5 @@ def register(app: typer.Typer) -> None:
         if not 0 <= port < 65536:
             raise UsageError(f"--port {port}: must be between 0 and 65535")
         with contextlib.suppress(KeyboardInterrupt):
-            _proxy(_resolve(backend, state_dir, libvirt_uri), args[0], ns, address=address, port=port,
+            _proxy(_open(flags), args[0], ns, address=address, port=port,
                    proxy_only=proxy_only, vnc_type=vnc_type, vnc_path=vnc_path, timeout=timeout)

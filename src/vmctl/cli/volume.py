@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vmctl.cli.options import Namespace, StateDir
 from vmctl.cli.output import Format
+
+if TYPE_CHECKING:
+    from vmctl.backends.base import NamedVolumes
 
 HELP = """Manage named local volumes (qcow2 files under <state-dir>/volumes/<namespace>/).
 
@@ -26,40 +29,21 @@ OptOutput = Annotated[
 ]
 
 
-def _state(state_dir: Path | None) -> Path:
-    if state_dir is not None:
-        return state_dir
-    from vmctl.backends.select import load_config
-    from vmctl.paths import default_state_dir
+def _volumes(state_dir: Path | None) -> NamedVolumes:
+    """The named volumes of the local host (``--state-dir``, else the configured or default state folder)."""
+    from vmctl.backends.base import require_local
+    from vmctl.cli.backend_flags import BackendFlags, open_backend
 
-    return load_config().state_dir or default_state_dir()
-
-
-def _users(state: Path, namespace: str, name: str) -> list[str]:
-    """``vm/NAME`` and ``vmi/NAME`` entries of the local store that use the volume."""
-    if not (state / "state.db").is_file():
-        return []
-    from vmctl.backends.local.store import Store
-    from vmctl.backends.local.volumes import claims_of
-
-    store = Store(state)
-    try:
-        out = []
-        for kind, short in (("VirtualMachineInstance", "vmi"), ("VirtualMachine", "vm")):
-            for obj in store.list(kind, namespace):
-                if name in claims_of(obj):
-                    out.append(f"{short}/{obj['metadata']['name']}")
-        return out
-    finally:
-        store.close()
+    return require_local(open_backend(BackendFlags("local", state_dir)), "vmctl volume").volumes()
 
 
-def _size_flag(parse_size: Any, text: str) -> int:
-    """``--size`` as bytes; a malformed value is a usage error (exit 2), like every other bad flag value."""
+def _parse_size(text: str) -> int:
+    """``--size`` as bytes (a positive Kubernetes quantity); a malformed value is a usage error (exit 2)."""
+    from vmctl.core.quantity import positive_bytes
     from vmctl.errors import InputError, UsageError
 
     try:
-        return int(parse_size(text, what="--size"))
+        return positive_bytes(text, what="--size")
     except InputError as exc:
         raise UsageError(exc.message) from None
 
@@ -137,9 +121,7 @@ def register(app: typer.Typer) -> None:
         namespace: Namespace = None,
         state_dir: StateDir = None,
     ) -> None:
-        from vmctl.backends.local.volumes import create_volume, parse_size
-
-        vol = create_volume(_state(state_dir), namespace or "default", name, _size_flag(parse_size, size))
+        vol = _volumes(state_dir).create(namespace or "default", name, _parse_size(size))
         typer.echo(f"volume/{vol.name} created ({_human(vol.virtual_size)})")
 
     @sub.command(
@@ -156,35 +138,8 @@ def register(app: typer.Typer) -> None:
         namespace: Namespace = None,
         state_dir: StateDir = None,
     ) -> None:
-        import tempfile
-
-        from vmctl.backends.local.volumes import import_volume, parse_size, volume_path
-        from vmctl.errors import InputError, VmctlError
-
-        state = _state(state_dir)
-        ns = namespace or "default"
-        want = _size_flag(parse_size, size) if size else None
-        target = volume_path(state, ns, name)
-        if target.exists():
-            raise VmctlError(f'persistentvolumeclaims "{name}" already exists')
-        if source.startswith(("http://", "https://")):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=target.parent, prefix=".download-") as tmp:
-                file = Path(tmp) / "image"
-                _download(source, file)
-                vol = import_volume(state, ns, name, file, size=want)
-        elif source.startswith("docker://"):
-            from vmctl.backends.local.images import ImageCache
-
-            image = ImageCache(state).pull(source.removeprefix("docker://"), volume=name)
-            vol = import_volume(state, ns, name, image.disk(None, volume=name), size=want)
-        elif "://" in source:
-            raise InputError(f"--from {source}: unsupported URL scheme (use a file path, http(s):// or docker://)")
-        else:
-            file = Path(source)
-            if not file.is_file():
-                raise InputError(f"--from {source}: no such file")
-            vol = import_volume(state, ns, name, file, size=want)
+        want = _parse_size(size) if size else None
+        vol = _volumes(state_dir).import_image(namespace or "default", name, source, size=want, download=_download)
         typer.echo(f"volume/{vol.name} imported ({_human(vol.virtual_size)}, from {source})")
 
     @sub.command("list", help="List named volumes.\n\nExample: vmctl volume list\n\nExample: vmctl volume list -A -o json")
@@ -194,13 +149,10 @@ def register(app: typer.Typer) -> None:
         output: OptOutput = None,
         state_dir: StateDir = None,
     ) -> None:
-        from vmctl.backends.local.volumes import list_volumes
         from vmctl.cli.output import emit
         from vmctl.cli.resources import table
 
-        state = _state(state_dir)
-        vols = list_volumes(state, None if all_namespaces else (namespace or "default"))
-        rows = [(v, _users(state, v.namespace, v.name)) for v in vols]
+        rows = _volumes(state_dir).list(None if all_namespaces else (namespace or "default"))
         if output is not None:
             emit([_as_object(v, users) for v, users in rows], output, as_list=True)
             return
@@ -221,18 +173,6 @@ def register(app: typer.Typer) -> None:
         namespace: Namespace = None,
         state_dir: StateDir = None,
     ) -> None:
-        from vmctl.backends.local.volumes import delete_volume, volume_path
-        from vmctl.errors import NotFoundError, VmctlError
-
-        state = _state(state_dir)
-        ns = namespace or "default"
-        if not volume_path(state, ns, name).is_file():
-            raise NotFoundError(f'persistentvolumeclaims "{name}" not found')
-        running = [u for u in _users(state, ns, name) if u.startswith("vmi/")]
-        if running:
-            raise VmctlError(
-                f"volume {name} is in use by {', '.join(running)}", hint="stop the VM first (vmctl stop NAME)"
-            )
-        delete_volume(state, ns, name)
+        _volumes(state_dir).delete(namespace or "default", name)
         typer.echo(f'persistentvolumeclaim "{name}" deleted')
 

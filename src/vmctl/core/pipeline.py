@@ -487,12 +487,19 @@ def expand_vm(
 
 def problems(obj: Obj, source: ObjectSource, *, namespace: str | None = None) -> list[FieldProblem]:
     """Every admission problem ``resolve`` would reject the object for (never raises for them)."""
+    return admit(obj, source, namespace=namespace)[1]
+
+
+def admit(
+    obj: Obj, source: ObjectSource, *, namespace: str | None = None
+) -> tuple[Resolved | None, list[FieldProblem]]:
+    """Admission of a VM or VMI: (what ``resolve`` returns, None when rejected; every problem found)."""
     memo = _memo(source)
     found: list[FieldProblem] = []
     if obj.get("kind") == "VirtualMachine":
         found.extend(validate_matchers(obj))
         if found:
-            return found
+            return None, found
         spec = obj.get("spec") or {}
         ns = str((obj.get("metadata") or {}).get("namespace") or namespace or "default")
         for which, finder in (("instancetype", memo.find_instancetype), ("preference", memo.find_preference)):
@@ -505,11 +512,11 @@ def problems(obj: Obj, source: ObjectSource, *, namespace: str | None = None) ->
                 except ObjectRejected as exc:
                     found.append(FieldProblem(f"spec.{which}.kind", exc.message, "FieldValueInvalid"))
         if found:
-            return found
+            return None, found
     try:
-        resolve(obj, memo, namespace=namespace, origins=False)
+        return resolve(obj, memo, namespace=namespace, origins=False), found
     except ObjectRejected as exc:
         found.extend(exc.causes or [FieldProblem("", exc.message)])
     except VmctlError as exc:
         found.append(FieldProblem("", exc.message))
-    return found
+    return None, found

@@ -185,3 +185,16 @@ def overcommitted_request(guest_bytes: int, percent: int) -> int:
     ratio = f32(1 - f32(f32(percent) / 100))
     product = f32(f32(guest_bytes) * ratio)
     return int(product)  # int64() truncates toward zero
+
+
+def positive_bytes(value: str | int | float, *, what: str) -> int:
+    """Whole bytes of a positive Kubernetes quantity (``10Gi``), rounded up; errors name ``what``."""
+    from vmctl.errors import InputError
+
+    try:
+        size = parse_quantity(value)
+    except InputError as exc:
+        raise InputError(f"{what}: {exc.message}") from None
+    if size <= 0:
+        raise InputError(f"{what}: must be greater than zero, got {value!r}")
+    return int(-(-size // 1))

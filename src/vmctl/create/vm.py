@@ -27,7 +27,6 @@ from vmctl.errors import InputError, UsageError
 Obj = dict[str, Any]
 Warn = Callable[[str], None]
 
-RUN_STRATEGIES = ("Always", "Manual", "Halted", "Once", "RerunOnFailure")
 CLOUD_INIT_TYPES = ("nocloud", "configdrive", "none")
 CLOUD_INIT_DISK = "cloudinitdisk"
 SYSPREP_DISK = "sysprepdisk"
@@ -286,12 +285,14 @@ class _Builder:
         return vm
 
     def with_run_strategy(self, vm: Obj) -> None:
+        from vmctl.core.runstrategy import RUN_STRATEGIES, canonical_run_strategy
+
         wanted = self.o.run_strategy or ""
-        for strategy in RUN_STRATEGIES:
-            if strategy.lower() == wanted.lower():
-                vm["spec"]["runStrategy"] = strategy
-                vm["spec"].pop("running", None)  # a template may still use the deprecated field
-                return
+        strategy = canonical_run_strategy(wanted)
+        if strategy is not None:
+            vm["spec"]["runStrategy"] = strategy
+            vm["spec"].pop("running", None)  # a template may still use the deprecated field
+            return
         raise flag_error(
             "run-strategy", f'invalid run strategy "{wanted}", supported values are: {", ".join(RUN_STRATEGIES)}'
         )

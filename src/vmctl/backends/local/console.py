@@ -27,9 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from vmctl.errors import UsageError, VmctlError
+from vmctl.errors import VmctlError
+from vmctl.streams.escape import DEFAULT_ESCAPE, describe_escape
 
-DEFAULT_ESCAPE = b"\x1d"  # Ctrl+]
 #: After stdin closes (pipe mode), keep printing guest output until it has been quiet this long (counted from
 #: the first output that follows the last input sent)...
 DRAIN_QUIET = float(os.environ.get("VMCTL_CONSOLE_DRAIN", "1.0"))
@@ -50,38 +50,6 @@ class Stream(Protocol):
     def recv(self, nbytes: int) -> bytes: ...
     def send(self, data: bytes) -> int: ...
     def abort(self) -> None: ...
-
-
-def parse_escape(text: str) -> bytes:
-    """``^]`` / ``^A`` (caret notation), ``0x1d`` / ``\\x1d`` (hex) or a single character -> the escape byte."""
-    value = text.strip() if len(text.strip()) > 0 else text
-    if len(value) == 2 and value[0] == "^":
-        char = value[1].upper()
-        if char == "?":
-            return b"\x7f"
-        code = ord(char) ^ 0x40
-        if 0 <= code < 0x20:
-            return bytes([code])
-    elif value.lower().startswith(("0x", "\\x")) and len(value) in (3, 4):
-        try:
-            return bytes([int(value[2:], 16)])
-        except ValueError:
-            pass
-    elif len(value) == 1 and ord(value) < 0x80:
-        return value.encode()
-    raise UsageError(f"--escape {text!r}: expected caret notation like ^] or ^A, a hex byte like 0x1d, or one ASCII character")
-
-
-def describe_escape(escape: bytes) -> str:
-    """How the banner names the escape key."""
-    if escape == DEFAULT_ESCAPE:
-        return "Ctrl+] or Ctrl+5"
-    code = escape[0]
-    if code == 0x7F:
-        return "Ctrl+?"
-    if code < 0x20:
-        return f"Ctrl+{chr(code ^ 0x40)}"
-    return repr(chr(code))
 
 
 def banner(name: str, escape: bytes) -> str:

@@ -4,7 +4,7 @@
   cloud-init ISOs, named volumes) — ``backends/local/volumes.py``;
 * ``domain.build_domain_xml(vmi, inputs, host) -> str`` maps the VMI to libvirt XML — ``backends/local/domain.py``;
 * ``hooks.run_on_define_domain(vmi, xml, scripts) -> str`` chains hook sidecar scripts — ``backends/local/hooks.py``;
-* the runtime (``backends/local/runtime.py``) defines and starts the domain and owns the SQLite store.
+* the executor (``backends/local/executor.py``) defines and starts the domain.
 """
 
 from __future__ import annotations

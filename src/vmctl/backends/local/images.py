@@ -20,11 +20,10 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,13 +100,18 @@ def insecure(image: str, extra: Sequence[str] = ()) -> bool:
     return bare in LOCAL_REGISTRIES or host in extra or host in configured or bare in configured
 
 
+#: ``Reporter.progress``: (label, total bytes or 0, a function giving the bytes done) → a context manager.
+Progress = Callable[[str, int, Callable[[], int]], AbstractContextManager[None]]
+
+
 class ImageCache:
     """The image cache of one state folder."""
 
-    def __init__(self, state_dir: Path, *, insecure_registries: Sequence[str] = (), progress: bool | None = None):
+    def __init__(self, state_dir: Path, *, insecure_registries: Sequence[str] = (),
+                 progress: Progress | None = None):
         self.dir = Path(state_dir) / "images"
         self.insecure_registries = tuple(insecure_registries)
-        self.progress = sys.stderr.isatty() if progress is None else progress
+        self.progress = progress  # shows pulls (``Reporter.progress``), or None
 
     # -- references ----------------------------------------------------------------------------
 
@@ -240,28 +244,12 @@ class ImageCache:
 
     @contextlib.contextmanager
     def _progress(self, label: str, folder: Path, total: int) -> Iterator[None]:
-        """A rich progress bar on stderr (TTY only) following the bytes written into ``folder``."""
+        """Progress of a pull, measured as the bytes written into ``folder``, through the reporter."""
         if not self.progress:
             yield
             return
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-
-        done = threading.Event()
-        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                      transient=True) as bar:
-            task = bar.add_task(label, total=total or None)
-
-            def poll() -> None:
-                while not done.wait(0.2):
-                    bar.update(task, completed=_tree_size(folder))
-
-            thread = threading.Thread(target=poll, daemon=True)
-            thread.start()
-            try:
-                yield
-            finally:
-                done.set()
-                thread.join()
+        with self.progress(label, total, lambda: _tree_size(folder)):
+            yield
 
     def _unpack(self, layout: Path, rootfs: Path, image: str, volume: str) -> None:
         rootfs.mkdir()

@@ -81,15 +81,9 @@ def create_overlay(base: Path, overlay: Path, *, what: str, base_format: str | N
 
 def parse_size(value: Any, *, what: str) -> int:
     """Bytes of a Kubernetes quantity (``10Gi``); must be positive."""
-    from vmctl.core.quantity import parse_quantity
+    from vmctl.core.quantity import positive_bytes
 
-    try:
-        size = parse_quantity(value)
-    except InputError as exc:
-        raise InputError(f"{what}: {exc.message}") from None
-    if size <= 0:
-        raise InputError(f"{what}: must be greater than zero, got {value!r}")
-    return int(-(-size // 1))
+    return positive_bytes(value, what=what)
 
 
 # --- named volumes --------------------------------------------------------------------------------

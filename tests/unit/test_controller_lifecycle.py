@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vmctl.backends.local import reconcile as rc
-from vmctl.backends.local.reconcile import LifecycleError
+from vmctl.controllers import lifecycle as rc
+from vmctl.controllers.lifecycle import LifecycleError
 
 CONFLICT = 'Operation cannot be fulfilled on virtualmachine.kubevirt.io "web1": '
 VMI_CONFLICT = 'Operation cannot be fulfilled on virtualmachineinstance.kubevirt.io "web1": '

@@ -1,13 +1,15 @@
-"""The pure planner: runStrategy × VMI phase × domain state → actions and status (KubeVirt's VM controller)."""
+"""The VM controller planner (controllers/vm.py): runStrategy × VMI phase × guest state → typed actions and status."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from vmctl.backends.local import reconcile as rc
-from vmctl.backends.local.reconcile import Action, DomainState, Observed
+from vmctl.controllers import vm as rc
+from vmctl.controllers.vm import DomainState, Observed, VMAction
+from vmctl.core.runstrategy import run_strategy
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 D = DomainState
@@ -37,7 +39,8 @@ def vmi(phase: str = "Running", uid: str = "vmi-1", deleting: str | None = None,
 
 
 def names(plan: rc.Plan) -> list[str]:
-    return [a.name for a in plan.actions]
+    """The plan's action types in snake case (StartVMI → start_vmi)."""
+    return [re.sub(r"(?<=[a-z])(?=[A-Z])", "_", type(a).__name__).lower() for a in plan.actions]
 
 
 # --- observing the domain ---------------------------------------------------------------------------------
@@ -102,39 +105,39 @@ ABSENT = None
     ("rs", "requests", "the_vmi", "domain", "expected"),
     [
         # Always: start when there is no VMI, restart a final one
-        ("Always", None, ABSENT, D.ABSENT, [Action("start_vmi")]),
+        ("Always", None, ABSENT, D.ABSENT, [rc.StartVMI()]),
         ("Always", None, "Running", D.RUNNING, []),
-        ("Always", None, "Running", D.SHUTOFF_GUEST, [Action("stop_vmi", grace=30)]),  # guest powered off
-        ("Always", None, "Running", D.SHUTOFF_FAILED, [Action("stop_vmi", grace=30)]),  # destroyed behind our back
+        ("Always", None, "Running", D.SHUTOFF_GUEST, [rc.StopVMI(30)]),  # guest powered off
+        ("Always", None, "Running", D.SHUTOFF_FAILED, [rc.StopVMI(30)]),  # destroyed behind our back
         ("Always", [{"action": "Stop", "uid": "vmi-1"}, {"action": "Start"}], "Running", D.RUNNING,
-         [Action("stop_vmi", grace=30)]),
-        ("Always", [{"action": "Start"}], ABSENT, D.ABSENT, [Action("start_vmi")]),
+         [rc.StopVMI(30)]),
+        ("Always", [{"action": "Start"}], ABSENT, D.ABSENT, [rc.StartVMI()]),
         # Halted: never a VMI
         ("Halted", None, ABSENT, D.ABSENT, []),
-        ("Halted", None, "Running", D.RUNNING, [Action("stop_vmi", grace=30)]),
+        ("Halted", None, "Running", D.RUNNING, [rc.StopVMI(30)]),
         ("Halted", [{"action": "Start", "data": {"paused": "true"}}], ABSENT, D.ABSENT,
-         [Action("set_run_strategy", value="Always")]),
+         [rc.SetRunStrategy("Always")]),
         # Manual: only on requests
         ("Manual", None, ABSENT, D.ABSENT, []),
-        ("Manual", [{"action": "Start"}], ABSENT, D.ABSENT, [Action("start_vmi")]),
+        ("Manual", [{"action": "Start"}], ABSENT, D.ABSENT, [rc.StartVMI()]),
         ("Manual", None, "Running", D.SHUTOFF_GUEST, []),
         ("Manual", None, "Running", D.SHUTOFF_FAILED, []),
-        ("Manual", [{"action": "Stop", "uid": "vmi-1"}], "Running", D.RUNNING, [Action("stop_vmi", grace=30)]),
+        ("Manual", [{"action": "Stop", "uid": "vmi-1"}], "Running", D.RUNNING, [rc.StopVMI(30)]),
         ("Manual", [{"action": "Stop", "uid": "other"}], "Running", D.RUNNING, []),
         # RerunOnFailure: restart on failure only
         ("RerunOnFailure", None, "Running", D.RUNNING, []),
-        ("RerunOnFailure", None, "Running", D.SHUTOFF_GUEST, [Action("stop_vmi", grace=30)]),
+        ("RerunOnFailure", None, "Running", D.SHUTOFF_GUEST, [rc.StopVMI(30)]),
         ("RerunOnFailure", None, "Running", D.SHUTOFF_FAILED,
-         [Action("stop_vmi", grace=30), Action("add_start_request")]),
-        ("RerunOnFailure", [{"action": "Start"}], ABSENT, D.ABSENT, [Action("start_vmi")]),
+         [rc.StopVMI(30), rc.AddStartRequest()]),
+        ("RerunOnFailure", [{"action": "Start"}], ABSENT, D.ABSENT, [rc.StartVMI()]),
         # Once: start once, never again
-        ("Once", None, ABSENT, D.ABSENT, [Action("start_vmi")]),
+        ("Once", None, ABSENT, D.ABSENT, [rc.StartVMI()]),
         ("Once", None, "Running", D.SHUTOFF_GUEST, []),
         ("Once", None, "Running", D.SHUTOFF_FAILED, []),
     ],
 )
 def test_run_strategy_table(rs: str, requests: list | None, the_vmi: str | None, domain: DomainState,
-                            expected: list[Action]) -> None:
+                            expected: list[VMAction]) -> None:
     status = {"runStrategy": rs, "created": True} if the_vmi or rs == "RerunOnFailure" else None
     the_vm = vm(rs, requests, status)
     plan = rc.plan(the_vm, vmi(the_vmi) if the_vmi else None, Observed(domain), NOW)
@@ -149,20 +152,20 @@ def test_rerun_on_failure_starts_when_first_created() -> None:
 
 def test_start_paused_request_starts_paused() -> None:
     plan = rc.plan(vm("Always", [{"action": "Start", "data": {"paused": "true"}}]), None, Observed(), NOW)
-    assert plan.actions == [Action("start_vmi", paused=True)]
+    assert plan.actions == [rc.StartVMI(paused=True)]
 
 
 def test_legacy_running_field() -> None:
-    assert rc.run_strategy(vm(None, running=True)) == "Always"
-    assert rc.run_strategy(vm(None, running=False)) == "Halted"
-    assert rc.run_strategy(vm(None)) == "Halted"
+    assert run_strategy(vm(None, running=True)) == "Always"
+    assert run_strategy(vm(None, running=False)) == "Halted"
+    assert run_strategy(vm(None)) == "Halted"
 
 
 def test_grace_period_from_vmi() -> None:
     the_vmi = vmi("Running")
     the_vmi["spec"]["terminationGracePeriodSeconds"] = 0
     plan = rc.plan(vm("Halted"), the_vmi, Observed(D.RUNNING), NOW)
-    assert plan.actions == [Action("stop_vmi", grace=0)]
+    assert plan.actions == [rc.StopVMI(0)]
 
 
 @pytest.mark.parametrize(
@@ -188,7 +191,7 @@ def test_vm_being_deleted_stops_then_goes() -> None:
     the_vm = vm("Always")
     the_vm["metadata"]["deletionTimestamp"] = "2026-01-02T03:04:00Z"
     plan = rc.plan(the_vm, vmi("Running"), Observed(D.RUNNING), NOW)
-    assert plan.actions == [Action("stop_vmi", grace=30)]
+    assert plan.actions == [rc.StopVMI(30)]
     assert plan.vm_status["printableStatus"] == "Terminating"
     assert names(rc.plan(the_vm, None, Observed(), NOW)) == ["delete_vm"]
 

@@ -1,0 +1,100 @@
+"""The backend flags every command that talks to a backend shares (``--backend``, ``--state-dir``,
+``--libvirt-uri``), declared once, and how such a command opens its backend."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from vmctl.cli.options import Backend, LibvirtUri, StateDir
+
+if TYPE_CHECKING:
+    from vmctl.backends.base import Backend as BackendProtocol
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class BackendFlags(NamedTuple):
+    """What the user said about the backend on the command line (None: not said)."""
+
+    backend: str | None = None
+    state_dir: Path | None = None
+    libvirt_uri: str | None = None
+
+
+NO_FLAGS = BackendFlags()
+
+_FLAGS = (
+    inspect.Parameter("backend", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Backend),
+    inspect.Parameter("state_dir", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=StateDir),
+    inspect.Parameter("libvirt_uri", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=LibvirtUri),
+)
+
+
+def backend_command(func: F) -> F:
+    """Give a command the three backend flags; it receives them as one ``flags: BackendFlags`` argument."""
+    signature = inspect.signature(func, eval_str=True)
+    params = [p for name, p in signature.parameters.items() if name != "flags"]
+
+    @functools.wraps(func)
+    def command(*args: Any, backend: str | None = None, state_dir: Path | None = None,
+                libvirt_uri: str | None = None, **kwargs: Any) -> Any:
+        return func(*args, flags=BackendFlags(backend, state_dir, libvirt_uri), **kwargs)
+
+    command.__signature__ = signature.replace(parameters=[*params, *_FLAGS])  # type: ignore[attr-defined]
+    return command  # type: ignore[return-value]
+
+
+class CliReporter:
+    """Backend warnings and notices as ``warning:`` / ``notice:`` lines on stderr."""
+
+    def warn(self, message: str) -> None:
+        from vmctl.cli.output import warn
+
+        warn(message)
+
+    def notice(self, message: str) -> None:
+        import sys
+
+        sys.stderr.write(f"notice: {message}\n")
+
+    @contextlib.contextmanager
+    def progress(self, label: str, total: int, done: Callable[[], int]) -> Iterator[None]:
+        """A rich progress bar on stderr, on a terminal only, redrawn from ``done()`` five times a second."""
+        import sys
+
+        if not sys.stderr.isatty():
+            yield
+            return
+        import threading
+
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+        finished = threading.Event()
+        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                      transient=True) as bar:
+            task = bar.add_task(label, total=total or None)
+
+            def poll() -> None:
+                while not finished.wait(0.2):
+                    bar.update(task, completed=done())
+
+            thread = threading.Thread(target=poll, daemon=True)
+            thread.start()
+            try:
+                yield
+            finally:
+                finished.set()
+                thread.join()
+
+
+def open_backend(flags: BackendFlags, *, allow_hooks: bool | None = None) -> BackendProtocol:
+    """The backend a command talks to (``--backend``, environment, config file, kubeconfig probe)."""
+    from vmctl.backends.select import get_backend
+
+    return get_backend(flags.backend, flags.state_dir, flags.libvirt_uri, allow_hooks=allow_hooks,
+                       reporter=CliReporter())

@@ -1,0 +1,1 @@
+"""Streams into guests that every backend shares: console escape keys, TCP proxying, VNC viewers."""
