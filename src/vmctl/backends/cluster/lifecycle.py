@@ -62,109 +62,49 @@ def dry_run_body(dry_run: bool) -> dict[str, Any]:
 
 
 def _put(
-    conn: Connection,
-    plural: str,
-    kind: str,
-    name: str,
-    verb: str,
-    namespace: str | None,
-    body: dict[str, Any] | None,
+    conn: Connection, vm: bool, name: str, verb: str, namespace: str | None, body: dict[str, Any] | None
 ) -> int:
+    """PUT one verb of a VM (``vm``) or VMI; the HTTP status (202 for VM verbs, 200 for VMI verbs)."""
     ns = namespace or conn.namespace
-    status, _ = conn.request(
-        "PUT",
-        subresource_path(ns, plural, name, verb),
-        body=body,
-        what=f'{kind} "{name}" in namespace "{ns}" ({verb})',
-        expect_body=False,
+    plural, kind = (
+        ("virtualmachines", "VirtualMachine") if vm else ("virtualmachineinstances", "VirtualMachineInstance")
     )
+    status, _ = conn.request(
+        "PUT", subresource_path(ns, plural, name, verb), body=body, expect_body=False,
+        what=f'{kind} "{name}" in namespace "{ns}" ({verb})',
+    )  # fmt: skip
     return status
 
 
-def start(
-    conn: Connection, name: str, namespace: str | None = None, *, paused: bool = False, dry_run: bool = False
-) -> int:
-    return _put(
-        conn,
-        "virtualmachines",
-        "VirtualMachine",
-        name,
-        "start",
-        namespace,
-        start_body(paused=paused, dry_run=dry_run),
-    )
+def start(conn: Connection, name: str, namespace: str | None = None, *, paused: bool = False,
+          dry_run: bool = False) -> int:  # fmt: skip
+    return _put(conn, True, name, "start", namespace, start_body(paused=paused, dry_run=dry_run))
 
 
-def stop(
-    conn: Connection,
-    name: str,
-    namespace: str | None = None,
-    *,
-    grace_period: int | None = None,
-    force: bool = False,
-    dry_run: bool = False,
-) -> int:
-    return _put(
-        conn,
-        "virtualmachines",
-        "VirtualMachine",
-        name,
-        "stop",
-        namespace,
-        stop_body(grace_period=grace_period, force=force, dry_run=dry_run),
-    )
+def stop(conn: Connection, name: str, namespace: str | None = None, *, grace_period: int | None = None,
+         force: bool = False, dry_run: bool = False) -> int:  # fmt: skip
+    body = stop_body(grace_period=grace_period, force=force, dry_run=dry_run)
+    return _put(conn, True, name, "stop", namespace, body)
 
 
-def restart(
-    conn: Connection,
-    name: str,
-    namespace: str | None = None,
-    *,
-    grace_period: int | None = None,
-    force: bool = False,
-    dry_run: bool = False,
-) -> int:
-    return _put(
-        conn,
-        "virtualmachines",
-        "VirtualMachine",
-        name,
-        "restart",
-        namespace,
-        restart_body(grace_period=grace_period, force=force, dry_run=dry_run),
-    )
+def restart(conn: Connection, name: str, namespace: str | None = None, *, grace_period: int | None = None,
+            force: bool = False, dry_run: bool = False) -> int:  # fmt: skip
+    body = restart_body(grace_period=grace_period, force=force, dry_run=dry_run)
+    return _put(conn, True, name, "restart", namespace, body)
 
 
 def pause(conn: Connection, name: str, namespace: str | None = None, *, dry_run: bool = False) -> int:
     """Pause the VMI ``name`` (``pause vm X`` pauses the VMI named X, as virtctl)."""
-    return _put(
-        conn,
-        "virtualmachineinstances",
-        "VirtualMachineInstance",
-        name,
-        "pause",
-        namespace,
-        dry_run_body(dry_run),
-    )
+    return _put(conn, False, name, "pause", namespace, dry_run_body(dry_run))
 
 
 def unpause(conn: Connection, name: str, namespace: str | None = None, *, dry_run: bool = False) -> int:
-    return _put(
-        conn,
-        "virtualmachineinstances",
-        "VirtualMachineInstance",
-        name,
-        "unpause",
-        namespace,
-        dry_run_body(dry_run),
-    )
+    return _put(conn, False, name, "unpause", namespace, dry_run_body(dry_run))
 
 
 def soft_reboot(conn: Connection, name: str, namespace: str | None = None) -> int:
-    return _put(
-        conn, "virtualmachineinstances", "VirtualMachineInstance", name, "softreboot", namespace, None
-    )
+    return _put(conn, False, name, "softreboot", namespace, None)
 
 
 def reset(conn: Connection, name: str, namespace: str | None = None) -> int:
-    return _put(conn, "virtualmachineinstances", "VirtualMachineInstance", name, "reset", namespace, None)
+    return _put(conn, False, name, "reset", namespace, None)
