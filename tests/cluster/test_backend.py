@@ -171,3 +171,16 @@ def test_streams_say_they_are_not_there_yet(apiserver: Any, namespace: str) -> N
             exc.value.message == f"{verb} is not available with the cluster backend yet; use --backend local"
         )
     be.close()
+
+
+def test_get_table_and_describe(cli: Any, apiserver: Any, namespace: str) -> None:
+    f = write(cli.tmp, "vm.yaml", vm_yaml("web"))
+    assert cli("apply", "-f", str(f))[0] == 0
+    code, out, err = cli("get", "vms")
+    assert (code, err) == (0, "") and out.splitlines()[0].split()[:2] == ["NAME", "AGE"]
+    assert out.splitlines()[1].split()[0] == "web"
+    code, out, err = cli("describe", "vm", "web")
+    assert (code, err) == (0, "") and "web" in out
+    code, out, err = cli("get", "vm", "missing")
+    assert (code, out) == (1, "")
+    assert err == 'error: virtualmachines.kubevirt.io "missing" not found\n', err  # as on the local backend

@@ -52,9 +52,9 @@ def test_404_object_and_missing_api() -> None:
         404, status(404, "NotFound", 'virtualmachines.kubevirt.io "web" not found', causes=[]), CTX
     )
     assert isinstance(err, NotFoundError)
-    assert err.message == 'not found (404): virtualmachines.kubevirt.io "web" not found'
+    assert err.message == 'virtualmachines.kubevirt.io "web" not found'  # as the local backend says it
     bare = errors.from_response(404, "404 page not found", CTX)
-    assert bare.message.startswith("not found (404): the API server at https://127.0.0.1:6443 does not serve")
+    assert bare.message.startswith("the API server at https://127.0.0.1:6443 does not serve")
     assert bare.hint and "KubeVirt" in bare.hint
 
 

@@ -128,10 +128,11 @@ def from_response(status_code: int, body: bytes | str | None, ctx: RequestContex
         if not st or "could not find the requested resource" in message:
             what = ctx.what or "the resource"
             return ClusterNotFound(
-                f"not found (404): {where} does not serve {what}",
+                f"{where} does not serve {what} (404)",
                 hint="is KubeVirt (or the add-on that serves this API) installed on this cluster?",
             )
-        return ClusterNotFound(f"not found (404): {message}")
+        # the server's words, as kubectl and the local backend say it: 'virtualmachines.kubevirt.io "web" not found'
+        return ClusterNotFound(message or "not found (404)")
     if status_code == 409:
         hint = None
         if "Apply failed" in message or any(c.reason == "FieldManagerConflict" for c in causes_of(st)):
