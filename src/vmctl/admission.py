@@ -113,10 +113,11 @@ def _check_schema(objs: list[tuple[Any, Obj]], warn: Callable[[str], None]) -> N
 
 def admit_batch(
     docs: Iterable[Any], namespace: str | None, stored_kinds: frozenset[str], fallback: ObjectSource,
-    warn: Callable[[str], None],
+    warn: Callable[[str], None], stored: Callable[[str, str, str], Obj | None] | None = None,
 ) -> list[Admitted]:
     """Check every object before anything is stored; the first problem raises ``InputError`` naming its
-    file and line. VMs and VMIs come back with the VMI they resolve to."""
+    file and line. VMs and VMIs come back with the VMI they resolve to. ``stored(kind, namespace, name)``
+    gives the object an update replaces (a pool's selector may not change)."""
     from vmctl.core.pipeline import admit
     from vmctl.errors import InputError, ObjectRejected
 
@@ -125,6 +126,8 @@ def admit_batch(
     source = BatchSource([o for _, o in objs], fallback)
     out: list[Admitted] = []
     for doc, obj in objs:
+        if obj["kind"] in ("VirtualMachinePool", "VirtualMachineInstanceReplicaSet"):
+            _check_replicated(doc, obj, source, stored)
         if obj["kind"] not in ("VirtualMachine", "VirtualMachineInstance"):
             out.append(Admitted(obj))
             continue
@@ -138,3 +141,22 @@ def admit_batch(
                              f"{first.field}: {first.message}")
         out.append(Admitted(obj, resolved.obj))
     return out
+
+
+def _check_replicated(doc: Any, obj: Obj, source: ObjectSource,
+                      stored: Callable[[str, str, str], Obj | None] | None) -> None:
+    """KubeVirt's pool / replica set admission (its template checked as a VM or VMI), the first problem raised."""
+    from vmctl.core.pool_admission import pool_problems, replicaset_problems
+    from vmctl.errors import InputError
+
+    meta = obj["metadata"]
+    if obj["kind"] == "VirtualMachinePool":
+        old = stored(obj["kind"], meta.get("namespace") or "default", meta["name"]) if stored else None
+        found = pool_problems(obj, source, old=old)
+    else:
+        found = replicaset_problems(obj, source)
+    if found:
+        first = found[0]
+        line = doc.line_of(first.field)
+        at = f":{line}" if line else ""
+        raise InputError(f"{doc.source}{at}: {obj['kind']} {meta['name']} is invalid: {first.field}: {first.message}")

@@ -430,7 +430,7 @@ def test_shared_flags_are_spelled_the_same_everywhere(path: tuple[str, ...]) -> 
         assert isinstance(output.type, click.Choice), f"vmctl {' '.join(path)} -o takes any text"
         choices = set(output.type.choices)
         assert {"json"} <= choices
-        if path not in (("validate",), ("controller", "status")):  # findings or a process status: text or json
+        if path not in (("validate",), ("controller", "status"), ("rollout", "status")):  # findings, states: text or json
             assert {"yaml", "json", "name"} <= choices, choices
 
 
@@ -438,7 +438,8 @@ def test_every_offline_command_with_output_is_covered() -> None:
     """New offline commands with -o yaml|json|name must be added to FORMAT_CASES."""
     covered = {tuple(a for a in args if not a.startswith("-"))[:2] for args, _ in FORMAT_CASES}
     covered |= {("template", "list"), ("template", "params")}  # tested below on their own
-    backend = {"apply", "get", "describe", "volume", "delete", "vnc", "console", "port-forward", "controller"}
+    backend = {"apply", "get", "describe", "volume", "delete", "vnc", "console", "port-forward", "controller", "scale",
+               "rollout"}
     for path in PATHS:
         options = _options(path)
         output = options.get("--output")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+# not ``from conftest import REPO``: in a whole-suite run "conftest" may be tests/integration/conftest.py
 REPO = Path(__file__).resolve().parents[2]
-
 SRC = REPO / "src" / "vmctl"
 
 

@@ -96,6 +96,17 @@ class Backend(Protocol):
     def delete(self, ref: Ref, *, wait: bool = False, timeout: float = 300) -> None:
         """Delete an object (and what it owns)."""
 
+    def events(self, ref: Ref) -> list[Obj]:
+        """The object's events (``v1.Event``-shaped: type, reason, message, source, timestamps, count)."""
+
+    # --- replicated workloads (VirtualMachinePool, VirtualMachineInstanceReplicaSet) -----------
+    def scale(self, ref: Ref, replicas: int, *, current_replicas: int | None = None) -> Obj:
+        """Set ``spec.replicas`` as ``kubectl scale`` does; with ``current_replicas`` only when that is the
+        current value (a ``ConflictError`` saying what it is otherwise)."""
+
+    def patch(self, ref: Ref, merge_patch: Obj) -> Obj:
+        """Apply a JSON merge patch (RFC 7386) to an object's spec or metadata; returns the object."""
+
     # --- lifecycle (virtctl's subresources) ----------------------------------------------------
     def start(self, ref: Ref, *, paused: bool = False) -> None: ...
     def stop(self, ref: Ref, *, grace_period: int | None = None, force: bool = False) -> None: ...

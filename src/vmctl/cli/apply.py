@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -58,7 +59,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--timeout: must be zero or more seconds")
         docs = read_inputs(filename)
         be = open_backend(flags, allow_hooks=allow_hooks or None)
-        batch = admit_batch(docs, namespace, be.stored_kinds, be.lookup_source(), warn)
+        batch = admit_batch(docs, namespace, be.stored_kinds, be.lookup_source(), warn, stored=_stored(be))
         if not batch:
             raise UsageError("no objects passed to apply")
         failure: ApplyError | None = None
@@ -74,6 +75,21 @@ def register(app: typer.Typer) -> None:
             raise failure
         if wait:
             _wait(be, results, timeout)
+
+
+def _stored(be: Backend) -> Callable[[str, str, str], dict[str, Any] | None]:
+    """What an update would replace (or None), for admission checks that compare old and new."""
+
+    def get(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        from vmctl.backends.base import Ref
+        from vmctl.errors import NotFoundError
+
+        try:
+            return be.get(Ref(kind, name, namespace))
+        except NotFoundError:
+            return None
+
+    return get
 
 
 def _wait(be: Backend, results: list[tuple[dict[str, Any], str]], timeout: int) -> None:

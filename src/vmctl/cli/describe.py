@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -75,7 +76,23 @@ def _conditions(conds: list[dict[str, Any]]) -> list[str]:
     return ["    " + line for line in table(rows).splitlines()]
 
 
-def describe_text(obj: dict[str, Any]) -> str:
+def _events(events: list[dict[str, Any]], now: datetime | None = None) -> list[str]:
+    """kubectl's events table: Type, Reason, Age (with the count when repeated), From, Message."""
+    from vmctl.cli.resources import human_age, table
+
+    if not events:
+        return ["Events:       <none>"]
+    rows = [["Type", "Reason", "Age", "From", "Message"], ["----", "------", "----", "----", "-------"]]
+    for ev in events:
+        age = human_age(ev.get("lastTimestamp"), now)
+        if int(ev.get("count", 1)) > 1:
+            age = f"{age} (x{ev['count']} over {human_age(ev.get('firstTimestamp'), now)})"
+        rows.append([str(ev.get("type", "")), str(ev.get("reason", "")), age,
+                     str((ev.get("source") or {}).get("component", "")), str(ev.get("message", ""))])
+    return ["Events:", *("  " + line for line in table(rows).splitlines())]
+
+
+def describe_text(obj: dict[str, Any], events: list[dict[str, Any]] | None = None) -> str:
     meta = obj.get("metadata") or {}
     lines = [f"{'Name:':<14}{meta.get('name', '')}"]
     if meta.get("namespace"):
@@ -101,7 +118,7 @@ def describe_text(obj: dict[str, Any]) -> str:
         if status.get("conditions"):
             lines.append("  Conditions:")
             lines += _conditions(status["conditions"])
-    lines.append("Events:       <none>")
+    lines += _events(events or [])
     return "\n".join(lines) + "\n"
 
 
@@ -127,5 +144,6 @@ def register(app: typer.Typer) -> None:
 
         kind, name = split_type_name(args)
         be = open_backend(flags)
-        obj = be.get(Ref(kind.kind, name, namespace or "default"))
-        sys.stdout.write(describe_text(obj))
+        ref = Ref(kind.kind, name, namespace or "default")
+        obj = be.get(ref)
+        sys.stdout.write(describe_text(obj, be.events(ref)))

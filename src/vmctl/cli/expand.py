@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import typer
 
+from vmctl.cli.members import Index
 from vmctl.cli.options import Catalog, Files, Namespace, Output, Strict
 from vmctl.cli.output import Format
 from vmctl.cli.resolve import ShowOrigin, run
 
 HELP = """Expand VMs: write the instancetype and preference into spec.template and drop the matchers.
 
-Does what KubeVirt's expand-spec endpoint (virtctl expand) does, offline: default disks for volumes, the default pod network, the instancetype and preference, then the VMI-spec defaults. A VM without instancetype and preference is printed unchanged. Conflicts are reported with KubeVirt's text and exit code 1. Instancetypes and preferences are taken from the input documents first, then the catalog.
+Does what KubeVirt's expand-spec endpoint (virtctl expand) does, offline: default disks for volumes, the default pod network, the instancetype and preference, then the VMI-spec defaults. A VM without instancetype and preference is printed unchanged. A VirtualMachinePool expands to the VM of its member --index N (default 0): <pool>-N, as KubeVirt's pool controller creates it. Conflicts are reported with KubeVirt's text and exit code 1. Instancetypes and preferences are taken from the input documents first, then the catalog.
 
 Example: vmctl expand -f vm.yaml
 
 Example: vmctl expand -f vm.yaml -o json
 
 Example: vmctl expand -f vm.yaml --show-origin
+
+Example: vmctl expand -f pool.yaml --index 2
 """
 
 
@@ -29,5 +32,6 @@ def register(app: typer.Typer) -> None:
         output: Output = Format.yaml,
         show_origin: ShowOrigin = False,
         strict: Strict = False,
+        index: Index = 0,
     ) -> None:
-        run(files, catalog, namespace, output, show_origin, expand=True, strict=strict)
+        run(files, catalog, namespace, output, show_origin, expand=True, strict=strict, index=index)

@@ -40,6 +40,8 @@ COMMANDS: dict[str, str] = {
     "unpause": "lifecycle",
     "soft-reboot": "lifecycle",
     "reset": "lifecycle",
+    "scale": "scale",
+    "rollout": "rollout",
     "console": "console",
     "vnc": "vnc",
     "port-forward": "port_forward",

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
+from vmctl.cli.members import Index
 from vmctl.cli.options import Catalog, Files, Namespace, Output, Strict
 from vmctl.cli.output import Format
 
 HELP = """Resolve VMs into the exact VMI KubeVirt would create, offline.
 
-Runs KubeVirt's pipeline: VM admission (matchers, preferred architecture/machine type, conflicts, requirements), the VM controller (firmware UUID, default disks, autoattach preferences, default pod network, instancetype and preference), then VMI admission (presets, defaults). VMIs in the input get presets and defaults. Instancetypes, preferences and presets are taken from the input documents first, then the catalog. Other kinds are only used for lookups and not printed.
+Runs KubeVirt's pipeline: VM admission (matchers, preferred architecture/machine type, conflicts, requirements), the VM controller (firmware UUID, default disks, autoattach preferences, default pod network, instancetype and preference), then VMI admission (presets, defaults). VMIs in the input get presets and defaults. A VirtualMachinePool resolves to the VMI of its member --index N (default 0), a VirtualMachineInstanceReplicaSet to the VMI it creates. Instancetypes, preferences and presets are taken from the input documents first, then the catalog. Other kinds are only used for lookups and not printed.
 
 --show-origin adds, per field, the stage that set it: vm, instancetype/NAME, preference/NAME, preset/NAME or default.
 
@@ -24,6 +25,8 @@ Example: vmctl resolve -f vm.yaml --show-origin
 Example: cat vm.yaml | vmctl resolve -f - -o json --show-origin
 
 Example: vmctl resolve -f manifests/ --catalog ./my-instancetypes -n dev
+
+Example: vmctl resolve -f pool.yaml --index 2
 """
 
 ShowOrigin = Annotated[
@@ -92,8 +95,9 @@ def run(
     *,
     expand: bool,
     strict: bool = False,
+    index: int = 0,
 ) -> None:
-    """Shared body of ``vmctl resolve`` and ``vmctl expand``."""
+    """Shared body of ``vmctl resolve`` and ``vmctl expand`` (``index``: the pool / replica set member)."""
     import gc
 
     # A batch keeps every input and result alive, and makes almost no reference cycles: the cyclic collector
@@ -101,7 +105,7 @@ def run(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _run(files, catalog, namespace, output, show_origin, expand=expand, strict=strict)
+        _run(files, catalog, namespace, output, show_origin, expand=expand, strict=strict, index=index)
     finally:
         if collecting:
             gc.enable()
@@ -116,8 +120,10 @@ def _run(
     *,
     expand: bool,
     strict: bool,
+    index: int = 0,
 ) -> None:
     from vmctl.catalog import load_catalog
+    from vmctl.cli.members import member_pairs
     from vmctl.cli.output import render, warn
     from vmctl.core.pipeline import MemoSource, expand_vm, resolve
     from vmctl.errors import EXIT_ERROR, UsageError, VmctlError
@@ -141,6 +147,7 @@ def _run(
     warned: set[str] = set()
     if not check_schema(pairs, strict=strict, warned=warned):
         raise typer.Exit(EXIT_ERROR)
+    pairs = member_pairs(pairs, index, expand=expand)
     source = MemoSource(load_catalog([obj for _, obj in pairs], extra_dirs=catalog))
     wanted = ("VirtualMachine",) if expand else _RESOLVABLE
     targets = [(doc, obj) for doc, obj in pairs if obj.get("kind") in wanted]
@@ -417,5 +424,6 @@ def register(app: typer.Typer) -> None:
         output: Output = Format.yaml,
         show_origin: ShowOrigin = False,
         strict: Strict = False,
+        index: Index = 0,
     ) -> None:
-        run(files, catalog, namespace, output, show_origin, expand=False, strict=strict)
+        run(files, catalog, namespace, output, show_origin, expand=False, strict=strict, index=index)

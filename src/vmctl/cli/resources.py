@@ -126,6 +126,19 @@ def _vmi_row(o: Obj, now: datetime, wide: bool) -> list[str]:
     return row
 
 
+def _replicas_row(o: Obj, now: datetime, wide: bool) -> list[str]:
+    """A pool or replica set: desired, current and ready replicas, paused, age (+ selector with -o wide)."""
+    from vmctl.controllers.rollout import desired_replicas, is_paused
+
+    st = o.get("status") or {}
+    row = [o["metadata"]["name"], str(desired_replicas(o)), str(st.get("replicas", 0)),
+           str(st.get("readyReplicas", 0)), "true" if is_paused(o) else "false",
+           human_age(o["metadata"].get("creationTimestamp"), now)]
+    if wide:
+        row.append(str(st.get("labelSelector") or "<none>"))
+    return row
+
+
 def _generic_row(kind: Kind, o: Obj, now: datetime, wide: bool) -> list[str]:
     age = human_age(o["metadata"].get("creationTimestamp"), now)
     if kind.kind == "ConfigMap":
@@ -141,6 +154,8 @@ def headers(kind: Kind, wide: bool) -> list[str]:
         return ["NAME", "AGE", "STATUS", "READY"] + (["RUNSTRATEGY", "INSTANCETYPE", "PREFERENCE"] if wide else [])
     if kind.kind == "VirtualMachineInstance":
         return ["NAME", "AGE", "PHASE", "IP", "NODENAME", "READY"] + (["LIVE-MIGRATABLE", "PAUSED"] if wide else [])
+    if kind.kind in ("VirtualMachinePool", "VirtualMachineInstanceReplicaSet"):
+        return ["NAME", "DESIRED", "CURRENT", "READY", "PAUSED", "AGE"] + (["SELECTOR"] if wide else [])
     if kind.kind == "ConfigMap":
         return ["NAME", "DATA", "AGE"]
     if kind.kind == "Secret":
@@ -157,6 +172,8 @@ def render_table(kind: Kind, objs: list[Obj], *, wide: bool = False, all_namespa
             row = _vm_row(o, now, wide)
         elif kind.kind == "VirtualMachineInstance":
             row = _vmi_row(o, now, wide)
+        elif kind.kind in ("VirtualMachinePool", "VirtualMachineInstanceReplicaSet"):
+            row = _replicas_row(o, now, wide)
         else:
             row = _generic_row(kind, o, now, wide)
         if all_namespaces and kind.namespaced:

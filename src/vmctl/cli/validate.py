@@ -38,13 +38,13 @@ class Finding:
     name: str
     field: str
     message: str
-    severity: str  # "error" or "warning"
+    severity: str  # "error", "warning" or "hint"
 
     def text(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         what = f"{self.kind or '<no kind>'}/{self.name or '<no name>'}"
         field = f"{self.field}: " if self.field else ""
-        prefix = "warning: " if self.severity == "warning" else "error: "
+        prefix = f"{self.severity}: "
         return f"{prefix}{where}: document {self.document} ({what}): {field}{self.message}"
 
 
@@ -69,6 +69,10 @@ def semantic_problems(obj: dict[str, Any], source: Any) -> list[Any]:
             from vmctl.core.pipeline import problems
 
             return list(problems(obj, source))
+        if kind in (kinds.POOL.kind, kinds.VMIRS.kind):
+            from vmctl.core.pool_admission import pool_problems, replicaset_problems
+
+            return pool_problems(obj, source) if kind == kinds.POOL.kind else replicaset_problems(obj, source)
         if kind in (kinds.INSTANCETYPE.kind, kinds.CLUSTER_INSTANCETYPE.kind):
             from vmctl.core.instancetype import validate_spec
 
@@ -105,11 +109,16 @@ def validate_documents(docs: list[Any], catalog_dirs: Any, *, strict: bool) -> t
     findings: list[Finding] = []
     for doc, prefix, obj in objects:
         problems = validate_object(obj)
+        if isinstance(obj, dict) and obj.get("kind") == "VirtualMachinePool":
+            from vmctl.core.pool_admission import pool_hints
+
+            problems += pool_hints(obj)
 
         def is_warning(reason: str) -> bool:
             return reason in WARNING_REASONS and not (strict and reason == "FieldValueUnknown")
 
-        if isinstance(obj, dict) and not any(not is_warning(p.reason) for p in problems):
+        blocking = [p for p in problems if not is_warning(p.reason) and p.reason != "Hint"]
+        if isinstance(obj, dict) and not blocking:
             problems += semantic_problems(obj, catalog)
         meta = (obj.get("metadata") if isinstance(obj, dict) else None) or {}
         for problem in problems:
@@ -119,9 +128,15 @@ def validate_documents(docs: list[Any], catalog_dirs: Any, *, strict: bool) -> t
                 kind=str(obj.get("kind") or "") if isinstance(obj, dict) else "",
                 name=str(meta.get("name") or "") if isinstance(meta, dict) else "",
                 field=field, message=problem.message,
-                severity="warning" if is_warning(problem.reason) else "error",
+                severity=_severity(problem.reason, is_warning),
             ))
     return findings, len(objects)
+
+
+def _severity(reason: str, is_warning: Any) -> str:
+    if reason == "Hint":  # vmctl's advice (e.g. a maxSurge KubeVirt pools do not have): never an error
+        return "hint"
+    return "warning" if is_warning(reason) else "error"
 
 
 def _plural(n: int, word: str) -> str:
@@ -153,7 +168,7 @@ def register(app: typer.Typer) -> None:
         docs = read_inputs(sources)
         findings, count = validate_documents(docs, catalog, strict=strict)
         errors = sum(f.severity == "error" for f in findings)
-        warnings = len(findings) - errors
+        warnings = sum(f.severity == "warning" for f in findings)
         if output is ValidateFormat.json:
             sys.stdout.write(json.dumps([asdict(f) for f in findings], indent=2) + "\n")
         else:

@@ -41,7 +41,10 @@ PRESET = Kind(
     "VirtualMachineInstancePreset", "kubevirt.io", ("v1", "v1alpha3"),
     "virtualmachineinstancepresets", ("vmipreset", "vmipresets"),
 )
-POOL = Kind("VirtualMachinePool", "pool.kubevirt.io", ("v1beta1", "v1alpha1"), "virtualmachinepools", ("vmpool", "vmpools"))
+POOL = Kind(
+    "VirtualMachinePool", "pool.kubevirt.io", ("v1beta1", "v1alpha1"), "virtualmachinepools",
+    ("vmpool", "vmpools", "pool", "pools"),  # pool/pools: vmctl's own short names
+)
 INSTANCETYPE = Kind(
     "VirtualMachineInstancetype", "instancetype.kubevirt.io", ("v1beta1",), "virtualmachineinstancetypes",
     ("vminstancetype", "vminstancetypes", "vmf", "vmfs"),

@@ -118,17 +118,32 @@ def compile_selector(selector: Mapping[str, Any] | None) -> Selector:
         if errs:
             raise SelectorError(errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]")
         checks.append((str(key), "=", frozenset([str(value)])))
-    for expr in expressions:
-        expr = expr if isinstance(expr, Mapping) else {}
-        op = _OPERATORS.get(str(expr.get("operator", "")))
-        if op is None:
-            raise SelectorError(f'"{expr.get("operator", "")}" is not a valid label selector operator')
-        key = str(expr.get("key", ""))
-        values = [str(v) for v in expr.get("values") or []]
+    checks.extend(_requirement(expr, _OPERATORS) for expr in expressions)
+    return _matcher(checks)
+
+
+def _requirement(expr: Any, operators: Mapping[str, str]) -> tuple[str, str, frozenset[str]]:
+    """One ``matchExpressions`` / ``NodeSelectorRequirement`` entry as (key, operator, values), checked as
+    ``labels.NewRequirement`` does."""
+    expr = expr if isinstance(expr, Mapping) else {}
+    raw_op = str(expr.get("operator", ""))
+    op = operators.get(raw_op)
+    if op is None:
+        raise SelectorError(f'"{raw_op}" is not a valid label selector operator')
+    key = str(expr.get("key", ""))
+    values = [str(v) for v in expr.get("values") or []]
+    if op in ("gt", "lt"):
+        errs = _integer_requirement_errors(key, values)
+    else:
         errs = _requirement_errors(key, op, values)
-        if errs:
-            raise SelectorError(errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]")
-        checks.append((key, op, frozenset(values)))
+    if errs:
+        raise SelectorError(errs[0] if len(errs) == 1 else "[" + ", ".join(errs) + "]")
+    return key, op, frozenset(values)
+
+
+def _matcher(checks: list[tuple[str, str, frozenset[str]]]) -> Selector:
+    """The selector for compiled requirements (key, operator, values); ``gt``/``lt`` compare integers, and a
+    label that is not one does not match."""
 
     def matches(labels: Mapping[str, str]) -> bool:
         for key, op, values in checks:
@@ -142,8 +157,61 @@ def compile_selector(selector: Mapping[str, Any] | None) -> Selector:
             elif op == "exists":
                 if not present:
                     return False
-            elif present:  # DoesNotExist
-                return False
+            elif op == "!":  # DoesNotExist
+                if present:
+                    return False
+            else:
+                if not present or not _INTEGER.fullmatch(labels[key]):
+                    return False
+                have, want = int(labels[key]), int(next(iter(values)))
+                if (op == "gt" and not have > want) or (op == "lt" and not have < want):
+                    return False
         return True
 
     return matches
+
+
+def selector_string(selector: Mapping[str, Any] | None) -> str:
+    """``LabelSelectorAsSelector(selector).String()``: the canonical form the scale subresource reports
+    (requirements sorted by key, ``in``/``notin`` values sorted); "" for nil and empty selectors.
+
+    Call ``compile_selector`` first when the selector may be invalid."""
+    if not selector:
+        return ""
+    match_labels = selector.get("matchLabels") or {}
+    parts: list[tuple[str, str]] = [(str(k), f"{k}={v}") for k, v in match_labels.items()]
+    for expr in selector.get("matchExpressions") or []:
+        key = str(expr.get("key", ""))
+        op = _OPERATORS.get(str(expr.get("operator", "")), "")
+        values = sorted(str(v) for v in expr.get("values") or [])
+        if op == "exists":
+            parts.append((key, key))
+        elif op == "!":
+            parts.append((key, "!" + key))
+        else:
+            parts.append((key, f"{key} {op} ({','.join(values)})"))
+    parts.sort(key=lambda part: part[0])
+    return ",".join(text for _, text in parts)
+
+
+_NODE_OPERATORS = {**_OPERATORS, "Gt": "gt", "Lt": "lt"}
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def _integer_requirement_errors(key: str, values: list[str]) -> list[str]:
+    errs = [f'key: Invalid value: "{key}": ' + "; ".join(e)] if (e := _qualified_name_errors(key)) else []
+    if len(values) != 1:
+        errs.append(
+            f"values: Invalid value: {_go_strings(values)}: for 'Gt', 'Lt' operators, exactly one value is required"
+        )
+    elif not _INTEGER.fullmatch(values[0]):
+        errs.append(
+            f'values[0]: Invalid value: "{values[0]}": for \'Gt\', \'Lt\' operators, the value must be an integer'
+        )
+    return errs
+
+
+def compile_node_requirements(requirements: list[Mapping[str, Any]]) -> Selector:
+    """A selector from ``[]NodeSelectorRequirement`` (In, NotIn, Exists, DoesNotExist, Gt, Lt) over a label
+    map, as KubeVirt's pool controller builds it; ``SelectorError`` with apimachinery's text."""
+    return _matcher([_requirement(req, _NODE_OPERATORS) for req in requirements])

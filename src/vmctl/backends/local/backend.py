@@ -122,6 +122,10 @@ class LocalBackend:
                         self.executor.admitted[key] = item.vmi
                 results.append((stored, action))
         problems: list[str] = []
+        replicated = {s["metadata"]["namespace"] for s, action in results
+                      if s["kind"] in (kinds.POOL.kind, kinds.VMIRS.kind) and action != "unchanged"}
+        for ns in sorted(replicated):
+            self.converger.replicas_changed(ns)
         for stored, _ in results:
             if stored["kind"] == kinds.VM.kind:
                 try:
@@ -177,8 +181,8 @@ class LocalBackend:
     def _notice_due(self, *, qualified: bool) -> None:
         """A listing does not start VMs; say which ones are due to start and how to start them."""
         due = sorted(self.converger.due_to_start)
-        if not due:
-            return
+        if not due or self.controller_status() is not None:
+            return  # a running controller starts them
         names = ", ".join(f"{ns}/{name}" if qualified else name for ns, name in due)
         what = f"VM {names} is" if len(due) == 1 else f"VMs {names} are"
         self.ctx.reporter.notice(f"{what} due to start (runStrategy); a listing does not start VMs: "
@@ -198,21 +202,65 @@ class LocalBackend:
             # the owning VM is reconciled too: runStrategy Always starts a new VMI once this one is gone
             self.executor.stop_vmi(obj, grace_seconds(obj))
             self.converger.touch(ref.namespace, ref.name)
+        elif ref.kind in (kinds.POOL.kind, kinds.VMIRS.kind):
+            self.converger.replicas.delete_owner(obj)
+            self.converger.sync_all(ref.namespace, start=True)
+            return
         else:
             store.delete(ref.kind, ref.namespace, ref.name)
             return
         if wait:
             self.wait(ref, "Deleted", timeout, uid=obj["metadata"]["uid"])
 
-    # -- the controller ----------------------------------------------------------------------------------
+    def events(self, ref: Ref) -> list[Obj]:
+        return self.ctx.store.events(ref.kind, ref.namespace, ref.name)
+
+    # -- replicated workloads --------------------------------------------------------------------------
+
+    def scale(self, ref: Ref, replicas: int, *, current_replicas: int | None = None) -> Obj:
+        from vmctl.controllers.rollout import desired_replicas
+
+        def change(obj: Obj) -> None:
+            now_replicas = desired_replicas(obj)
+            if current_replicas is not None and now_replicas != current_replicas:
+                raise ConflictError(f"Expected replicas to be {current_replicas}, was {now_replicas}")
+            obj.setdefault("spec", {})["replicas"] = replicas
+
+        return self._change_replicated(ref, change)
+
+    def patch(self, ref: Ref, merge_patch: Obj) -> Obj:
+        from vmctl.core.fields import merge_patch as apply_patch
+
+        def change(obj: Obj) -> None:
+            patched = apply_patch(obj, merge_patch)
+            obj.clear()
+            obj.update(patched)
+
+        return self._change_replicated(ref, change)
+
+    def _change_replicated(self, ref: Ref, change: Callable[[Obj], None]) -> Obj:
+        """Change a stored object in one transaction; for a pool or replica set make sure a controller runs."""
+        store = self.ctx.store
+        with store.transaction():
+            if store.get(ref.kind, ref.namespace, ref.name) is None:
+                raise not_found(ref.kind, ref.name)
+            obj = store.mutate(ref.kind, ref.namespace, ref.name, change)
+        if ref.kind in (kinds.POOL.kind, kinds.VMIRS.kind):
+            self.converger.replicas_changed(ref.namespace)
+        return obj
+
 
     def reconcile(self, namespace: str | None = None, *, start: bool = True) -> None:
         self.converger.sync_all(namespace, start=start)
 
     def watch(self, stop: threading.Event, *, interval: float = 5.0, namespace: str | None = None) -> None:
+        import signal
+
         from vmctl.backends.local import daemon
 
         with daemon.hold(self.ctx.state_dir, self.ctx.uri):
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(daemon.WAKE_SIGNAL, lambda *_: self.converger.woke.set())
             self.converger.watch(stop, interval=interval, namespace=namespace)
 
     def controller_status(self) -> dict[str, Any] | None:

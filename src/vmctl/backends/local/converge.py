@@ -27,9 +27,25 @@ class Converger:
     """Drives VMs and standalone VMIs of one state folder to where their controllers say they should be."""
 
     def __init__(self, ctx: LocalContext, executor: Executor) -> None:
+        from vmctl.backends.local.replicas import ReplicaControllers
+
         self.ctx = ctx
         self.executor = executor
+        self.replicas = ReplicaControllers(ctx, executor)
         self.due_to_start: set[tuple[str, str]] = set()  # VMs a pass without starts would have started
+        self.woke = threading.Event()  # set to make a waiting ``watch`` loop pass at once
+
+    def replicas_changed(self, namespace: str) -> None:
+        """A pool or replica set changed: its controller must act without a further command, as on a cluster —
+        start the background controller of this state folder (or wake the running one)."""
+        from vmctl.backends.local import daemon
+
+        running = daemon.status(self.ctx.state_dir)
+        if running is None:
+            daemon.start(self.ctx.state_dir, self.ctx.uri, interval=daemon.DEFAULT_INTERVAL,
+                         allow_hooks=self.ctx.allow_hooks)
+        else:
+            daemon.wake(running)
 
     def converge(
         self, namespace: str, name: str, *, start: bool = True, domains: dict[str, Any] | None = None,
@@ -85,6 +101,9 @@ class Converger:
     def sync_all(self, namespace: str | None = None, *, start: bool = False) -> None:
         """Converge every VM and VMI (of a namespace); ``start`` lets it start VMIs (the controller does)."""
         store = self.ctx.store
+        replicated = start and self.replicas.has_work(namespace)
+        if replicated:
+            self.replicas.sync_all(namespace)  # pools and replica sets first: the VMs they make start below
         vms = store.list(kinds.VM.kind, namespace)
         vmis = store.list(kinds.VMI.kind, namespace)
         if not vms and not vmis:
@@ -100,6 +119,8 @@ class Converger:
                 self.ctx.reporter.warn(f"{ns}/{name}: {exc.message}")
         if vmis or domains:
             self.sweep_orphans(domains or all_domains(self.ctx.conn))
+        if replicated:
+            self.replicas.sync_all(namespace)  # their status after the members moved
 
     def sweep_orphans(self, domains: dict[str, Any]) -> None:
         """Remove domains of this state folder that no stored VMI owns (left by a crash)."""
@@ -135,12 +156,13 @@ class Converger:
         libvirt = libvirt_module()
         start_event_loop()
         conn = libvirt.open(self.ctx.uri)  # a connection of its own, opened after the event loop exists
-        woke = threading.Event()
+        woke = self.woke
 
         def on_event(*_: Any) -> None:
             woke.set()
 
         callback = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_event, None)
+        threading.Thread(target=lambda: stop.wait() or woke.set(), name="controller-stop", daemon=True).start()
         try:
             while not stop.is_set():
                 woke.clear()

@@ -26,6 +26,9 @@ from vmctl.errors import VmctlError
 LOCK_NAME = "controller.lock"
 LOG_NAME = "controller.log"
 START_TIMEOUT = 15.0
+DEFAULT_INTERVAL = 5.0
+#: What a running loop takes as "pass now" (a changed pool or replica set).
+WAKE_SIGNAL = signal.SIGUSR1
 
 
 class ControllerInfo(NamedTuple):
@@ -151,3 +154,9 @@ def stop(state_dir: Path, *, timeout: float = 30.0) -> ControllerInfo | None:
     while status(state_dir) is not None and time.monotonic() < deadline + 5:
         time.sleep(0.1)
     return running
+
+
+def wake(running: ControllerInfo) -> None:
+    """Make a running loop pass now instead of at its next interval."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(running.pid, WAKE_SIGNAL)

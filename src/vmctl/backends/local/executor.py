@@ -84,7 +84,9 @@ class Executor:
                     o.setdefault("status", {})["stateChangeRequests"] = reqs
                 store.mutate(kinds.VM.kind, ns, name, add)
             case vmctrl.DeleteVM():
-                store.delete(kinds.VM.kind, ns, name)
+                current = store.get(kinds.VM.kind, ns, name)
+                if current is not None and not current["metadata"].get("finalizers"):
+                    store.delete(kinds.VM.kind, ns, name)  # a finalizer (a pool's) holds it until removed
         return None
 
     # -- status -----------------------------------------------------------------------------------------------

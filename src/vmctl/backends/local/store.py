@@ -28,6 +28,7 @@ Obj = dict[str, Any]
 SCHEMA_VERSION = 1
 DB_NAME = "state.db"
 BUSY_TIMEOUT_MS = 30_000
+MAX_EVENTS = 50  # per object
 
 #: Kinds the store keeps; the generic ones (pools, replica sets, revisions) are stored as they come.
 STORED_KINDS = (
@@ -92,6 +93,20 @@ CREATE TABLE IF NOT EXISTS leases (
     started TEXT NOT NULL,
     acquired REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    message TEXT NOT NULL,
+    source TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_object ON events (kind, namespace, name);
 CREATE TABLE IF NOT EXISTS runtime (
     namespace TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -367,8 +382,8 @@ class Store:
                 return current, "unchanged"
             return self.update(desired, expected_rv=current["metadata"]["resourceVersion"]), "configured"
 
-    def delete(self, kind: str, namespace: str | None, name: str) -> list[Obj]:
-        """Delete an object and, recursively, the objects that name it in ``ownerReferences``."""
+    def delete(self, kind: str, namespace: str | None, name: str, *, cascade: bool = True) -> list[Obj]:
+        """Delete an object and (``cascade``), recursively, the objects that name it in ``ownerReferences``."""
         with self.transaction():
             obj = self.require(kind, namespace, name)
             deleted = [obj]
@@ -378,7 +393,7 @@ class Store:
             )
             self._next_rv()
             uid = obj["metadata"]["uid"]
-            for dependant in self._owned_by(uid, obj["metadata"].get("namespace", "")):
+            for dependant in self._owned_by(uid, obj["metadata"].get("namespace", "")) if cascade else ():
                 dmeta = dependant["metadata"]
                 deleted.extend(self.delete(dependant["kind"], dmeta.get("namespace"), dmeta["name"]))
             return deleted
@@ -418,6 +433,39 @@ class Store:
     def release_lease(self, key: str) -> None:
         with self.transaction():
             self._db.execute("DELETE FROM leases WHERE key=? AND pid=?", (key, os.getpid()))
+
+    # -- events (what controllers did to an object, as ``kubectl describe`` lists them) -----------------
+
+    def record_event(self, kind: str, namespace: str, name: str, *, type_: str, reason: str, message: str,
+                     source: str) -> None:
+        """Record an event; the same one again soon after bumps its count (as the API server aggregates)."""
+        now = now_rfc3339()
+        with self.transaction():
+            row = self._db.execute(
+                "SELECT id FROM events WHERE kind=? AND namespace=? AND name=? AND type=? AND reason=? AND message=?"
+                " ORDER BY id DESC LIMIT 1", (kind, namespace, name, type_, reason, message),
+            ).fetchone()
+            if row is not None:
+                self._db.execute("UPDATE events SET count=count+1, last_seen=? WHERE id=?", (now, row[0]))
+                return
+            self._db.execute(
+                "INSERT INTO events (kind, namespace, name, type, reason, message, source, first_seen, last_seen,"
+                " count) VALUES (?,?,?,?,?,?,?,?,?,1)", (kind, namespace, name, type_, reason, message, source, now, now),
+            )
+            self._db.execute(  # keep the newest MAX_EVENTS per object
+                "DELETE FROM events WHERE kind=? AND namespace=? AND name=? AND id NOT IN (SELECT id FROM events "
+                "WHERE kind=? AND namespace=? AND name=? ORDER BY id DESC LIMIT ?)",
+                (kind, namespace, name, kind, namespace, name, MAX_EVENTS),
+            )
+
+    def events(self, kind: str, namespace: str, name: str) -> list[Obj]:
+        """The object's events, oldest first, shaped like ``v1.Event`` (the fields ``describe`` shows)."""
+        rows = self._db.execute(
+            "SELECT type, reason, message, source, first_seen, last_seen, count FROM events WHERE kind=? AND "
+            "namespace=? AND name=? ORDER BY id", (kind, namespace, name),
+        ).fetchall()
+        return [{"type": t, "reason": r, "message": m, "source": {"component": src}, "firstTimestamp": first,
+                 "lastTimestamp": last, "count": count} for t, r, m, src, first, last, count in rows]
 
     # -- runtime records (domain name, work folder, console log of a VMI) ---------------------------
 

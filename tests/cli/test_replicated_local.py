@@ -1,0 +1,164 @@
+"""``scale``, ``rollout`` and ``get pools`` on the local backend: what the verbs change and say. The pool's
+members are Halted (the background controller makes them but never boots them here); the controller acting on
+real guests is tested in tests/integration/test_pool_local.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+NODE = """<node><cpu><mhz>2000</mhz><model>i686</model><active>2</active><nodes>1</nodes><sockets>1</sockets>
+<cores>2</cores><threads>1</threads></cpu><memory>8388608</memory></node>"""
+
+POOL = """apiVersion: pool.kubevirt.io/v1beta1
+kind: VirtualMachinePool
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  virtualMachineTemplate:
+    metadata:
+      labels: {app: web}
+    spec:
+      runStrategy: Halted
+      template:
+        spec:
+          domain:
+            devices: {}
+            resources:
+              requests:
+                memory: 128Mi
+"""
+
+REVISION = """apiVersion: apps/v1
+kind: ControllerRevision
+metadata:
+  name: web-{n}
+revision: {n}
+data:
+  replicas: 2
+  virtualMachineTemplate:
+    metadata:
+      labels: {{app: web}}
+    spec:
+      runStrategy: {rs}
+"""
+
+
+@pytest.fixture
+def env(tmp_path: Path, vmctl, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "node.xml").write_text(NODE)
+    monkeypatch.setattr("vmctl.backends.local.executor._TCG_NOTICED", True)
+    flags = ["--state-dir", str(tmp_path / "state"), "--libvirt-uri", f"test://{tmp_path}/node.xml"]
+
+    def run(*args: str) -> tuple[int, str, str]:
+        return vmctl(*args, *flags)
+
+    (tmp_path / "pool.yaml").write_text(POOL)
+    assert run("apply", "-f", str(tmp_path / "pool.yaml"))[:2] == (
+        0, "virtualmachinepool.pool.kubevirt.io/web created\n")
+    yield run
+    vmctl("controller", "stop", *flags[:4])  # applying a pool started the state folder's controller
+
+
+def test_applying_a_pool_starts_the_controller(env) -> None:
+    code, out, _ = env("controller", "status")
+    assert code == 0 and out.startswith("controller: running (pid ")
+
+
+def test_get_pools_table(env) -> None:
+    code, out, _ = env("get", "pools")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAME", "DESIRED", "CURRENT", "READY", "PAUSED", "AGE"]
+    name, desired, current, ready, paused = lines[1].split()[:5]
+    assert (name, desired, ready, paused) == ("web", "2", "0", "false")  # Halted members are never ready
+    assert current in ("0", "1", "2")  # the background controller is creating them
+    assert env("get", "vmpool", "web", "-o", "name")[1] == "virtualmachinepool.pool.kubevirt.io/web\n"
+
+
+def test_scale_sets_replicas_with_kubectl_grammar(env) -> None:
+    assert env("scale", "pool", "web", "--replicas", "5")[:2] == (0, "virtualmachinepool.pool.kubevirt.io/web scaled\n")
+    assert json.loads(env("get", "pool", "web", "-o", "json")[1])["spec"]["replicas"] == 5
+    assert env("scale", "vmpool/web", "--replicas", "3", "--current-replicas", "5", "-o", "name")[:2] == (
+        0, "virtualmachinepool.pool.kubevirt.io/web\n")
+    code, out, err = env("scale", "pool/web", "--replicas", "1", "--current-replicas", "5")
+    assert (code, out, err) == (1, "", "error: Expected replicas to be 5, was 3\n")
+    assert json.loads(env("get", "pool", "web", "-o", "json")[1])["spec"]["replicas"] == 3
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["scale", "pool", "nope", "--replicas", "1"], 1,
+     'error: virtualmachinepools.pool.kubevirt.io "nope" not found\n'),
+    (["scale", "pool", "web", "--replicas", "-1"], 2, "error: --replicas -1: must be 0 or more\n"),
+    (["scale", "vm", "web", "--replicas", "1"], 2, None),
+    (["scale", "pool", "web", "--replicas", "1", "--timeout", "soon"], 2, None),
+])
+def test_scale_bad_input(env, args: list[str], code: int, message: str | None) -> None:
+    got, out, err = env(*args)
+    assert (got, out) == (code, "")
+    assert err.startswith("error: ") and (message is None or err == message)
+
+
+def test_rollout_pause_resume_restart(env) -> None:
+    assert env("rollout", "pause", "pool/web")[:2] == (0, "virtualmachinepool.pool.kubevirt.io/web paused\n")
+    assert env("rollout", "pause", "pool/web")[1:] == (
+        "", 'error: virtualmachinepools.pool.kubevirt.io "web" is already paused\n')
+    code, out, _ = env("get", "pools")
+    assert out.splitlines()[1].split()[4] == "true"
+    assert env("rollout", "resume", "pool", "web")[:2] == (0, "virtualmachinepool.pool.kubevirt.io/web resumed\n")
+    assert env("rollout", "resume", "pool/web")[0] == 1
+    assert env("rollout", "restart", "pool/web")[:2] == (0, "virtualmachinepool.pool.kubevirt.io/web restarted\n")
+    pool = json.loads(env("get", "pool", "web", "-o", "json")[1])
+    annotations = pool["spec"]["virtualMachineTemplate"]["spec"]["template"]["metadata"]["annotations"]
+    assert list(annotations) == ["kubectl.kubernetes.io/restartedAt"]
+
+
+def test_rollout_status_is_not_complete_while_members_are_not_ready(env) -> None:
+    code, out, _ = env("rollout", "status", "pool/web")
+    assert code == 1
+    assert out.splitlines()[0].startswith('Waiting for virtualmachinepool "web" rollout to finish: ')
+    code, out, _ = env("rollout", "status", "pool/web", "-o", "json")
+    assert code == 1 and json.loads(out)["desired"] == 2 and json.loads(out)["complete"] is False
+
+
+def test_rollout_history_and_undo(env, tmp_path: Path) -> None:
+    for n, rs in ((1, "Manual"), (2, "Halted")):
+        (tmp_path / f"rev{n}.yaml").write_text(REVISION.format(n=n, rs=rs))
+        assert env("apply", "-f", str(tmp_path / f"rev{n}.yaml"))[0] == 0
+    code, out, _ = env("rollout", "history", "pool/web")
+    assert code == 0
+    assert [line.split()[:3] for line in out.splitlines()[1:]] == [
+        ["REVISION", "CHANGE-CAUSE", "CHANGED"], ["1", "<none>", "<initial>"], ["2", "<none>", "spec.runStrategy"]]
+    code, out, _ = env("rollout", "history", "pool/web", "--revision", "1")
+    assert code == 0 and "runStrategy: Manual" in out
+    assert env("rollout", "undo", "pool/web", "--to-revision", "1")[:2] == (
+        0, "virtualmachinepool.pool.kubevirt.io/web rolled back\n")
+    pool = json.loads(env("get", "pool", "web", "-o", "json")[1])
+    assert pool["spec"]["virtualMachineTemplate"]["spec"] == {"runStrategy": "Manual"}
+    assert env("rollout", "undo", "pool/web", "--to-revision", "9")[2] == (
+        "error: unable to find the specified revision 9\n")
+
+
+def test_describe_pool_lists_events_section(env) -> None:
+    code, out, _ = env("describe", "pool", "web")
+    assert code == 0 and "Events:       <none>" in out
+
+
+def test_apply_runs_pool_admission_and_stores_nothing_bad(env, tmp_path: Path) -> None:
+    bad = POOL.replace("name: web\n", "name: bad\n", 1).replace("matchLabels: {app: web}", "matchLabels: {app: db}")
+    (tmp_path / "bad.yaml").write_text(bad)
+    code, out, err = env("apply", "-f", str(tmp_path / "bad.yaml"))
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {tmp_path / 'bad.yaml'}:") and err.endswith(
+        "VirtualMachinePool bad is invalid: spec.selector: selector does not match labels.\n")
+    assert env("get", "pool", "bad")[0] == 1  # nothing stored
+    moved = POOL.replace("matchLabels: {app: web}", "matchLabels: {app: web, tier: x}").replace(
+        "labels: {app: web}", "labels: {app: web, tier: x}")
+    (tmp_path / "moved.yaml").write_text(moved)
+    code, _, err = env("apply", "-f", str(tmp_path / "moved.yaml"))
+    assert code == 1 and err.endswith("spec.selector: selector is immutable after creation.\n")

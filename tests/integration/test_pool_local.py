@@ -1,0 +1,231 @@
+"""VirtualMachinePool and VirtualMachineInstanceReplicaSet on real guests (TCG here), with vmctl's background
+controller as the control plane: KubeVirt's names, scaling with no orphan domain, a rollout within
+maxUnavailable, pause and resume."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.libvirt
+
+_spec = importlib.util.spec_from_file_location("pool_volume_helpers", Path(__file__).with_name("test_volumes_local.py"))
+assert _spec is not None and _spec.loader is not None
+_volumes = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_volumes)
+guest_image = _volumes.guest_image
+
+VMCTL = [sys.executable, "-m", "vmctl"]
+
+
+def vm_template(image: str, app: str) -> dict[str, Any]:
+    """The test guest (kernel boot from ``image``) as a pool's virtualMachineTemplate."""
+    return {
+        "metadata": {"labels": {"app": app}},
+        "spec": {"runStrategy": "Always", "template": {"metadata": {"labels": {"app": app}}, "spec": {
+            "terminationGracePeriodSeconds": 0,
+            "domain": {
+                "memory": {"guest": "192Mi"},
+                "firmware": {"kernelBoot": {"kernelArgs": "console=ttyS0,115200 quiet panic=-1", "container": {
+                    "image": image, "kernelPath": "/boot/vmlinux", "initrdPath": "/boot/initrd.gz"}}},
+                "devices": {"autoattachPodInterface": False, "autoattachGraphicsDevice": False},
+            },
+        }}},
+    }
+
+
+class Env:
+    """A private state folder and namespace; the controller is stopped and every domain checked at the end."""
+
+    def __init__(self, tmp: Path, uri: str, conn: Any) -> None:
+        self.tmp, self.uri, self.conn = tmp, uri, conn
+        self.namespace = f"vmctl-test-{os.getpid()}-{tmp.name[-10:].lower().replace('_', '-')}".rstrip("-")
+        self.state = ["--state-dir", str(tmp / "state"), "--libvirt-uri", uri]
+
+    def run(self, *args: str, namespaced: bool = True, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+        ns = ["-n", self.namespace] if namespaced else []
+        return subprocess.run([*VMCTL, *args, *self.state, *ns], capture_output=True, text=True, timeout=timeout,
+                              check=False)
+
+    def ok(self, *args: str, **kwargs: Any) -> str:
+        proc = self.run(*args, **kwargs)
+        assert proc.returncode == 0, f"vmctl {' '.join(args)}: {proc.stdout}{proc.stderr}"
+        return proc.stdout
+
+    def apply(self, obj: dict[str, Any]) -> str:
+        path = self.tmp / f"{obj['metadata']['name']}-{time.monotonic_ns()}.json"
+        path.write_text(json.dumps(obj))
+        return self.ok("apply", "-f", str(path))
+
+    def running(self) -> dict[str, int]:
+        """Names (without namespace) of this test's running domains → their libvirt ids."""
+        prefix = f"{self.namespace}_"
+        return {d.name()[len(prefix):]: d.ID() for d in self.conn.listAllDomains(0)
+                if d.name().startswith(prefix) and d.isActive()}
+
+    def domains(self) -> list[str]:
+        prefix = f"{self.namespace}_"
+        return sorted(d.name()[len(prefix):] for d in self.conn.listAllDomains(0) if d.name().startswith(prefix))
+
+    def get(self, *args: str) -> Any:
+        return json.loads(self.ok("get", *args, "-o", "json"))
+
+
+@pytest.fixture
+def env(tmp_path: Path, libvirt_uri: str, libvirt_conn: Any, test_guest: Any) -> Iterator[Env]:
+    e = Env(tmp_path, libvirt_uri, libvirt_conn)
+    yield e
+    e.run("controller", "stop", namespaced=False)
+    for dom in libvirt_conn.listAllDomains(0):
+        if dom.name().startswith(f"{e.namespace}_"):
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 120, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.3)
+
+
+def pool(image: str, replicas: int, **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "pool.kubevirt.io/v1beta1", "kind": "VirtualMachinePool", "metadata": {"name": "web"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                     "virtualMachineTemplate": vm_template(image, "web"), **spec}}
+
+
+def test_pool_scales_with_kubevirt_names_and_leaves_no_orphan(env: Env, guest_image: str) -> None:
+    descending = {"proactive": {"selectionPolicy": {"sortPolicy": "DescendingOrder"}}}
+    assert env.apply(pool(guest_image, 0, scaleInStrategy=descending)) == (
+        "virtualmachinepool.pool.kubevirt.io/web created\n")
+    status = env.ok("controller", "status", namespaced=False)
+    assert status.startswith("controller: running")  # applying a pool started the controller by itself
+
+    assert env.ok("scale", "pool", "web", "--replicas", "3", "--wait", "--timeout", "4m") == (
+        "virtualmachinepool.pool.kubevirt.io/web scaled\n")
+    assert sorted(env.running()) == ["web-0", "web-1", "web-2"]
+    vm = env.get("vm", "web-1")
+    assert vm["metadata"]["labels"]["kubevirt.io/vm-pool-revision-name"].startswith("web-")
+    assert vm["metadata"]["ownerReferences"][0]["kind"] == "VirtualMachinePool"
+    assert "pool.kubevirt.io/finalizer" in vm["metadata"]["finalizers"]
+    table = env.ok("get", "pools").splitlines()
+    assert table[1].split()[:5] == ["web", "3", "3", "3", "false"]
+
+    env.ok("scale", "pool/web", "--replicas", "5", "--wait", "--timeout", "4m")
+    assert sorted(env.running()) == [f"web-{i}" for i in range(5)]
+    env.ok("scale", "pool/web", "--replicas", "1", "--current-replicas", "5", "--wait", "--timeout", "4m")
+    wait_for(lambda: env.domains() == ["web-0"], what="the scaled-in domains to go")  # highest indices first
+    assert [v["metadata"]["name"] for v in env.get("vms")["items"]] == ["web-0"]
+    described = env.ok("describe", "pool", "web")
+    assert re.search(r"SuccessfulDelete .*Deleted VM .*/web-4 with uid", described)
+
+    assert "error: Expected replicas to be 5, was 1" in env.run("scale", "pool/web", "--replicas", "2",
+                                                                 "--current-replicas", "5").stderr
+    env.ok("delete", "pool", "web")
+    wait_for(lambda: env.domains() == [], what="the pool's domains to go")
+    assert env.get("vms")["items"] == []
+
+
+def test_rollout_keeps_max_unavailable_pauses_and_resumes(env: Env, guest_image: str) -> None:
+    env.apply(pool(guest_image, 3, maxUnavailable=1))
+    env.ok("scale", "pool/web", "--replicas", "3", "--wait", "--timeout", "4m")
+    before = env.running()
+    assert sorted(before) == ["web-0", "web-1", "web-2"]
+
+    samples: list[int] = []
+    stop = threading.Event()
+
+    def sample() -> None:  # how many members have a running guest, as fast as libvirt answers
+        while not stop.is_set():
+            samples.append(len(env.running()))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    changed = pool(guest_image, 3, maxUnavailable=1)
+    changed["spec"]["virtualMachineTemplate"]["spec"]["template"]["metadata"]["annotations"] = {"demo/rev": "2"}
+    env.apply(changed)
+
+    def progress() -> dict[str, Any]:
+        return json.loads(env.run("rollout", "status", "pool/web", "-o", "json").stdout)
+
+    wait_for(lambda: progress()["updated"] >= 1, what="the rollout to begin")
+    assert env.ok("rollout", "pause", "pool/web") == "virtualmachinepool.pool.kubevirt.io/web paused\n"
+    time.sleep(4)  # a restart already under way finishes: the VM controller, not the pool, starts its VMI
+    frozen = env.running()
+    held = progress()
+    time.sleep(8)
+    assert env.running() == frozen, "a paused pool changed its members"
+    assert progress()["updated"] == held["updated"] < 3
+    assert "ReplicaPaused" in env.ok("describe", "pool", "web")
+
+    assert env.ok("rollout", "resume", "pool/web") == "virtualmachinepool.pool.kubevirt.io/web resumed\n"
+    done = env.run("rollout", "status", "pool/web", "--watch", "--timeout", "4m")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == 'virtualmachinepool "web" successfully rolled out'
+    stop.set()
+    watcher.join()
+    after = env.running()
+    assert sorted(after) == ["web-0", "web-1", "web-2"]
+    assert all(after[name] != before[name] for name in after), "every member's guest was restarted"
+    assert samples and min(samples) >= 2, f"more than maxUnavailable=1 members were down at once: {min(samples)}"
+
+
+def test_replicaset_scales_with_generated_names(env: Env, guest_image: str) -> None:
+    template = vm_template(guest_image, "rs")["spec"]["template"]
+    rs = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstanceReplicaSet", "metadata": {"name": "batch"},
+          "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "rs"}}, "template": template}}
+    env.apply(rs)
+    wait_for(lambda: len(env.running()) == 2, what="two replica set VMIs")
+    names = sorted(env.running())
+    assert all(re.fullmatch(r"batch[a-z0-9]{5}", n) for n in names), names  # generateName without a dash
+    env.ok("scale", "vmirs", "batch", "--replicas", "1", "--wait", "--timeout", "2m")
+    wait_for(lambda: len(env.domains()) == 1, what="the scaled-in VMI's domain to go")
+    assert env.ok("get", "vmirs").splitlines()[1].split()[:4] == ["batch", "1", "1", "1"]
+    env.ok("delete", "vmirs", "batch")
+    wait_for(lambda: env.domains() == [], what="the replica set's domains to go")
+
+
+def test_max_surge_keeps_capacity_during_a_rollout(env: Env, guest_image: str) -> None:
+    """vmctl's ``pool.vmctl.io/max-surge``: new members come up first, old ones go once they are Ready."""
+    surged = pool(guest_image, 2)
+    surged["metadata"]["annotations"] = {"pool.vmctl.io/max-surge": "1"}
+    env.apply(surged)
+    env.ok("scale", "pool/web", "--replicas", "2", "--wait", "--timeout", "4m")
+    first = set(env.running())
+
+    ready: list[int] = []
+    stop = threading.Event()
+
+    def sample() -> None:  # Ready members, as the pool's own status reports them
+        while not stop.is_set():
+            vmis = env.get("vmis")["items"]
+            ready.append(sum(any(c.get("type") == "Ready" and c.get("status") == "True"
+                                 for c in (v.get("status") or {}).get("conditions") or []) for v in vmis))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    changed = json.loads(json.dumps(surged))
+    changed["spec"]["virtualMachineTemplate"]["spec"]["template"]["metadata"]["annotations"] = {"demo/rev": "2"}
+    env.apply(changed)
+    done = env.run("rollout", "status", "pool/web", "--watch", "--timeout", "4m")
+    wait_for(lambda: len(env.domains()) == 2, what="the surge members to be retired")
+    stop.set()
+    watcher.join()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ready and min(ready) >= 2, f"Ready members dropped below replicas during the rollout: {min(ready)}"
+    assert set(env.running()) != first  # members were replaced, not restarted in place
