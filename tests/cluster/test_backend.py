@@ -184,3 +184,54 @@ def test_get_table_and_describe(cli: Any, apiserver: Any, namespace: str) -> Non
     code, out, err = cli("get", "vm", "missing")
     assert (code, out) == (1, "")
     assert err == 'error: virtualmachines.kubevirt.io "missing" not found\n', err  # as on the local backend
+
+
+POOL_YAML = """apiVersion: pool.kubevirt.io/v1beta1
+kind: VirtualMachinePool
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector: {matchLabels: {pool: web}}
+  virtualMachineTemplate:
+    metadata: {labels: {pool: web}}
+    spec:
+      runStrategy: Halted
+      template:
+        spec:
+          domain:
+            devices: {}
+            memory: {guest: 128Mi}
+"""
+
+
+def test_scale_and_rollout_through_the_cli(cli: Any, kubectl: Any, namespace: str) -> None:
+    kubectl("create", "--validate=false", "-n", namespace, "-f", "-", stdin=POOL_YAML)
+    code, out, err = cli("scale", "pool", "web", "--replicas", "3")
+    assert (code, err) == (0, "") and out.endswith("scaled\n")
+    seen = json.loads(kubectl("get", "vmpool", "web", "-n", namespace, "-o", "json").stdout)
+    assert seen["spec"]["replicas"] == 3
+    code, out, err = cli("scale", "pool", "web", "--replicas", "5", "--current-replicas", "2")
+    assert (code, out, err) == (1, "", "error: Expected replicas to be 2, was 3\n")
+    code, out, err = cli("rollout", "pause", "pool/web")
+    assert (code, err) == (0, "") and out.endswith("paused\n")
+    assert kubectl("get", "vmpool", "web", "-n", namespace, "-o", "jsonpath={.spec.paused}").stdout == "true"
+
+
+def test_describe_shows_the_events(cli: Any, apiserver: Any, namespace: str) -> None:
+    f = write(cli.tmp, "vm.yaml", vm_yaml("web"))
+    assert cli("apply", "-f", str(f))[0] == 0
+    be = open_backend(kubeconfig=str(apiserver.kubeconfig), namespace=namespace)
+    vm = be.get(Ref("VirtualMachine", "web", namespace))
+    apiserver.admin.create(f"/api/v1/namespaces/{namespace}/events", {
+        "apiVersion": "v1", "kind": "Event", "metadata": {"name": "web.1"},
+        "involvedObject": {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "name": "web",
+                           "namespace": namespace, "uid": vm["metadata"]["uid"]},
+        "reason": "SuccessfulCreate", "message": "Started the virtual machine by creating the new VMI",
+        "type": "Normal", "firstTimestamp": "2026-12-07T10:00:00Z", "lastTimestamp": "2026-12-07T10:00:00Z",
+        "count": 1, "source": {"component": "virtualmachine-controller"},
+    })  # fmt: skip
+    assert [e["reason"] for e in be.events(Ref("VirtualMachine", "web", namespace))] == ["SuccessfulCreate"]
+    be.close()
+    code, out, err = cli("describe", "vm", "web")
+    assert (code, err) == (0, "") and "SuccessfulCreate" in out

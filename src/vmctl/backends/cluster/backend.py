@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from vmctl.backends.base import ApplyError, Ref, Reporter, SilentReporter, Stream
 from vmctl.backends.cluster import errors, lifecycle, objects
+from vmctl.backends.cluster import scale as scale_mod
 from vmctl.backends.cluster.connection import Connection
+from vmctl.backends.cluster.events import events_for
 from vmctl.backends.cluster.resources import Resource, of_kind
 from vmctl.controllers import vm as vmctrl
 from vmctl.core import kinds
@@ -114,6 +116,21 @@ class ClusterBackend:
         objects.delete(self.conn, res, ref.name, ref.namespace)
         if wait:
             objects.wait_deleted(self.conn, res, ref.name, namespace=ref.namespace, timeout=timeout)
+
+    def events(self, ref: Ref) -> list[Obj]:
+        """The object's core/v1 Events, oldest first (by name, kind, namespace and uid)."""
+        return events_for(self.conn, self.get(ref))
+
+    # --- replicated workloads ------------------------------------------------------------------------
+    def scale(self, ref: Ref, replicas: int, *, current_replicas: int | None = None) -> Obj:
+        """``kubectl scale``: a merge patch of ``/scale``, or with ``current_replicas`` a GET + PUT of the Scale
+        (409 if it changed in between); returns the object as it is now."""
+        res = resource(ref.kind)
+        scale_mod.scale(self.conn, res, ref.name, replicas, ref.namespace, current_replicas=current_replicas)
+        return objects.get(self.conn, res, ref.name, ref.namespace)
+
+    def patch(self, ref: Ref, merge_patch: Obj) -> Obj:
+        return objects.merge_patch(self.conn, resource(ref.kind), ref.name, merge_patch, ref.namespace)
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def start(self, ref: Ref, *, paused: bool = False) -> None:

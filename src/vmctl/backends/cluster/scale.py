@@ -56,14 +56,11 @@ def scale(
     current = get_scale(conn, res, name, ns)
     have = (current.get("spec") or {}).get("replicas", 0)
     if current_replicas is not None and have != current_replicas:
-        raise PreconditionFailed(
-            f"{what}: expected {current_replicas} replicas, the server has {have}; not scaled"
-        )
+        # kubectl's words (and the local backend's)
+        raise PreconditionFailed(f"Expected replicas to be {current_replicas}, was {have}")
     have_rv = (current.get("metadata") or {}).get("resourceVersion")
     if resource_version is not None and have_rv != resource_version:
-        raise PreconditionFailed(
-            f"{what}: expected resourceVersion {resource_version}, the server has {have_rv}; not scaled"
-        )
+        raise PreconditionFailed(f"Expected resourceVersion to be {resource_version}, was {have_rv}")
     current.setdefault("spec", {})["replicas"] = replicas
     try:
         _, stored = conn.request(
