@@ -206,6 +206,11 @@ def kubectl(apiserver: Any) -> Kubectl:
             )
         return proc
 
+    def server_side_apply(namespace: str, manifest: str) -> subprocess.CompletedProcess[str]:
+        """``kubectl apply --server-side`` (field manager ``kubectl``) of a YAML text."""
+        return run("apply", "--server-side", "--validate=false", "-n", namespace, "-f", "-", stdin=manifest)
+
+    run.server_side_apply = server_side_apply  # type: ignore[attr-defined]
     return run
 
 

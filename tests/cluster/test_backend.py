@@ -88,16 +88,7 @@ def test_instancetypes_come_from_the_cluster(cli: Any, kubectl: Any, namespace: 
 
 
 def test_a_server_refusal_after_some_were_applied(apiserver: Any, kubectl: Any, namespace: str) -> None:
-    kubectl(
-        "apply",
-        "--server-side",
-        "--validate=false",
-        "-n",
-        namespace,
-        "-f",
-        "-",
-        stdin=vm_yaml("taken", "Always"),
-    )
+    kubectl.server_side_apply(namespace, vm_yaml("taken", "Always"))
     from vmctl.admission import Admitted
 
     first = yaml.safe_load(vm_yaml("fresh"))

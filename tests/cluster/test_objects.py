@@ -76,16 +76,7 @@ def test_apply_namespace_rules(conn: Connection, namespace: str) -> None:
 
 
 def test_apply_conflict_with_kubectl_then_force(conn: Connection, namespace: str, kubectl: Any) -> None:
-    kubectl(
-        "apply",
-        "--server-side",
-        "--validate=false",
-        "-n",
-        namespace,
-        "-f",
-        "-",
-        stdin=yaml.safe_dump(vm("web", "Always")),
-    )
+    kubectl.server_side_apply(namespace, yaml.safe_dump(vm("web", "Always")))
     with pytest.raises(errors.Conflict) as exc:
         objects.apply(conn, vm("web", "Halted"))
     assert exc.value.message.startswith(

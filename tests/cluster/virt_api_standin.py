@@ -67,6 +67,12 @@ def write_frame(wfile: Any, opcode: int, payload: bytes) -> None:
     wfile.flush()
 
 
+def status(code: int, reason: str, message: str) -> dict[str, Any]:
+    """A failure ``Status`` as virt-api answers it."""
+    return {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code, "reason": reason,
+            "message": message}  # fmt: skip
+
+
 @dataclass
 class Recorded:
     method: str
@@ -151,17 +157,7 @@ class VirtApiStandIn:
                         },
                     )
                     return
-                self._reply(
-                    404,
-                    {
-                        "kind": "Status",
-                        "apiVersion": "v1",
-                        "status": "Failure",
-                        "code": 404,
-                        "reason": "NotFound",
-                        "message": "not found",
-                    },
-                )
+                self._reply(404, status(404, "NotFound", "not found"))
 
             def _websocket(self) -> None:
                 """``.../virtualmachineinstances/NAME/console``: accept ``plain.kubevirt.io`` and echo bytes back."""
@@ -169,17 +165,7 @@ class VirtApiStandIn:
                 standin.requests.append(Recorded("GET", path, b"", self.headers.get("X-Remote-User", ""), ""))
                 offered = [p.strip() for p in self.headers.get("Sec-WebSocket-Protocol", "").split(",")]
                 if not path.endswith("/console") or "plain.kubevirt.io" not in offered:
-                    self._reply(
-                        400,
-                        {
-                            "kind": "Status",
-                            "apiVersion": "v1",
-                            "status": "Failure",
-                            "code": 400,
-                            "reason": "BadRequest",
-                            "message": "unsupported stream",
-                        },
-                    )
+                    self._reply(400, status(400, "BadRequest", "unsupported stream"))
                     return
                 key = self.headers.get("Sec-WebSocket-Key", "")
                 accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
@@ -222,32 +208,14 @@ class VirtApiStandIn:
                     return
                 plural, name, verb = parts[5], parts[6], parts[7]
                 if name in standin.refuse:
-                    self._reply(
-                        409,
-                        {
-                            "kind": "Status",
-                            "apiVersion": "v1",
-                            "status": "Failure",
-                            "code": 409,
-                            "reason": "Conflict",
-                            "message": standin.refuse[name],
-                        },
-                    )
+                    self._reply(409, status(409, "Conflict", standin.refuse[name]))
                     return
                 if body:
                     try:
                         json.loads(body)
                     except ValueError:
                         self._reply(
-                            400,
-                            {
-                                "kind": "Status",
-                                "apiVersion": "v1",
-                                "status": "Failure",
-                                "code": 400,
-                                "reason": "BadRequest",
-                                "message": "Can not unmarshal Request body to struct",
-                            },
+                            400, status(400, "BadRequest", "Can not unmarshal Request body to struct")
                         )
                         return
                 if plural == "virtualmachines" and verb in VM_VERBS:
