@@ -226,3 +226,26 @@ def test_describe_shows_the_events(cli: Any, apiserver: Any, namespace: str) -> 
     be.close()
     code, out, err = cli("describe", "vm", "web")
     assert (code, err) == (0, "") and "SuccessfulCreate" in out
+
+
+def test_wait_desired_follows_the_vm_status(apiserver: Any, namespace: str) -> None:
+    """``apply --wait``: a Halted VM is done once the controller reports it Stopped."""
+    from vmctl.admission import Admitted
+
+    be = open_backend(kubeconfig=str(apiserver.kubeconfig), namespace=namespace)
+    be.apply([Admitted(yaml.safe_load(vm_yaml("idle")))], namespace=namespace)
+
+    def controller() -> None:
+        time.sleep(0.5)
+        apiserver.admin.request(
+            "PATCH", f"/apis/kubevirt.io/v1/namespaces/{namespace}/virtualmachines/idle/status",
+            {"status": {"printableStatus": "Stopped"}}, content_type="application/merge-patch+json",
+        )  # fmt: skip
+
+    t = threading.Thread(target=controller)
+    t.start()
+    start = time.monotonic()
+    be.wait_desired([Ref("VirtualMachine", "idle", namespace)], 30)
+    t.join()
+    be.close()
+    assert time.monotonic() - start < 3  # woken by the watch, not by the periodic re-read

@@ -171,7 +171,10 @@ class ClusterBackend:
             vmctrl.holds(condition, ref.kind, None, None)
         except ValueError as exc:
             raise InputError(str(exc)) from None
-        watched = resource(ref.kind) if condition.lower() == "deleted" else of_kind(kinds.VMI)
+        # watch the object whose change decides: the object itself for Deleted, the VM for a VM's Stopped (its
+        # printableStatus), else the VMI (phase and conditions)
+        own = condition.lower() == "deleted" or (condition.lower() == "stopped" and ref.kind == kinds.VM.kind)
+        watched = resource(ref.kind) if own else of_kind(kinds.VMI)
         deadline = time.monotonic() + timeout
         while True:
             seen = self._peek(watched, ref)  # before reading the pair: a change in between ends the nap below
@@ -184,8 +187,7 @@ class ClusterBackend:
                 raise objects.WaitTimeout(
                     f"timed out after {timeout:g}s waiting for {what} {ref.name} to be {condition}"
                 )
-            # sleep on a watch of the object that moves (the VMI; the object itself for Deleted): any change
-            # of it, or RECHECK seconds, ends the nap
+            # sleep on a watch: any change of the watched object, or RECHECK seconds, ends the nap
             with contextlib.suppress(objects.WaitTimeout):
                 objects.wait_for(
                     self.conn,
