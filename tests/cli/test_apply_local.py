@@ -156,9 +156,12 @@ def test_unknown_type_is_a_usage_error(env) -> None:
     assert "TYPE 'vmz': unknown resource type" in err
 
 
-def test_cluster_backend_is_not_available(env) -> None:
+def test_cluster_backend_needs_a_kubeconfig(env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(env.tmp / "absent"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     assert env("get", "vm", "--backend", "cluster") == (
-        1, "", "error: the cluster backend is not available in this vmctl version; use --backend local\n"
+        1, "", f"error: no kubeconfig found (looked at {env.tmp / 'absent'}) and not running inside a cluster\n"
+        "hint: pass --kubeconfig, set KUBECONFIG, or use --backend local\n"
     )
 
 
@@ -169,13 +172,12 @@ def test_a_kubeconfig_alone_does_not_break_the_default(env, monkeypatch: pytest.
     f = write(env.tmp, "vm.yaml", VM.format(name="web1", app="web", rs="Halted"))
     code, out, err = env("apply", "-f", f)
     assert (code, out) == (0, "virtualmachine.kubevirt.io/web1 created\n")
-    assert err == (f"notice: found a kubeconfig ({kc}) but this vmctl has no cluster backend yet; using the local "
-                   "backend (--backend local or VMCTL_BACKEND=local silences this)\n")
+    assert err == (f"notice: found a kubeconfig ({kc}) but vmctl's cluster backend is not complete yet; using the "
+                   "local backend (--backend cluster uses the cluster; --backend local or VMCTL_BACKEND=local "
+                   "silences this)\n")
     assert env("get", "vm", "web1", "-o", "name", "--backend", "local") == (0, "virtualmachine.kubevirt.io/web1\n", "")
     monkeypatch.setenv("VMCTL_BACKEND", "cluster")
-    assert env("get", "vm") == (
-        1, "", "error: the cluster backend is not available in this vmctl version; use --backend local\n"
-    )
+    assert env("get", "vm") == (1, "", f"error: {kc}: no current-context set\nhint: --context NAME picks one\n")
 
 
 def test_unreachable_libvirt_fails_before_storing(tmp_path: Path, vmctl) -> None:

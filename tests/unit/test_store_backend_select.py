@@ -55,13 +55,13 @@ def test_implicit_kubeconfig_falls_back_to_local_with_a_notice(home: Path, monke
     be = select.get_backend(None, home / "st", "test:///default", reporter=reporter)
     assert be.name == "local"
     assert reporter.messages == [
-        f"notice: found a kubeconfig ({kc}) but this vmctl has no cluster backend yet; using the local backend "
-        "(--backend local or VMCTL_BACKEND=local silences this)"
+        f"notice: found a kubeconfig ({kc}) but vmctl's cluster backend is not complete yet; using the local "
+        "backend (--backend cluster uses the cluster; --backend local or VMCTL_BACKEND=local silences this)"
     ]
 
 
 @pytest.mark.parametrize("how", ["flag", "env", "config"])
-def test_explicit_cluster_still_fails_clearly(home: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+def test_explicit_cluster_reads_the_kubeconfig(home: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
     monkeypatch.setenv("KUBECONFIG", str(home / "kc"))
     (home / "kc").write_text("apiVersion: v1\n")
     if how == "env":
@@ -70,7 +70,7 @@ def test_explicit_cluster_still_fails_clearly(home: Path, monkeypatch: pytest.Mo
         config(home, "backend: cluster\n")
     with pytest.raises(VmctlError) as err:
         select.get_backend("cluster" if how == "flag" else None, home / "st", "test:///default")
-    assert str(err.value) == "the cluster backend is not available in this vmctl version; use --backend local"
+    assert str(err.value) == f"{home / 'kc'}: no current-context set"  # a kubeconfig without contexts
 
 
 def test_bad_values(home: Path) -> None:
@@ -95,10 +95,29 @@ def test_config_values_reach_the_local_backend(home: Path, monkeypatch: pytest.M
     assert be.state_dir == home / "other"
 
 
-def test_cluster_backend_message(home: Path) -> None:
+def test_cluster_backend_without_a_kubeconfig(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     with pytest.raises(VmctlError) as err:
         select.get_backend("cluster", None, None)
-    assert str(err.value) == "the cluster backend is not available in this vmctl version; use --backend local"
+    assert str(err.value) == "no kubeconfig found (looked at ~/.kube/config) and not running inside a cluster"
+    assert err.value.hint == "pass --kubeconfig, set KUBECONFIG, or use --backend local"
+
+
+def test_cluster_backend_opens_without_contacting_the_server(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("kubernetes")
+    kc = home / "kc"
+    kc.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: c, user: {token: t}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: c, namespace: team}}]\n"
+    )
+    monkeypatch.setenv("KUBECONFIG", str(kc))
+    be = select.get_backend("cluster", None, None)
+    assert be.name == "cluster" and be.conn.namespace == "team" and be.conn.server == "https://127.0.0.1:1"
+    be.close()
 
 
 def test_default_uri_as_root(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,8 +1,8 @@
 """Pick the backend for a command: ``--backend``, ``VMCTL_BACKEND``, the config file, then a kubeconfig probe.
 
-A kubeconfig only *suggests* the cluster backend: while this vmctl has no cluster backend, that implicit choice
+A kubeconfig only *suggests* the cluster backend: while the cluster backend is not complete, that implicit choice
 falls back to local with a one-line ``notice:`` on stderr. An explicit choice (flag, environment, config file)
-of ``cluster`` still fails with a clear error.
+of ``cluster`` opens it (the kubeconfig by kubectl's rules; a missing or broken one is a clear error).
 
 Config file ``~/.config/vmctl/config.yaml`` (``$XDG_CONFIG_HOME/vmctl/config.yaml``) keys: ``backend``
 (local|cluster), ``libvirtUri``, ``stateDir``, ``allowHooks`` (bool). Flags and environment win over the file.
@@ -110,20 +110,18 @@ def _choose(backend: str | None, config: Config | None) -> tuple[str, bool]:
 
 
 def _open_cluster(explicit: bool, reporter: Reporter) -> Backend | None:
-    """The cluster backend; when only a kubeconfig suggested it and this version has none, None (+ a notice)."""
-    from vmctl.backends.cluster import UNAVAILABLE, open_backend
-    from vmctl.errors import VmctlError
+    """The cluster backend when the user chose it; a kubeconfig alone still means local (with a notice) while the
+    cluster backend lacks streams (console, VNC, port-forward)."""
+    if not explicit:
+        reporter.notice(
+            f"found a kubeconfig ({_kubeconfig()}) but vmctl's cluster backend is not complete yet; using the "
+            "local backend (--backend cluster uses the cluster; --backend local or VMCTL_BACKEND=local silences "
+            "this)"
+        )
+        return None
+    from vmctl.backends.cluster import open_backend
 
-    try:
-        return open_backend()
-    except VmctlError as exc:
-        if explicit or exc.message != UNAVAILABLE:
-            raise
-    reporter.notice(
-        f"found a kubeconfig ({_kubeconfig()}) but this vmctl has no cluster backend yet; using the "
-        "local backend (--backend local or VMCTL_BACKEND=local silences this)"
-    )
-    return None
+    return open_backend(reporter=reporter)
 
 
 def default_libvirt_uri() -> str:

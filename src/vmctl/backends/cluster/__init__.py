@@ -1,14 +1,27 @@
-"""The KubeVirt cluster backend (comes in a later vmctl version)."""
+"""The KubeVirt cluster backend: ``ClusterBackend`` (``backend.py``) over a small library.
+
+``kubeconfig``, ``connection``, ``errors``, ``resources``, ``objects``, ``scale``, ``lifecycle``, ``events``,
+``streams`` (docs/cluster-backend.md). This package's ``__init__`` stays free of ``kubernetes`` imports: the CLI
+imports it without paying for the client.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vmctl.errors import VmctlError
+if TYPE_CHECKING:
+    from vmctl.backends.cluster.backend import ClusterBackend
 
-UNAVAILABLE = "the cluster backend is not available in this vmctl version; use --backend local"
 
+def open_backend(
+    *,
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    namespace: str | None = None,
+    reporter: Any = None,
+) -> ClusterBackend:
+    """A ``ClusterBackend`` for the kubeconfig (kubectl's rules); nothing is sent to the server yet."""
+    from vmctl.backends.cluster.backend import ClusterBackend
+    from vmctl.backends.cluster.connection import connect
 
-def open_backend(**_: Any) -> Any:
-    """Raise: this version has only the local backend."""
-    raise VmctlError(UNAVAILABLE)
+    return ClusterBackend(connect(kubeconfig, context, namespace), reporter=reporter)
