@@ -5,6 +5,7 @@ real guests is tested in tests/integration/test_pool_local.py."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,42 @@ def test_apply_runs_pool_admission_and_stores_nothing_bad(env, tmp_path: Path) -
     (tmp_path / "moved.yaml").write_text(moved)
     code, _, err = env("apply", "-f", str(tmp_path / "moved.yaml"))
     assert code == 1 and err.endswith("spec.selector: selector is immutable after creation.\n")
+
+
+def test_two_scales_at_once_the_last_one_wins_and_nothing_is_lost(env, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    flags = ["--state-dir", str(tmp_path / "state"), "--libvirt-uri", f"test://{tmp_path}/node.xml"]
+    procs = [subprocess.Popen([sys.executable, "-m", "vmctl", "scale", "pool", "web", "--replicas", str(n), *flags],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (3, 5)]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], results
+    pool = json.loads(env("get", "pool", "web", "-o", "json")[1])
+    assert pool["spec"]["replicas"] in (3, 5)
+    assert pool["metadata"]["generation"] >= 3  # both changes were written, one after the other
+
+
+def test_a_member_that_fails_to_start_is_healed(env, tmp_path: Path) -> None:
+    """``autohealing``: a member whose VMI fails to start (here: a hostDisk that does not exist) is deleted after
+    ``startUpFailureThreshold`` failures and created again."""
+    import time
+
+    broken = (POOL.replace("name: web\n", "name: heal\n", 1).replace("{app: web}", "{app: heal}")
+              .replace("runStrategy: Halted", "runStrategy: Always")
+              .replace("  replicas: 2\n", "  replicas: 1\n  autohealing: {startUpFailureThreshold: 1}\n")
+              .replace("            devices: {}\n", "            devices:\n              disks: [{name: root}]\n")
+              .replace("                memory: 128Mi\n", "                memory: 128Mi\n          volumes:\n"
+                       "          - {name: root, hostDisk: {path: /nonexistent/vmctl-root.img, type: Disk}}\n"))
+    (tmp_path / "heal.yaml").write_text(broken)
+    assert env("apply", "-f", str(tmp_path / "heal.yaml"))[0] == 0
+    deadline = time.monotonic() + 90
+    out = ""
+    while time.monotonic() < deadline:
+        out = env("describe", "pool", "heal")[1]
+        if "Deleted VM default/heal-0" in out and "(x2 over" in out:
+            break
+        time.sleep(1)
+    events = out[out.index("Events:"):]
+    assert "Deleted VM default/heal-0 with uid" in events  # healed ...
+    assert re.search(r"SuccessfulCreate +\S+ \(x2 over", events), events  # ... and made again

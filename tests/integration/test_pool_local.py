@@ -267,3 +267,23 @@ def test_online_scale_in_keeps_memory_and_scale_out_resumes_it(env: Env, guest_i
     wait_for(lambda: "web-1" not in env.running(), what="web-1 to be saved again")
     env.ok("delete", "pool", "web")
     wait_for(lambda: env.domains() == [], what="the pool's domains, the saved one included, to go")
+
+
+def test_kill_9_of_the_controller_mid_rollout_then_any_command_converges(env: Env, guest_image: str) -> None:
+    import signal
+
+    env.apply(pool(guest_image, 2, maxUnavailable=1))
+    env.ok("scale", "pool/web", "--replicas", "2", "--wait", "--timeout", "4m")
+    changed = pool(guest_image, 2, maxUnavailable=1)
+    changed["spec"]["virtualMachineTemplate"]["spec"]["template"]["metadata"]["annotations"] = {"demo/rev": "3"}
+    env.apply(changed)
+    pid = json.loads(env.ok("controller", "status", "-o", "json", namespaced=False))["pid"]
+    os.kill(pid, signal.SIGKILL)  # the control plane dies in the middle of the rollout
+    wait_for(lambda: env.run("controller", "status", namespaced=False).returncode == 1, what="the controller to die")
+    env.ok("get", "pools")  # any command that reads workloads brings the controller back
+    assert env.ok("controller", "status", namespaced=False).startswith("controller: running")
+    done = env.run("rollout", "status", "pool/web", "--watch", "--timeout", "4m")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(env.running()) == ["web-0", "web-1"]
+    env.ok("delete", "pool", "web")
+    wait_for(lambda: env.domains() == [], what="no orphan domain")

@@ -164,6 +164,7 @@ class LocalBackend:
         return self.ctx.store.create(resolved), "created"
 
     def get(self, ref: Ref) -> Obj:
+        self._keep_controller(ref.kind)
         if ref.kind in (kinds.VM.kind, kinds.VMI.kind):
             self.converger.touch(ref.namespace, ref.name)
         obj = self.ctx.store.get(ref.kind, ref.namespace, ref.name)
@@ -172,11 +173,24 @@ class LocalBackend:
         return obj
 
     def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[Obj]:
+        self._keep_controller(kind)
         if kind in (kinds.VM.kind, kinds.VMI.kind):
             self.converger.due_to_start.clear()
             self.converger.sync_all(namespace, start=False)
             self._notice_due(qualified=namespace is None)
         return self.ctx.store.list(kind, namespace, selector)
+
+    _WORKLOAD_KINDS = (kinds.VM.kind, kinds.VMI.kind, kinds.POOL.kind, kinds.VMIRS.kind)
+
+    def _keep_controller(self, kind: str) -> None:
+        """Pools and replica sets need their controller running: a command that reads workloads starts it
+        again when it died (``kill -9``), as a cluster's control plane would be there."""
+        from vmctl.backends.local import daemon
+
+        if kind not in self._WORKLOAD_KINDS or not (self.ctx.state_dir / "state.db").is_file():
+            return
+        if self.converger.replicas.has_work() and daemon.status(self.ctx.state_dir) is None:
+            self.converger.replicas_changed(None)
 
     def _notice_due(self, *, qualified: bool) -> None:
         """A listing does not start VMs; say which ones are due to start and how to start them."""

@@ -35,7 +35,7 @@ class Converger:
         self.due_to_start: set[tuple[str, str]] = set()  # VMs a pass without starts would have started
         self.woke = threading.Event()  # set to make a waiting ``watch`` loop pass at once
 
-    def replicas_changed(self, namespace: str) -> None:
+    def replicas_changed(self, namespace: str | None) -> None:
         """A pool or replica set changed: its controller must act without a further command, as on a cluster —
         start the background controller of this state folder (or wake the running one)."""
         from vmctl.backends.local import daemon
