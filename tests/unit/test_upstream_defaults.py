@@ -452,7 +452,8 @@ def test_evmcs_vmx_cpu_feature(cpu: Obj | None, hyperv: Obj, features: list[Obj]
 
 def test_root_feature_gate_leaves_runtime_user_unset() -> None:
     # vmi-mutator_test.go When("Root feature gate is enabled") It("Should not tag vmi as non-root ")
-    assert "runtimeUser" not in admit(base_vmi(), ClusterConfig(root_enabled=True))["status"]
+    # runtimeUser is a plain uint64 without omitempty: left unset it is written as 0
+    assert admit(base_vmi(), ClusterConfig(root_enabled=True))["status"]["runtimeUser"] == 0
 
 
 def test_runtime_user_is_non_root() -> None:

@@ -20,12 +20,13 @@ from typing import Any
 
 from vmctl.core import defaults, presets, quantity
 from vmctl.core.api import Conflict, ObjectSource, Resolved
+from vmctl.core.apply import apply_to_vmi
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
 from vmctl.core.fields import clone
-from vmctl.core.instancetype import apply_instancetype
+from vmctl.core.goshape import go_json
 from vmctl.core.matchers import validate_matchers
 from vmctl.core.origin import OriginTracker
-from vmctl.core.preference import apply_autoattach, apply_preference, check_spread_topology
+from vmctl.core.preference import apply_autoattach, check_spread_topology
 from vmctl.core.vmi_from_vm import (
     instancetype_annotations,
     mutate_defaults,
@@ -140,9 +141,6 @@ def _stage(obj: Obj | None, which: str) -> str:
 
 _QUANTITY_MAPS = (("domain", "resources", "requests"), ("domain", "resources", "limits"))
 _QUANTITY_FIELDS = (("domain", "memory", "guest"), ("domain", "memory", "maxGuest"))
-_EMPTY_MAP_FIELDS = frozenset({"labels", "annotations", "nodeSelector", "requests", "limits"})
-_ZERO_CPU_FIELDS = ("sockets", "cores", "threads", "maxSockets", "model", "dedicatedCpuPlacement",
-                    "isolateEmulatorThread")
 
 
 def _canonical(text: Any) -> Any:
@@ -182,35 +180,6 @@ def canonicalize_quantities(spec: Obj) -> None:
                     target["capacity"] = _canonical(target["capacity"])
 
 
-_PLAIN_SCALARS = frozenset({str, int, float, bool})
-
-
-def _go_shape(node: Any, key: str = "") -> Any:
-    """No nulls, no empty lists, no empty map-typed fields (Go's omitempty); keys keep their order."""
-    out = {}
-    plain = _PLAIN_SCALARS
-    for k, v in node.items():
-        if type(v) in plain:
-            out[k] = v
-        elif isinstance(v, dict):
-            if not v:
-                if k in _EMPTY_MAP_FIELDS:
-                    continue
-                out[k] = {}
-            else:
-                out[k] = _go_shape(v, k)
-        elif isinstance(v, list):
-            if v:
-                out[k] = [_go_shape(i) if isinstance(i, dict) else i for i in v]
-        elif v is not None:
-            out[k] = v
-    if key == "cpu":
-        for k in _ZERO_CPU_FIELDS:
-            if k in out and not out[k]:
-                del out[k]
-    return out
-
-
 def _finish_vmi_spec(spec: Obj) -> None:
     domain = spec.setdefault("domain", {})
     domain.setdefault("resources", {})
@@ -244,7 +213,7 @@ def _admit_vmi(
 
 
 def _result(vmi: Obj, tracker: OriginTracker, warnings: list[str]) -> Resolved:
-    final = _go_shape(vmi)
+    final = go_json(vmi, "v1.VirtualMachineInstance")
     tracker.snap("default", final)
     return Resolved(final, tracker.origins(final), warnings)
 
@@ -320,16 +289,13 @@ def _check_vm_copy(
     spread = check_spread_topology(it_spec, pref_spec)
     if spread is not None:
         raise rejection([spread])
-    conflicts: list[Conflict] = []
-    if it_spec is not None:
-        conflicts = apply_instancetype("spec.template.spec", it_spec, pref_spec, spec_copy, meta_copy)
+    conflicts = apply_to_vmi("spec.template.spec", it_spec, pref_spec, spec_copy, meta_copy)
     if conflicts:
         raise rejection(_conflict_causes(conflicts))
+    defaults.set_default_vmi_spec(spec_copy, cluster)
     if pref_spec is not None:
         from vmctl.core.requirements import check_requirements  # only preferences have requirements
 
-        apply_preference(pref_spec, spec_copy, meta_copy)
-        defaults.set_default_vmi_spec(spec_copy, cluster)
         problem = check_requirements(it_spec, pref_spec, spec_copy)
         if problem is not None:
             raise rejection([problem])
@@ -376,17 +342,13 @@ def _resolve_vm(
         for key, value in names.items():
             annotations[key] = value
             tracker.snap(pref_stage if "preference" in key else it_stage, vmi)
-        if it_spec is not None:
-            conflicts = apply_instancetype("spec", it_spec, pref_spec, spec, meta)
-            if conflicts:
-                paths = ", ".join(c.path for c in conflicts)
-                raise ObjectRejected(
-                    f"VMI conflicts with instancetype spec in fields: [{paths}]", _conflict_causes(conflicts)
-                )
-            tracker.snap(it_stage, vmi)
-        if pref_spec is not None:
-            apply_preference(pref_spec, spec, meta)
-            tracker.snap(pref_stage, vmi)
+        conflicts = apply_to_vmi("spec", it_spec, pref_spec, spec, meta, lambda: tracker.snap(it_stage, vmi))
+        if conflicts:
+            paths = ", ".join(c.path for c in conflicts)
+            raise ObjectRejected(
+                f"VMI conflicts with instancetype spec in fields: [{paths}]", _conflict_causes(conflicts)
+            )
+        tracker.snap(pref_stage if pref_spec is not None else it_stage, vmi)
     # the VMI is sent to the API server as JSON: quantities become canonical
     canonicalize_quantities(spec)
     warnings = _admit_vmi(vmi, source, ns, tracker, cluster)
@@ -439,12 +401,17 @@ def expand_vm(
     if vm.get("kind") != "VirtualMachine":
         raise VmctlError(f"cannot expand kind {vm.get('kind')!r}: expected VirtualMachine")
     out = clone(vm)
-    ns = _namespace(out, namespace)
+    ns = namespace or str((out.get("metadata") or {}).get("namespace") or "default")
+    own = (out.get("metadata") or {}).get("namespace")
+    if own and own != ns:
+        raise VmctlError(f"VM namespace must be empty or {ns}")
+    out.setdefault("metadata", {})["namespace"] = ns  # expand-spec sets the request namespace
     spec = out.get("spec") or {}
     tracker = OriginTracker(origins)
     if not isinstance(spec.get("instancetype"), dict) and not isinstance(spec.get("preference"), dict):
         tracker.snap("vm", out)
-        return Resolved(out, tracker.origins(out), [])
+        final = go_json(out, "v1.VirtualMachine")
+        return Resolved(final, tracker.origins(final), [])
     memo = _memo(source)
     problems = validate_matchers(out)
     if problems:
@@ -458,17 +425,13 @@ def expand_vm(
     defaults.set_default_volume_disk(tspec)
     defaults.set_default_network_interface(tspec, cluster)
     tracker.snap("default", out)
-    if it_spec is not None:
-        conflicts = apply_instancetype("spec.template.spec", it_spec, pref_spec, tspec, tmeta)
-        if conflicts:
-            paths = ", ".join(c.path for c in conflicts)
-            raise ObjectRejected(
-                f"VM field(s) {paths} conflicts with selected instance type", _conflict_causes(conflicts)
-            )
-        tracker.snap(_stage(it_obj, "instancetype"), out)
-    if pref_spec is not None:
-        apply_preference(pref_spec, tspec, tmeta)
-        tracker.snap(_stage(pref_obj, "preference"), out)
+    it_stage, pref_stage = _stage(it_obj, "instancetype"), _stage(pref_obj, "preference")
+    conflicts = apply_to_vmi("spec.template.spec", it_spec, pref_spec, tspec, tmeta,
+                             lambda: tracker.snap(it_stage, out))
+    if conflicts:
+        paths = ", ".join(c.path for c in conflicts)
+        raise ObjectRejected(f"VM field(s) {paths} conflicts with selected instance type", _conflict_causes(conflicts))
+    tracker.snap(pref_stage if pref_spec is not None else it_stage, out)
     defaults.set_default_vmi_spec(tspec, cluster)
     _finish_vmi_spec(tspec)
     out["spec"].pop("instancetype", None)
@@ -477,7 +440,7 @@ def expand_vm(
     if isinstance(status, dict):
         status.pop("instancetypeRef", None)
         status.pop("preferenceRef", None)
-    final = _go_shape(out)
+    final = go_json(out, "v1.VirtualMachine")
     tracker.snap("default", final)
     return Resolved(final, tracker.origins(final), [])
 

@@ -6,9 +6,9 @@
 - ``instancetype_annotations``: the ``kubevirt.io/[cluster-]{instancetype,preference}-name`` VMI annotations.
 
 Determinism: KubeVirt gives a new VM a random firmware UUID and serial; vmctl uses the UUIDv5 of the VM
-name (KubeVirt's own fallback) and leaves the serial unset. A VM without ``uid`` (not yet stored) gets a
-deterministic placeholder uid in the owner reference (UUIDv5 of ``namespace/name``);
-``status.virtualMachineRevisionName`` is only written for a real uid.
+name (KubeVirt's own fallback) and leaves the serial unset. A VM without ``uid`` (not yet stored) gives an
+owner reference with ``uid: ""`` and ``status.virtualMachineRevisionName: revision-start-vm--<generation>``,
+as KubeVirt's code gives with that input (nothing is invented).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from vmctl.core.defaults import (
     supports_pcie_hotplug,
 )
 from vmctl.core.fields import clone
-from vmctl.core.ids import uuid5_text, uuid_bytes
 
 Obj = dict[str, Any]
 
@@ -92,20 +91,8 @@ def mutate_defaults(vm: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> None:
         annotations.setdefault(PCI_TOPOLOGY_ANNOTATION, PCI_TOPOLOGY_VERSION)
 
 
-#: Namespace of the placeholder VM uid used when an offline VM has none (uid is required in owner references):
-#: the UUIDv5 of a vmctl URL in the URL namespace.
-_PLACEHOLDER_UID_NAMESPACE = uuid_bytes(
-    uuid5_text(uuid_bytes("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "https://kubevirt.io/vmctl/offline-vm-uid")
-)
-
-
-def placeholder_uid(namespace: str, name: str) -> str:
-    """A deterministic stand-in for the uid the API server would give the VM."""
-    return uuid5_text(_PLACEHOLDER_UID_NAMESPACE, f"{namespace}/{name}")
-
-
 def owner_reference(vm: Obj, namespace: str = "default") -> Obj:
-    """``metav1.NewControllerRef(vm)``; a VM without ``uid`` gets a deterministic placeholder."""
+    """``metav1.NewControllerRef(vm)``; a VM without ``uid`` gives ``uid: ""``, as KubeVirt's code does."""
     metadata = vm.get("metadata") or {}
     name = str(metadata.get("name", ""))
     return {
@@ -114,7 +101,7 @@ def owner_reference(vm: Obj, namespace: str = "default") -> Obj:
         "controller": True,
         "kind": "VirtualMachine",
         "name": name,
-        "uid": str(metadata.get("uid") or placeholder_uid(namespace, name)),
+        "uid": str(metadata.get("uid") or ""),
     }
 
 
@@ -156,8 +143,8 @@ def setup_vmi_from_vm(vm: Obj, namespace: str, *, take_template: bool = False) -
     set_default_volume_disk(spec)
     generation = metadata.get("generation")
     generation = generation if isinstance(generation, int) and not isinstance(generation, bool) else 1
-    if metadata.get("uid"):
-        vmi["status"] = {"virtualMachineRevisionName": f"revision-start-vm-{metadata['uid']}-{generation}"}
+    uid = metadata.get("uid") or ""
+    vmi["status"] = {"virtualMachineRevisionName": f"revision-start-vm-{uid}-{generation}"}
     _dict(vmi_meta, "annotations")[GENERATION_ANNOTATION] = str(generation)
     if (vm.get("spec") or {}).get("runStrategy") == "WaitAsReceiver":
         vmi_meta["annotations"]["kubevirt.io/create-migration-target"] = "true"
