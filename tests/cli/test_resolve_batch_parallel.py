@@ -126,6 +126,7 @@ def test_refusals_in_both_halves_are_reported_in_input_order(
 ) -> None:
     objs = [vm(i) for i in range(10)]
     objs[1]["spec"]["instancetype"]["name"] = "u1.nope"
+    objs[1]["spec"].pop("preference", None)  # else the VM fails its preference's requirements first, as in KubeVirt
     objs[8]["spec"]["preference"]["name"] = "nope"
     objs[9]["spec"]["template"]["spec"]["domain"]["cpu"] = {"cores": 2}
     code, out, err = both(["resolve", "-f", write(tmp_path, objs), "-o", "yaml"], capsys, monkeypatch)

@@ -36,7 +36,11 @@ def test_errors_with_file_line_document_kind_and_field(vmctl, tmp_path):
         'spec.running in body must be of type boolean: "string"',
         f'warning: {path}:21: document 2 (VirtualMachine/web2): spec.instanceType: unknown field "spec.instanceType"; '
         'did you mean "spec.instancetype"?',
-        "2 objects checked, 1 invalid: 1 error, 1 warning",
+        # without its instancetype the VM has no memory: KubeVirt stores it, but refuses its VMI
+        f"warning: {path}:15: document 2 (VirtualMachine/web2): its VMI would be refused: no memory requested, at "
+        "least one of 'spec.domain.memory.guest', 'spec.domain.memory.hugepages.pageSize' or "
+        "'spec.domain.resources.requests.memory' must be set",
+        "2 objects checked, 1 invalid: 1 error, 2 warnings",
     ]
 
 
@@ -131,5 +135,5 @@ def test_references_resolve_against_input_documents_first(vmctl, tmp_path):
     assert vmctl("validate", "-f", str(path)) == (0, "", "2 objects valid\n")
     path.write_text(VM.replace("u1.medium", "mine"))
     code, _, err = vmctl("validate", "-f", str(path))
-    assert code == 1
-    assert 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io "mine" not found' in err
+    assert code == 0  # admitted by KubeVirt's VM webhooks; a warning says it cannot start
+    assert 'warning:' in err and 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io "mine" not found' in err

@@ -238,9 +238,13 @@ def test_expand_conflict_text(catalog: MemoSource) -> None:
 
 
 def test_not_found(catalog: MemoSource) -> None:
+    # the VM webhooks admit a VM whose instancetype is missing; the VM controller then fails on it
     with pytest.raises(NotFoundError) as exc:
-        resolve(make_vm(instancetype="u1.nope"), catalog)
+        resolve(make_vm(instancetype="u1.nope", preference=None, domain={"memory": {"guest": "1Gi"}}), catalog)
     assert exc.value.message == 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io "u1.nope" not found'
+    # ... but they check the VM without it: here fedora's requirements fail first (KubeVirt's code does the same)
+    with pytest.raises(ObjectRejected, match="insufficient Memory resources of 0 provided by VirtualMachine"):
+        resolve(make_vm(instancetype="u1.nope"), catalog)
 
 
 def test_requirements_checked_after_defaults(catalog: MemoSource) -> None:

@@ -27,6 +27,7 @@ from vmctl.core.goshape import go_json
 from vmctl.core.matchers import validate_matchers
 from vmctl.core.origin import OriginTracker
 from vmctl.core.preference import apply_autoattach, check_spread_topology
+from vmctl.core.validation import validate_network_creation, validate_vm_spec, validate_vmi_create
 from vmctl.core.vmi_from_vm import (
     instancetype_annotations,
     mutate_defaults,
@@ -82,6 +83,14 @@ def rejection(causes: list[FieldProblem]) -> ObjectRejected:
     if len(causes) > _MAX_CAUSES_IN_MESSAGE:
         message += f", and {len(causes) - _MAX_CAUSES_IN_MESSAGE} more validation errors"
     return ObjectRejected(message, list(causes))
+
+
+class VmiRejected(ObjectRejected):
+    """The VMI validating webhook refused the VMI (for a VM: the VM is stored, its VMI never starts)."""
+
+
+#: the reason of problems KubeVirt does not reject the object for, but that keep it from running
+ADVISORY = "Advisory"
 
 
 def _conflict_causes(conflicts: list[Conflict]) -> list[FieldProblem]:
@@ -191,9 +200,10 @@ def _finish_vmi_spec(spec: Obj) -> None:
 
 
 def _admit_vmi(
-    vmi: Obj, source: MemoSource, namespace: str, tracker: OriginTracker, cluster: ClusterConfig
+    vmi: Obj, source: MemoSource, namespace: str, tracker: OriginTracker, cluster: ClusterConfig,
+    validating: bool = True,
 ) -> list[str]:
-    """Presets then defaults, in place; returns the warnings."""
+    """Presets then defaults, in place (then the VMI validating webhook); returns the warnings."""
     matched_by_name: dict[str, Any] = {}
 
     def after(name: str) -> None:
@@ -204,6 +214,10 @@ def _admit_vmi(
     warnings = presets.apply_presets(vmi, found, after_each=after).warnings if found else []
     defaults.set_default_vmi(vmi, cluster)
     _finish_vmi_spec(vmi["spec"])
+    causes = validate_vmi_create(vmi["spec"], cluster) if validating else []  # the VMI validating webhook
+    if causes:
+        refused = rejection(causes)
+        raise VmiRejected(refused.message, refused.causes)
     status = vmi.get("status") or {}
     memory = status.get("memory")
     if isinstance(memory, dict):
@@ -231,13 +245,24 @@ def _template_view(vm: Obj) -> Obj:
     return {"metadata": view_meta, "spec": template.get("spec") or {}}
 
 
-def _admit_vm(vm: Obj, namespace: str, source: MemoSource) -> tuple[Obj | None, Obj | None]:
-    """The VM admission checks; returns the instancetype and preference objects."""
+def _admit_vm(vm: Obj, namespace: str, source: MemoSource) -> tuple[Obj | None, Obj | None, NotFoundError | None]:
+    """The VM admission checks; returns the instancetype and preference objects found and the first lookup
+    error. KubeVirt's VM webhooks only log a missing object (the VM is admitted and checked without it); the
+    VM controller then fails on it (instancetype first)."""
     problems = validate_matchers(vm)
     if problems:
         raise rejection(problems)
-    it_obj, pref_obj = _find(vm, source, namespace)
-    return it_obj, pref_obj
+    spec = vm.get("spec") or {}
+    found: list[Obj | None] = []
+    missing: NotFoundError | None = None
+    for which in ("instancetype", "preference"):
+        only = {**vm, "spec": {k: v for k, v in spec.items() if k == which}}
+        try:
+            found.append(_find(only, source, namespace)[0 if which == "instancetype" else 1])
+        except NotFoundError as exc:
+            found.append(None)
+            missing = missing or exc
+    return found[0], found[1], missing
 
 
 _KEPT_DEVICES = ("gpus", "hostDevices", "interfaces", "autoattachPodInterface")
@@ -283,6 +308,23 @@ def _validate_vm_copy(
     memo.admitted[key] = (it_spec, pref_spec)
 
 
+def _validate_vm_spec(vm: Obj, it_spec: Obj | None, pref_spec: Obj | None, cluster: ClusterConfig) -> None:
+    """The VM admitter's spec validation, on a copy with the instancetype and preference applied and the
+    VMI-spec defaults set: discontinued interface bindings, then ``ValidateVirtualMachineSpec``."""
+    spec_copy = clone(vm.get("spec") or {})
+    template = spec_copy.get("template")
+    if isinstance(template, dict):
+        tspec = template.setdefault("spec", {})
+        apply_to_vmi("spec.template.spec", it_spec, pref_spec, tspec, template.setdefault("metadata", {}))
+        defaults.set_default_vmi_spec(tspec, cluster)
+        causes = validate_network_creation("spec", tspec)
+        if causes:
+            raise rejection(causes)
+    causes = validate_vm_spec(spec_copy, cluster)
+    if causes:
+        raise rejection(causes)
+
+
 def _check_vm_copy(
     spec_copy: Obj, meta_copy: Obj, it_spec: Obj | None, pref_spec: Obj | None, cluster: ClusterConfig
 ) -> None:
@@ -302,11 +344,12 @@ def _check_vm_copy(
 
 
 def _resolve_vm(
-    obj: Obj, source: MemoSource, namespace: str | None, tracker: OriginTracker, cluster: ClusterConfig
+    obj: Obj, source: MemoSource, namespace: str | None, tracker: OriginTracker, cluster: ClusterConfig,
+    validating: bool = True,
 ) -> Resolved:
     vm = clone(obj)
     ns = _namespace(vm, namespace)
-    it_obj, pref_obj = _admit_vm(vm, ns, source)
+    it_obj, pref_obj, missing = _admit_vm(vm, ns, source)
     it_spec, pref_spec = _spec(it_obj), _spec(pref_obj)
     it_stage, pref_stage = _stage(it_obj, "instancetype"), _stage(pref_obj, "preference")
     tracking = tracker.enabled
@@ -323,6 +366,10 @@ def _resolve_vm(
     mutate_defaults(vm, cluster)
     # VM validating webhook
     _validate_vm_copy(vm, it_spec, pref_spec, cluster, source)
+    if validating:
+        _validate_vm_spec(vm, it_spec, pref_spec, cluster)
+    if missing is not None:  # the VM controller cannot find it: no VMI
+        raise missing
     # VM controller (``vm`` is our copy: the VMI takes its template spec over)
     vmi = setup_vmi_from_vm(vm, ns, take_template=True)
     tracker.snap("default", vmi)
@@ -349,21 +396,26 @@ def _resolve_vm(
                 f"VMI conflicts with instancetype spec in fields: [{paths}]", _conflict_causes(conflicts)
             )
         tracker.snap(pref_stage if pref_spec is not None else it_stage, vmi)
+    causes = validate_network_creation("spec", spec)
+    if causes:
+        joined = "\n".join(f"&StatusCause{{Type:{c.reason},Message:{c.message},Field:{c.field},}}" for c in causes)
+        raise ObjectRejected(f"failed create validation: {joined}", causes)
     # the VMI is sent to the API server as JSON: quantities become canonical
     canonicalize_quantities(spec)
-    warnings = _admit_vmi(vmi, source, ns, tracker, cluster)
+    warnings = _admit_vmi(vmi, source, ns, tracker, cluster, validating)
     return _result(vmi, tracker, warnings)
 
 
 def _resolve_vmi(
-    obj: Obj, source: MemoSource, namespace: str | None, tracker: OriginTracker, cluster: ClusterConfig
+    obj: Obj, source: MemoSource, namespace: str | None, tracker: OriginTracker, cluster: ClusterConfig,
+    validating: bool = True,
 ) -> Resolved:
     vmi = clone(obj)
     ns = _namespace(vmi, namespace)
     vmi.setdefault("spec", {})
     tracker.snap("vmi", vmi)
     vmi.setdefault("metadata", {})["namespace"] = ns
-    warnings = _admit_vmi(vmi, source, ns, tracker, cluster)
+    warnings = _admit_vmi(vmi, source, ns, tracker, cluster, validating)
     return _result(vmi, tracker, warnings)
 
 
@@ -374,15 +426,19 @@ def resolve(
     namespace: str | None = None,
     origins: bool = True,
     cluster: ClusterConfig = DEFAULT_CLUSTER,
+    validating: bool = True,
 ) -> Resolved:
-    """The VMI KubeVirt would create for a VM (or admit for a VMI); ``ObjectRejected`` when it would refuse."""
+    """The VMI KubeVirt would create for a VM (or admit for a VMI); ``ObjectRejected`` when it would refuse.
+
+    ``validating=False`` runs only the mutating webhooks and the controller (no VM/VMI spec validation).
+    """
     kind = obj.get("kind")
     tracker = OriginTracker(origins)
     memo = _memo(source)
     if kind == "VirtualMachine":
-        return _resolve_vm(obj, memo, namespace, tracker, cluster)
+        return _resolve_vm(obj, memo, namespace, tracker, cluster, validating)
     if kind == "VirtualMachineInstance":
-        return _resolve_vmi(obj, memo, namespace, tracker, cluster)
+        return _resolve_vmi(obj, memo, namespace, tracker, cluster, validating)
     raise VmctlError(f"cannot resolve kind {kind!r}: expected VirtualMachine or VirtualMachineInstance")
 
 
@@ -449,10 +505,15 @@ def expand_vm(
 
 
 def problems(obj: Obj, source: ObjectSource, *, namespace: str | None = None) -> list[FieldProblem]:
-    """Every admission problem ``resolve`` would reject the object for (never raises for them)."""
+    """Every admission problem ``resolve`` would reject the object for (never raises for them).
+
+    For a VM, what only keeps it from running (an instancetype or preference not in the inputs or catalogs,
+    which KubeVirt's VM admission admits; a VMI its webhook would refuse) has the reason ``ADVISORY``.
+    """
     memo = _memo(source)
     found: list[FieldProblem] = []
-    if obj.get("kind") == "VirtualMachine":
+    is_vm = obj.get("kind") == "VirtualMachine"
+    if is_vm:
         found.extend(validate_matchers(obj))
         if found:
             return found
@@ -464,13 +525,22 @@ def problems(obj: Obj, source: ObjectSource, *, namespace: str | None = None) ->
                 try:
                     finder(str(matcher["name"]), str(matcher.get("kind") or ""), ns)
                 except NotFoundError as exc:
-                    found.append(FieldProblem(f"spec.{which}.name", exc.message, "FieldValueNotFound"))
+                    found.append(FieldProblem(
+                        f"spec.{which}.name", f"{exc.message} (KubeVirt admits the VM, but cannot start it; supply the "
+                        f"{which} with -f FILE or --catalog DIR)", ADVISORY))
                 except ObjectRejected as exc:
                     found.append(FieldProblem(f"spec.{which}.kind", exc.message, "FieldValueInvalid"))
-        if found:
-            return found
     try:
         resolve(obj, memo, namespace=namespace, origins=False)
+    except VmiRejected as exc:
+        causes = exc.causes or [FieldProblem("", exc.message)]
+        if is_vm:
+            causes = [FieldProblem(c.field and f"spec.template.{c.field}", f"its VMI would be refused: {c.message}",
+                                   ADVISORY) for c in causes]
+        found.extend(causes)
+    except NotFoundError:
+        if not found:
+            raise
     except ObjectRejected as exc:
         found.extend(exc.causes or [FieldProblem("", exc.message)])
     except VmctlError as exc:

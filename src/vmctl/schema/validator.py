@@ -20,7 +20,7 @@ from vmctl.schema.hints import unknown_field_hint
 
 DATA = Path(__file__).resolve().parent / "data" / "kubevirt-schema.json"
 #: Reasons that are warnings unless ``--strict`` (FieldValueUnknown) or always (Deprecated).
-WARNING_REASONS = frozenset({"FieldValueUnknown", "Deprecated"})
+WARNING_REASONS = frozenset({"FieldValueUnknown", "Deprecated", "Advisory"})  # Advisory: core.pipeline.ADVISORY
 
 _QUANTITY = "k8s.io.apimachinery.pkg.api.resource.Quantity"
 _INT_OR_STRING = "k8s.io.apimachinery.pkg.util.intstr.IntOrString"
