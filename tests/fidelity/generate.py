@@ -1,0 +1,453 @@
+"""Seeded generator of differential cases: VMs (and VMIs) with instancetypes, preferences and presets.
+
+Every case is a dict ``{"id", "namespace", "vm" | "vmi", "objects"}``. The generator covers the sections of
+kubevirt-semantics.md §b (instancetype spec), §c (preference spec), §d (application: conflicts, topology,
+spreads, requirements, annotations, VM mutator and controller steps) and §e (presets and their selectors),
+their interactions, deprecated fields, and inputs KubeVirt's VM/VMI validation rejects.
+
+    python3 tests/fidelity/generate.py 2400 > cases.jsonl     # the same seed always gives the same cases
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from typing import Any
+
+Obj = dict[str, Any]
+SEED = 20260822
+
+CPU_GUESTS = [1, 2, 3, 4, 6, 8, 12, 16]
+MEMORY = ["512Mi", "1Gi", "2Gi", "4Gi", "1536Mi", "3G", "1.5Gi", "2048Mi", "1024Mi", "128Mi", "2G"]
+TOPOLOGIES = ["sockets", "cores", "threads", "spread", "any", "preferSockets", "preferCores", "preferThreads",
+              "preferSpread", "preferAny"]
+ACROSS = ["SocketsCores", "CoresThreads", "SocketsCoresThreads"]
+BUSES = ["virtio", "sata", "scsi", "usb"]
+LABEL_SETS = [{}, {"app": "web"}, {"app": "db", "tier": "back"}, {"os": "fedora"}, {"app": "web", "os": "fedora"}]
+
+
+class Gen:
+    """One random source; each method draws one piece of a case."""
+
+    def __init__(self, seed: int) -> None:
+        self.r = random.Random(seed)
+
+    def chance(self, p: float) -> bool:
+        return self.r.random() < p
+
+    def pick(self, items: list[Any]) -> Any:
+        return self.r.choice(items)
+
+    # --- instancetype (§b) ------------------------------------------------------------------------
+    def instancetype_spec(self) -> Obj:
+        cpu: Obj = {"guest": self.pick(CPU_GUESTS)}
+        if self.chance(0.15):
+            cpu["model"] = self.pick(["host-passthrough", "Haswell"])
+        if self.chance(0.1):
+            cpu["dedicatedCPUPlacement"] = self.chance(0.7)
+        if self.chance(0.08):
+            cpu["isolateEmulatorThread"] = self.chance(0.7)
+        if self.chance(0.06):
+            cpu["numa"] = {"guestMappingPassthrough": {}}
+        if self.chance(0.04):
+            cpu["realtime"] = self.pick([{}, {"mask": "0"}])
+        if self.chance(0.15):
+            cpu["maxSockets"] = self.pick([2, 4, 8, 16])
+        memory: Obj = {"guest": self.pick(MEMORY)}
+        if self.chance(0.15):
+            memory["hugepages"] = {"pageSize": self.pick(["2Mi", "1Gi"])}
+        if self.chance(0.2):
+            memory["overcommitPercent"] = self.pick([0, 10, 15, 25, 50, 80])
+        if self.chance(0.12):
+            memory["maxGuest"] = self.pick(["8Gi", "16Gi", "4Gi"])
+        spec: Obj = {"cpu": cpu, "memory": memory}
+        if self.chance(0.12):
+            spec["nodeSelector"] = self.pick([{"disk": "ssd"}, {}, {"zone": "a", "gpu": "no"}])
+        if self.chance(0.1):
+            spec["schedulerName"] = self.pick(["custom-scheduler", "my-sched"])
+        if self.chance(0.12):
+            spec["ioThreadsPolicy"] = self.pick(["shared", "auto", "supplementalPool"])
+        if self.chance(0.06):
+            spec["ioThreads"] = {"supplementalPoolThreadCount": self.pick([1, 2, 4])}
+        if self.chance(0.15):
+            spec["annotations"] = self.pick([{"it.example.com/a": "1"}, {"shared": "it"}, {"x": "y", "shared": "it"}])
+        if self.chance(0.04):
+            spec["gpus"] = [{"name": "gpu1", "deviceName": "nvidia.com/GP102GL_Tesla_P40"}]
+        if self.chance(0.04):
+            spec["hostDevices"] = [{"name": "hd1", "deviceName": "example.com/dev"}]
+        return spec
+
+    # --- preference (§c) -------------------------------------------------------------------------
+    def preference_spec(self) -> Obj:
+        spec: Obj = {}
+        if self.chance(0.5):
+            cpu: Obj = {}
+            if self.chance(0.85):
+                cpu["preferredCPUTopology"] = self.pick(TOPOLOGIES)
+            if self.chance(0.35):
+                opts: Obj = {}
+                if self.chance(0.7):
+                    opts["across"] = self.pick(ACROSS)
+                if self.chance(0.6):
+                    opts["ratio"] = self.pick([1, 2, 3, 4])
+                cpu["spreadOptions"] = opts
+            if self.chance(0.15):
+                cpu["preferredCPUFeatures"] = [{"name": "vmx", "policy": self.pick(["require", "disable"])}]
+            spec["cpu"] = cpu
+        if self.chance(0.15):
+            spec["preferSpreadSocketToCoreRatio"] = self.pick([2, 3, 4])
+        if self.chance(0.55):
+            spec["devices"] = self.preference_devices()
+        if self.chance(0.3):
+            spec["features"] = self.preference_features()
+        if self.chance(0.3):
+            spec["firmware"] = self.preference_firmware()
+        if self.chance(0.2):
+            clock: Obj = {}
+            if self.chance(0.7):
+                clock["preferredClockOffset"] = self.pick([{"utc": {}}, {"utc": {"offsetSeconds": 3600}},
+                                                           {"timezone": "Europe/Prague"}])
+            if self.chance(0.5):
+                clock["preferredTimer"] = self.pick([{"hpet": {"present": False}}, {"rtc": {"tickPolicy": "catchup"}},
+                                                     {"pit": {"tickPolicy": "delay"}, "hyperv": {}}])
+            spec["clock"] = clock
+        if self.chance(0.15):
+            spec["machine"] = {"preferredMachineType": self.pick(["pc-q35-rhel9.6.0", "q35"])}
+        if self.chance(0.1):
+            spec["preferredSubdomain"] = self.pick(["sub", "my-sub"])
+        if self.chance(0.15):
+            spec["preferredTerminationGracePeriodSeconds"] = self.pick([0, 60, 3600])
+        if self.chance(0.3):
+            req: Obj = {}
+            if self.chance(0.6):
+                req["cpu"] = {"guest": self.pick([1, 2, 4, 8])}
+            if self.chance(0.6):
+                req["memory"] = {"guest": self.pick(["512Mi", "1Gi", "2Gi", "4Gi", "1.5Gi"])}
+            if self.chance(0.2):
+                req["architecture"] = self.pick(["amd64", "arm64"])
+            spec["requirements"] = req
+        if self.chance(0.15):
+            spec["annotations"] = self.pick([{"vm.kubevirt.io/os": "linux"}, {"shared": "pref"}])
+        if self.chance(0.12):
+            spec["preferredArchitecture"] = self.pick(["amd64", "amd64", "arm64"])
+        if self.chance(0.05):
+            spec["volumes"] = {"preferredStorageClassName": "fast"}
+        return spec
+
+    def preference_devices(self) -> Obj:
+        devices: Obj = {}
+        for key in ("preferredAutoattachGraphicsDevice", "preferredAutoattachMemBalloon",
+                    "preferredAutoattachPodInterface", "preferredAutoattachSerialConsole",
+                    "preferredAutoattachInputDevice", "preferredDisableHotplug", "preferredUseVirtioTransitional",
+                    "preferredBlockMultiQueue", "preferredNetworkInterfaceMultiQueue",
+                    "preferredDiskDedicatedIoThread"):
+            if self.chance(0.12):
+                devices[key] = self.chance(0.6)
+        if self.chance(0.5):
+            devices["preferredDiskBus"] = self.pick(BUSES)
+        if self.chance(0.15):
+            devices["preferredCdromBus"] = self.pick(["sata", "scsi"])
+        if self.chance(0.1):
+            devices["preferredLunBus"] = self.pick(["sata", "scsi"])
+        if self.chance(0.4):
+            devices["preferredInterfaceModel"] = self.pick(["virtio", "e1000e", "e1000"])
+        if self.chance(0.2):
+            devices["preferredInputBus"] = self.pick(["usb", "virtio"])
+        if self.chance(0.2):
+            devices["preferredInputType"] = "tablet"
+        if self.chance(0.3):
+            devices["preferredRng"] = {}
+        if self.chance(0.1):
+            devices["preferredDiskCache"] = self.pick(["none", "writethrough", "writeback"])
+        if self.chance(0.1):
+            devices["preferredDiskIO"] = self.pick(["native", "threads"])
+        if self.chance(0.08):
+            devices["preferredDiskBlockSize"] = {"custom": {"logical": 512, "physical": 4096}}
+        if self.chance(0.1):
+            devices["preferredTPM"] = self.pick([{}, {"persistent": True}])
+        if self.chance(0.1):
+            devices["preferredInterfaceMasquerade"] = {}
+        if self.chance(0.06):
+            devices["preferredSoundModel"] = "ich9"
+        if self.chance(0.06):
+            devices["preferredVideoType"] = self.pick(["virtio", "vga"])
+        if self.chance(0.05):
+            devices["preferredPanicDeviceModel"] = self.pick(["hyperv", "isa"])
+        return devices
+
+    def preference_features(self) -> Obj:
+        features: Obj = {}
+        if self.chance(0.4):
+            features["preferredAcpi"] = self.pick([{}, {"enabled": False}, {"enabled": True}])
+        if self.chance(0.3):
+            features["preferredApic"] = self.pick([{}, {"endOfInterrupt": True}])
+        if self.chance(0.4):
+            features["preferredHyperv"] = self.pick([
+                {"relaxed": {}, "vapic": {}, "spinlocks": {"spinlocks": 8191}},
+                {"synictimer": {"direct": {}}},
+                {"tlbflush": {}, "ipi": {}},
+                {"evmcs": {}},
+                {"vpindex": {}, "runtime": {}, "reset": {}, "frequencies": {}, "reenlightenment": {}},
+            ])
+        if self.chance(0.2):
+            features["preferredKvm"] = {"hidden": self.chance(0.5)}
+        if self.chance(0.2):
+            features["preferredPvspinlock"] = {"enabled": self.chance(0.5)}
+        if self.chance(0.4):
+            features["preferredSmm"] = self.pick([{}, {"enabled": True}, {"enabled": False}])
+        return features
+
+    def preference_firmware(self) -> Obj:
+        options = [
+            {"preferredUseBios": True}, {"preferredUseBios": True, "preferredUseBiosSerial": True},
+            {"preferredUseEfi": True}, {"preferredUseEfi": True, "preferredUseSecureBoot": True},
+            {"preferredEfi": {"secureBoot": True}}, {"preferredEfi": {"persistent": True, "secureBoot": False}},
+            {"preferredEfi": {"secureBoot": False}, "preferredUseEfi": True, "preferredUseSecureBoot": True},
+        ]
+        return dict(self.pick(options))
+
+    # --- the VM -----------------------------------------------------------------------------------
+    def vm_domain(self, with_instancetype: bool) -> Obj:
+        domain: Obj = {}
+        clash = 0.12 if with_instancetype else 0.5
+        if self.chance(clash):
+            cpu: Obj = {}
+            for key in ("sockets", "cores", "threads"):
+                if self.chance(0.5):
+                    cpu[key] = self.pick([1, 2, 4])
+            if self.chance(0.2):
+                cpu["model"] = "host-passthrough"
+            if self.chance(0.08):
+                cpu["dedicatedCpuPlacement"] = True
+            domain["cpu"] = cpu
+        if self.chance(clash) or (not with_instancetype and self.chance(0.7)):
+            domain["memory"] = {"guest": self.pick(MEMORY + ["-1Gi"] if self.chance(0.05) else MEMORY)}
+        if self.chance(clash * 0.8):
+            resources: Obj = {}
+            if self.chance(0.6):
+                resources["requests"] = {k: v for k, v in (("cpu", self.pick([0.5, "1.5", 1, "500m", "2"])),
+                                                           ("memory", self.pick(MEMORY))) if self.chance(0.7)}
+            if self.chance(0.3):
+                resources["limits"] = {k: v for k, v in (("cpu", self.pick([1, "2", 2])),
+                                                         ("memory", self.pick(MEMORY))) if self.chance(0.7)}
+            domain["resources"] = resources
+        if self.chance(0.2):
+            domain["features"] = self.pick([{"acpi": {}}, {"smm": {"enabled": False}}, {"kvm": {"hidden": False}},
+                                            {"hyperv": {"relaxed": {"enabled": False}}}, {"apic": {}}])
+        if self.chance(0.15):
+            domain["firmware"] = self.pick([{"bootloader": {"bios": {}}}, {"bootloader": {"efi": {}}},
+                                            {"uuid": "5d307ca9-b3ef-428c-8861-06e72d69f223"},
+                                            {"bootloader": {"efi": {"secureBoot": False}}}])
+        if self.chance(0.1):
+            domain["clock"] = self.pick([{"utc": {}}, {"timezone": "UTC", "timer": {"hpet": {}}}])
+        if self.chance(0.1):
+            domain["machine"] = {"type": "q35"}
+        if self.chance(0.05):
+            domain["ioThreadsPolicy"] = "shared"
+        devices, volumes, networks = self.vm_devices()
+        domain["devices"] = devices
+        return domain, volumes, networks
+
+    def vm_devices(self) -> tuple[Obj, list[Obj], list[Obj] | None]:
+        devices: Obj = {}
+        volumes: list[Obj] = []
+        disks: list[Obj] = []
+        for i in range(self.pick([0, 1, 1, 2, 3])):
+            name = self.pick(["rootdisk", "data", "cloudinit", "scratch"]) + (str(i) if i else "")
+            source = self.pick([
+                {"containerDisk": {"image": self.pick(["quay.io/containerdisks/fedora:40",
+                                                       "quay.io/containerdisks/fedora", "registry:5000/img:latest"])}},
+                {"cloudInitNoCloud": {"userData": "#cloud-config\n"}},
+                {"emptyDisk": {"capacity": self.pick(["1Gi", "1024Mi", "2G"])}},
+                {"persistentVolumeClaim": {"claimName": "pvc-" + name}},
+            ])
+            volumes.append({"name": name, **source})
+            if self.chance(0.6):
+                disk: Obj = {"name": name}
+                kind = self.pick(["disk", "disk", "cdrom", "lun", None])
+                if kind:
+                    disk[kind] = {"bus": self.pick(BUSES + [""])} if self.chance(0.4) else {}
+                if self.chance(0.1):
+                    disk["bootOrder"] = self.pick([1, 2])
+                disks.append(disk)
+        # inputs the VMI validation rejects, now and then
+        if volumes and self.chance(0.03):
+            disks.append({"name": "orphan", "disk": {}})
+        if disks and self.chance(0.03):
+            disks.append(dict(disks[0]))
+        if volumes and self.chance(0.02):
+            volumes.append(dict(volumes[0]))
+        if disks and self.chance(0.02):
+            disks[0] = {"name": disks[0]["name"], "floppy": {}}
+        if disks:
+            devices["disks"] = disks
+        networks: list[Obj] | None = None
+        roll = self.r.random()
+        if roll < 0.25:
+            binding = self.pick([{"masquerade": {}}, {"bridge": {}}, {}, {"slirp": {}}, {"macvtap": {}},
+                                 {"passt": {}}, {"binding": {"name": "passt"}}] if self.chance(0.3)
+                                else [{"masquerade": {}}, {"bridge": {}}, {}])
+            iface = {"name": "default", **binding}
+            if self.chance(0.2):
+                iface["model"] = self.pick(["virtio", "e1000"])
+            devices["interfaces"] = [iface]
+            networks = [{"name": "default", "pod": {}}] if self.chance(0.9) else [{"name": "other", "pod": {}}]
+        elif roll < 0.3:
+            networks = [{"name": "default", "pod": {}}]
+        if self.chance(0.1):
+            devices["inputs"] = [{"name": "tablet0", **({"type": "tablet"} if self.chance(0.5) else {})}]
+        for key in ("autoattachPodInterface", "autoattachGraphicsDevice", "autoattachInputDevice",
+                    "disableHotplug", "blockMultiQueue"):
+            if self.chance(0.05):
+                devices[key] = self.chance(0.5)
+        if self.chance(0.05):
+            devices["rng"] = {}
+        if self.chance(0.05):
+            devices["watchdog"] = {"name": "wd", "i6300esb": {}}
+        if self.chance(0.04):
+            devices["sound"] = {"name": "snd"}
+        return devices, volumes, networks
+
+    def matcher(self, which: str, name: str, namespaced: bool) -> Obj:
+        matcher: Obj = {"name": name}
+        if namespaced:
+            matcher["kind"] = "VirtualMachineInstancetype" if which == "it" else "VirtualMachinePreference"
+        elif self.chance(0.3):
+            matcher["kind"] = self.pick(["VirtualMachineClusterInstancetype", "virtualmachineclusterinstancetypes"]
+                                        if which == "it" else ["VirtualMachineClusterPreference"])
+        return matcher
+
+    def case(self, index: int) -> Obj:
+        objects: list[Obj] = []
+        namespace = self.pick(["default", "default", "default", "ns1"])
+        vm_name = self.pick(["web1", "db", "vm-" + str(index), "fedora-vm"])
+        spec: Obj = {}
+        with_it = self.chance(0.75)
+        with_pref = self.chance(0.7)
+        if with_it:
+            namespaced = self.chance(0.3)
+            name = self.pick(["u1.small", "it-a", "custom.large"])
+            obj = {"apiVersion": "instancetype.kubevirt.io/v1beta1",
+                   "kind": "VirtualMachineInstancetype" if namespaced else "VirtualMachineClusterInstancetype",
+                   "metadata": {"name": name, **({"namespace": namespace} if namespaced else {})},
+                   "spec": self.instancetype_spec()}
+            if not self.chance(0.03):
+                objects.append(obj)
+            spec["instancetype"] = self.matcher("it", name, namespaced)
+        if with_pref:
+            namespaced = self.chance(0.3)
+            name = self.pick(["fedora", "pref-a", "windows.like"])
+            obj = {"apiVersion": "instancetype.kubevirt.io/v1beta1",
+                   "kind": "VirtualMachinePreference" if namespaced else "VirtualMachineClusterPreference",
+                   "metadata": {"name": name, **({"namespace": namespace} if namespaced else {})},
+                   "spec": self.preference_spec()}
+            if not self.chance(0.03):
+                objects.append(obj)
+            spec["preference"] = self.matcher("pref", name, namespaced)
+        strategy = self.r.random()
+        if strategy < 0.85:
+            spec["runStrategy"] = self.pick(["Always", "Halted", "Manual", "RerunOnFailure", "Once"])
+        elif strategy < 0.95:
+            spec["running"] = self.chance(0.5)
+        else:
+            spec["runStrategy"] = self.pick(["Sometimes", "Always"])
+            if self.chance(0.5):
+                spec["running"] = True
+        domain, volumes, networks = self.vm_domain(with_it)
+        template_spec: Obj = {"domain": domain}
+        if volumes:
+            template_spec["volumes"] = volumes
+        if networks is not None:
+            template_spec["networks"] = networks
+        if self.chance(0.1):
+            template_spec["terminationGracePeriodSeconds"] = 30
+        if self.chance(0.05):
+            template_spec["nodeSelector"] = {"disk": "hdd"}
+        if self.chance(0.05):
+            template_spec["schedulerName"] = "other"
+        if self.chance(0.05):
+            template_spec["architecture"] = self.pick(["amd64", "arm64"])
+        tmeta: Obj = {}
+        labels = dict(self.pick(LABEL_SETS))
+        if labels:
+            tmeta["labels"] = labels
+        if self.chance(0.15):
+            tmeta["annotations"] = self.pick([{"shared": "vm"}, {"it.example.com/a": "1"},
+                                              {"virtualmachineinstancepresets.admission.kubevirt.io/exclude": "true"}])
+        spec["template"] = {"metadata": tmeta, "spec": template_spec} if tmeta else {"spec": template_spec}
+        meta: Obj = {"name": vm_name}
+        if self.chance(0.7):
+            meta["namespace"] = namespace
+        if self.chance(0.2):
+            meta["uid"] = "b3c9e4f2-8d1a-4c55-9a6e-3f0a1b2c3d4e"
+        if self.chance(0.2):
+            meta["generation"] = self.pick([1, 2, 5])
+        objects.extend(self.presets(namespace))
+        vm = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": meta, "spec": spec}
+        if self.chance(0.08):  # a bare VMI through the VMI webhooks only
+            vmi_spec = template_spec
+            vmi = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance",
+                   "metadata": {"name": vm_name, "namespace": namespace, **tmeta}, "spec": vmi_spec}
+            return {"id": f"c{index:05d}", "namespace": namespace, "vmi": vmi,
+                    "objects": [o for o in objects if o["kind"] == "VirtualMachineInstancePreset"]}
+        return {"id": f"c{index:05d}", "namespace": namespace, "vm": vm, "objects": objects}
+
+    # --- presets (§e) -----------------------------------------------------------------------------
+    def presets(self, namespace: str) -> list[Obj]:
+        if not self.chance(0.3):
+            return []
+        out = []
+        for i in range(self.pick([1, 1, 2, 3])):
+            domain: Obj = {}
+            for _ in range(self.pick([1, 1, 2])):
+                section = self.pick(["cpu", "requests", "firmware", "features", "clock", "watchdog", "ioThreadsPolicy",
+                                     "memory"])
+                if section == "cpu":
+                    domain["cpu"] = self.pick([{"cores": 2}, {"sockets": 2}, {"cores": 2, "model": "host-model"}])
+                elif section == "requests":
+                    domain["resources"] = {"requests": self.pick([{"memory": "1Gi"}, {"memory": "1024Mi"},
+                                                                  {"cpu": "500m"}, {"memory": "2Gi", "cpu": 1}])}
+                elif section == "firmware":
+                    domain["firmware"] = self.pick([{"bootloader": {"bios": {}}}, {"serial": "abc"}])
+                elif section == "features":
+                    domain["features"] = self.pick([{"acpi": {}}, {"smm": {"enabled": True}}])
+                elif section == "clock":
+                    domain["clock"] = self.pick([{"utc": {}}, {"timezone": "UTC"}, {"utc": {}, "timer": {"rtc": {}}}])
+                elif section == "watchdog":
+                    domain["devices"] = {"watchdog": {"name": "w", "i6300esb": {"action": "poweroff"}}}
+                elif section == "ioThreadsPolicy":
+                    domain["ioThreadsPolicy"] = self.pick(["shared", "auto"])
+                else:
+                    domain["memory"] = {"guest": "128Mi"}
+            selector = self.pick([
+                {"matchLabels": {"app": "web"}},
+                {"matchLabels": {"os": "fedora"}},
+                {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "db"]}]},
+                {"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]},
+                {"matchExpressions": [{"key": "app", "operator": "Exists"}]},
+                {"matchExpressions": [{"key": "os", "operator": "NotIn", "values": ["windows"]}]},
+                {},
+                {"matchExpressions": [{"key": "os", "operator": "Exists", "values": ["fedora"]}]},
+                {"matchExpressions": [{"key": "app", "operator": "In"}]},
+                {"matchExpressions": [{"key": "app", "operator": "Equals", "values": ["web"]}]},
+                {"matchLabels": {"bad key!": "x"}},
+            ] if self.chance(0.15) else [
+                {"matchLabels": {"app": "web"}}, {"matchLabels": {"os": "fedora"}},
+                {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "db"]}]},
+                {"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}, {},
+            ])
+            out.append({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstancePreset",
+                        "metadata": {"name": f"preset-{i}", "namespace": namespace},
+                        "spec": {"selector": selector, "domain": domain}})
+        return out
+
+
+def generate(count: int, seed: int = SEED) -> list[Obj]:
+    gen = Gen(seed)
+    return [gen.case(i) for i in range(count)]
+
+
+if __name__ == "__main__":
+    for case in generate(int(sys.argv[1]) if len(sys.argv) > 1 else 2400):
+        sys.stdout.write(json.dumps(case, sort_keys=True) + "\n")
