@@ -27,7 +27,12 @@ from vmctl.core.goshape import go_json
 from vmctl.core.matchers import validate_matchers
 from vmctl.core.origin import OriginTracker
 from vmctl.core.preference import apply_autoattach, check_spread_topology
-from vmctl.core.validation import validate_network_creation, validate_vm_spec, validate_vmi_create
+from vmctl.core.validation import (
+    validate_namespace,
+    validate_network_creation,
+    validate_vm_spec,
+    validate_vmi_create,
+)
 from vmctl.core.vmi_from_vm import (
     instancetype_annotations,
     mutate_defaults,
@@ -104,7 +109,11 @@ def _namespace(obj: Obj, namespace: str | None) -> str:
             f'the namespace from the provided object "{own}" does not match the namespace "{namespace}". '
             f"You must pass '--namespace={own}' to perform this operation."
         )
-    return str(own or namespace or "default")
+    found = str(own or namespace or "default")
+    problems = validate_namespace(found)
+    if problems:
+        raise rejection(problems)
+    return found
 
 
 # --- lookups ----------------------------------------------------------------------------------------

@@ -82,6 +82,26 @@ def _vcpus(cpu: Any) -> int:
     return result
 
 
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def validate_namespace(namespace: str) -> list[FieldProblem]:
+    """The API server's ``ValidateObjectMeta`` check of ``metadata.namespace`` (a DNS-1123 label)."""
+    messages = []
+    if len(namespace) > 63:
+        messages.append("must be no more than 63 characters")
+    if not _DNS1123_LABEL.fullmatch(namespace):
+        if _DNS1123_SUBDOMAIN.fullmatch(namespace):
+            messages.append("must not contain dots")
+        else:
+            messages.append("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+                            "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
+                            "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+    return [FieldProblem("metadata.namespace", f'metadata.namespace: Invalid value: "{namespace}": {m}', INVALID)
+            for m in messages]
+
+
 # --- network admitter (pkg/network/admitter) ----------------------------------------------------------
 
 
