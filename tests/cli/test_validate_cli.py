@@ -137,3 +137,33 @@ def test_references_resolve_against_input_documents_first(vmctl, tmp_path):
     code, _, err = vmctl("validate", "-f", str(path))
     assert code == 0  # admitted by KubeVirt's VM webhooks; a warning says it cannot start
     assert 'warning:' in err and 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io "mine" not found' in err
+
+
+def test_a_bad_file_in_a_folder_is_one_line_and_the_others_are_checked(vmctl, tmp_path):
+    (tmp_path / "a-bad.yaml").write_text("a: [\n")
+    (tmp_path / "b-vm.yaml").write_text(VM)
+    code, out, err = vmctl("validate", "-f", str(tmp_path))
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"error: {tmp_path / 'a-bad.yaml'}:2: invalid YAML: did not find expected node content",
+        "1 object checked, 1 invalid: 1 error",
+    ]
+
+
+def test_every_kubevirt_kind_is_known(vmctl, tmp_path):
+    path = tmp_path / "other.yaml"
+    path.write_text(
+        "apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstanceMigration\nmetadata: {name: m}\nspec: {vmiName: x}\n"
+        "---\napiVersion: snapshot.kubevirt.io/v1beta1\nkind: VirtualMachineSnapShot\nmetadata: {name: s}\n"
+        "---\napiVersion: migrations.kubevirt.io/v1alpha1\nkind: MigrationPolicy\nmetadata: {name: p}\n"
+        "spec: {selectors: {}, allowAutoConverge: 'yes'}\n"
+    )
+    code, _, err = vmctl("validate", "-f", str(path))
+    assert code == 1
+    assert err.splitlines() == [
+        f'error: {path}:7: document 2 (VirtualMachineSnapShot/s): kind: no matches for kind "VirtualMachineSnapShot" '
+        'in version "snapshot.kubevirt.io/v1beta1"; did you mean "VirtualMachineSnapshot"?',
+        f'error: {path}:13: document 3 (MigrationPolicy/p): spec.allowAutoConverge: Invalid value: "string": '
+        'spec.allowAutoConverge in body must be of type boolean: "string"',
+        "3 objects checked, 2 invalid: 2 errors",
+    ]

@@ -41,6 +41,8 @@ class Finding:
     severity: str  # "error" or "warning"
 
     def text(self) -> str:
+        if self.document == 0:  # the file itself could not be read: the message names file and line
+            return ("warning: " if self.severity == "warning" else "error: ") + self.message
         where = f"{self.file}:{self.line}" if self.line else self.file
         what = f"{self.kind or '<no kind>'}/{self.name or '<no name>'}"
         field = f"{self.field}: " if self.field else ""
@@ -124,6 +126,26 @@ def validate_documents(docs: list[Any], catalog_dirs: Any, *, strict: bool) -> t
     return findings, len(objects)
 
 
+def _read_each(sources: list[str]) -> tuple[list[Any], list[Finding]]:
+    """Every readable document; a file that cannot be read or parsed is one finding, the others are still read."""
+    from vmctl.errors import InputError
+    from vmctl.io.inputs import input_files, read_inputs
+
+    docs: list[Any] = []
+    unreadable: list[Finding] = []
+    for source in sources:
+        try:
+            files = input_files(source) if source != "-" else ["-"]
+        except InputError as exc:
+            files, unreadable = [], [*unreadable, Finding(source, 0, None, "", "", "", exc.message, "error")]
+        for file in files:
+            try:
+                docs.extend(read_inputs([file]))
+            except InputError as exc:
+                unreadable.append(Finding(file, 0, None, "", "", "", exc.message, "error"))
+    return docs, unreadable
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
@@ -145,13 +167,16 @@ def register(app: typer.Typer) -> None:
         import json
 
         from vmctl.errors import UsageError
-        from vmctl.io.inputs import read_inputs
-
         sources = [*(filename or []), *(paths or [])]
         if not sources:
             raise UsageError("no input: give -f FILE (a file, a folder or '-' for stdin)")
-        docs = read_inputs(sources)
+        docs, unreadable = _read_each(sources)
+        if unreadable and not docs and len(unreadable) == 1:
+            from vmctl.errors import InputError
+
+            raise InputError(unreadable[0].message)  # nothing else to check: the one error line
         findings, count = validate_documents(docs, catalog, strict=strict)
+        findings = unreadable + findings
         errors = sum(f.severity == "error" for f in findings)
         warnings = len(findings) - errors
         if output is ValidateFormat.json:
