@@ -103,3 +103,13 @@ def test_negative_guest_memory_is_admitted_as_by_kubevirt() -> None:
     # KubeVirt v1.9's webhooks do not check the sign of memory.guest (checked against its code)
     obj = vm({"memory": {"guest": "-1Gi"}})
     assert resolve(obj, MemoSource(load_catalog([])), origins=False).obj["spec"]["domain"]["memory"]["guest"] == "-1Gi"
+
+
+def test_infer_from_volume_ignore_clears_the_matcher_with_a_warning() -> None:
+    obj = vm(instancetype={"inferFromVolume": "root", "inferFromVolumeFailurePolicy": "Ignore"},
+             template_spec={"volumes": [{"name": "root", "containerDisk": {"image": "x"}}]})
+    result = resolve(obj, MemoSource(load_catalog([])), origins=False)
+    assert "kubevirt.io/cluster-instancetype-name" not in result.obj["metadata"]["annotations"]
+    assert result.warnings[0].startswith("spec.instancetype: cannot infer from volume 'root' offline")
+    obj["spec"]["instancetype"]["inferFromVolumeFailurePolicy"] = "Reject"
+    assert "inferFromVolume" in refusal(obj).message

@@ -254,7 +254,9 @@ def _template_view(vm: Obj) -> Obj:
     return {"metadata": view_meta, "spec": template.get("spec") or {}}
 
 
-def _admit_vm(vm: Obj, namespace: str, source: MemoSource) -> tuple[Obj | None, Obj | None, NotFoundError | None]:
+def _admit_vm(
+    vm: Obj, namespace: str, source: MemoSource, warnings: list[str]
+) -> tuple[Obj | None, Obj | None, NotFoundError | None]:
     """The VM admission checks; returns the instancetype and preference objects found and the first lookup
     error. KubeVirt's VM webhooks only log a missing object (the VM is admitted and checked without it); the
     VM controller then fails on it (instancetype first)."""
@@ -262,6 +264,14 @@ def _admit_vm(vm: Obj, namespace: str, source: MemoSource) -> tuple[Obj | None, 
     if problems:
         raise rejection(problems)
     spec = vm.get("spec") or {}
+    for which in ("instancetype", "preference"):
+        matcher = spec.get(which)
+        if (isinstance(matcher, dict) and not matcher.get("name") and matcher.get("inferFromVolume")
+                and matcher.get("inferFromVolumeFailurePolicy") == "Ignore"):
+            # offline there are no volume labels: KubeVirt's mutator clears the matcher when they are missing
+            del spec[which]
+            warnings.append(f"spec.{which}: cannot infer from volume {matcher['inferFromVolume']!r} offline; "
+                            f"inferFromVolumeFailurePolicy is Ignore, so the VM is resolved without {which}")
     found: list[Obj | None] = []
     missing: NotFoundError | None = None
     for which in ("instancetype", "preference"):
@@ -358,7 +368,8 @@ def _resolve_vm(
 ) -> Resolved:
     vm = clone(obj)
     ns = _namespace(vm, namespace)
-    it_obj, pref_obj, missing = _admit_vm(vm, ns, source)
+    inference_warnings: list[str] = []
+    it_obj, pref_obj, missing = _admit_vm(vm, ns, source, inference_warnings)
     it_spec, pref_spec = _spec(it_obj), _spec(pref_obj)
     it_stage, pref_stage = _stage(it_obj, "instancetype"), _stage(pref_obj, "preference")
     tracking = tracker.enabled
@@ -411,7 +422,7 @@ def _resolve_vm(
         raise ObjectRejected(f"failed create validation: {joined}", causes)
     # the VMI is sent to the API server as JSON: quantities become canonical
     canonicalize_quantities(spec)
-    warnings = _admit_vmi(vmi, source, ns, tracker, cluster, validating)
+    warnings = inference_warnings + _admit_vmi(vmi, source, ns, tracker, cluster, validating)
     return _result(vmi, tracker, warnings)
 
 
