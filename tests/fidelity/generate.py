@@ -318,6 +318,24 @@ class Gen:
                                         if which == "it" else ["VirtualMachineClusterPreference"])
         return matcher
 
+    def referenced(self, which: str, namespace: str, objects: list[Obj]) -> Obj:
+        """An instancetype (``it``) or preference (``pref``), added to ``objects`` (now and then left out), and
+        the VM's matcher for it."""
+        namespaced = self.chance(0.3)
+        if which == "it":
+            name = self.pick(["u1.small", "it-a", "custom.large"])
+            kind = "VirtualMachineInstancetype" if namespaced else "VirtualMachineClusterInstancetype"
+            spec = self.instancetype_spec()
+        else:
+            name = self.pick(["fedora", "pref-a", "windows.like"])
+            kind = "VirtualMachinePreference" if namespaced else "VirtualMachineClusterPreference"
+            spec = self.preference_spec()
+        obj = {"apiVersion": "instancetype.kubevirt.io/v1beta1", "kind": kind,
+               "metadata": {"name": name, **({"namespace": namespace} if namespaced else {})}, "spec": spec}
+        if not self.chance(0.03):
+            objects.append(obj)
+        return self.matcher(which, name, namespaced)
+
     def case(self, index: int) -> Obj:
         objects: list[Obj] = []
         namespace = self.pick(["default", "default", "default", "ns1"])
@@ -326,25 +344,9 @@ class Gen:
         with_it = self.chance(0.75)
         with_pref = self.chance(0.7)
         if with_it:
-            namespaced = self.chance(0.3)
-            name = self.pick(["u1.small", "it-a", "custom.large"])
-            obj = {"apiVersion": "instancetype.kubevirt.io/v1beta1",
-                   "kind": "VirtualMachineInstancetype" if namespaced else "VirtualMachineClusterInstancetype",
-                   "metadata": {"name": name, **({"namespace": namespace} if namespaced else {})},
-                   "spec": self.instancetype_spec()}
-            if not self.chance(0.03):
-                objects.append(obj)
-            spec["instancetype"] = self.matcher("it", name, namespaced)
+            spec["instancetype"] = self.referenced("it", namespace, objects)
         if with_pref:
-            namespaced = self.chance(0.3)
-            name = self.pick(["fedora", "pref-a", "windows.like"])
-            obj = {"apiVersion": "instancetype.kubevirt.io/v1beta1",
-                   "kind": "VirtualMachinePreference" if namespaced else "VirtualMachineClusterPreference",
-                   "metadata": {"name": name, **({"namespace": namespace} if namespaced else {})},
-                   "spec": self.preference_spec()}
-            if not self.chance(0.03):
-                objects.append(obj)
-            spec["preference"] = self.matcher("pref", name, namespaced)
+            spec["preference"] = self.referenced("pref", namespace, objects)
         strategy = self.r.random()
         if strategy < 0.85:
             spec["runStrategy"] = self.pick(["Always", "Halted", "Manual", "RerunOnFailure", "Once"])

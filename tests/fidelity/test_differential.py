@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from differential import difference, vmctl_expand, vmctl_resolve
+from generate import generate
 
 HERE = Path(__file__).parent
 
@@ -36,6 +37,11 @@ def _without_random_uuid(record: dict[str, Any], outcome: dict[str, Any]) -> dic
 
 def test_there_are_enough_cases() -> None:
     assert len(GOLDEN) >= 2000
+
+
+def test_golden_inputs_are_the_generators() -> None:
+    generated = {case["id"]: case for case in generate(2400)}
+    assert all(record["case"] == generated[record["id"]] for record in GOLDEN)
 
 
 @pytest.mark.parametrize("which", ["expand", "resolve"])

@@ -26,7 +26,7 @@ from vmctl.core.fields import clone
 from vmctl.core.goshape import go_json
 from vmctl.core.matchers import validate_matchers
 from vmctl.core.origin import OriginTracker
-from vmctl.core.preference import apply_autoattach, check_spread_topology
+from vmctl.core.preference import apply_autoattach, check_spread_topology, mutate_vm
 from vmctl.core.validation import (
     validate_namespace,
     validate_network_creation,
@@ -36,7 +36,6 @@ from vmctl.core.validation import (
 from vmctl.core.vmi_from_vm import (
     instancetype_annotations,
     mutate_defaults,
-    mutate_preferences,
     setup_vmi_from_vm,
 )
 from vmctl.errors import FieldProblem, NotFoundError, ObjectRejected, VmctlError
@@ -380,7 +379,7 @@ def _resolve_vm(
         tracker.snap("default", _template_view(vm))
     # VM mutating webhook
     if pref_spec is not None:
-        mutate_preferences(vm, pref_spec)
+        mutate_vm(pref_spec, vm)
         if tracking:
             tracker.snap(pref_stage, _template_view(vm))
     mutate_defaults(vm, cluster)

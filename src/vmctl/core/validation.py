@@ -239,6 +239,15 @@ def validate_disks(field: str, disks: list[Any]) -> list[FieldProblem]:
 # --- ValidateVirtualMachineInstanceSpec ------------------------------------------------------------------
 
 
+def _negative(path: str, value: Any) -> FieldProblem:
+    return FieldProblem(path, f"{path} '{_text(value)}': must be greater than or equal to 0.", INVALID)
+
+
+def _over_limit(request_path: str, request: Any, limit_path: str, limit: Any) -> FieldProblem:
+    return FieldProblem(request_path, f"{request_path} '{_text(request)}' is greater than {limit_path} "
+                        f"'{_text(limit)}'", INVALID)
+
+
 def _memory_checks(field: str, spec: Obj) -> list[FieldProblem]:
     causes = []
     resources = _d(spec, "domain", "resources") or {}
@@ -247,17 +256,14 @@ def _memory_checks(field: str, spec: Obj) -> list[FieldProblem]:
     req_path = f"{field}.domain.resources.requests.memory"
     lim_path = f"{field}.domain.resources.limits.memory"
     if _value(req_mem) < 0:
-        causes.append(FieldProblem(req_path, f"{req_path} '{_text(req_mem)}': must be greater than or equal to 0.",
-                                   INVALID))
+        causes.append(_negative(req_path, req_mem))
     elif _value(req_mem) > 0 and _quantity(req_mem) < 1_000_000:
         causes.append(FieldProblem(req_path, f"{req_path} '{_text(req_mem)}': must be greater than or equal to 1M.",
                                    INVALID))
     if _value(lim_mem) < 0:
-        causes.append(FieldProblem(lim_path, f"{lim_path} '{_text(lim_mem)}': must be greater than or equal to 0.",
-                                   INVALID))
+        causes.append(_negative(lim_path, lim_mem))
     if _value(lim_mem) > 0 and _value(req_mem) > _value(lim_mem):
-        causes.append(FieldProblem(req_path, f"{req_path} '{_text(req_mem)}' is greater than {lim_path} "
-                                   f"'{_text(lim_mem)}'", INVALID))
+        causes.append(_over_limit(req_path, req_mem, lim_path, lim_mem))
     hugepages = _d(spec, "domain", "memory", "hugepages")
     if isinstance(hugepages, dict):
         page = hugepages.get("pageSize", "")
@@ -296,14 +302,11 @@ def _cpu_resources(field: str, spec: Obj) -> list[FieldProblem]:
     req_cpu, lim_cpu = (resources.get("requests") or {}).get("cpu"), (resources.get("limits") or {}).get("cpu")
     req_path, lim_path = f"{field}.domain.resources.requests.cpu", f"{field}.domain.resources.limits.cpu"
     if _milli(req_cpu) < 0:
-        causes.append(FieldProblem(req_path, f"{req_path} '{_text(req_cpu)}': must be greater than or equal to 0.",
-                                   INVALID))
+        causes.append(_negative(req_path, req_cpu))
     if _milli(lim_cpu) < 0:
-        causes.append(FieldProblem(lim_path, f"{lim_path} '{_text(lim_cpu)}': must be greater than or equal to 0.",
-                                   INVALID))
+        causes.append(_negative(lim_path, lim_cpu))
     if _milli(lim_cpu) > 0 and _milli(req_cpu) > _milli(lim_cpu):
-        causes.append(FieldProblem(req_path, f"{req_path} '{_text(req_cpu)}' is greater than {lim_path} "
-                                   f"'{_text(lim_cpu)}'", INVALID))
+        causes.append(_over_limit(req_path, req_cpu, lim_path, lim_cpu))
     return causes
 
 

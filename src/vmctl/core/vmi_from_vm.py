@@ -1,7 +1,8 @@
 """What KubeVirt does to a VM before and while it creates the VMI (VM mutating webhook, VM controller).
 
-- ``mutate_vm``: the VM mutating webhook's effects on the template (preferred architecture and machine
-  type, preferred storage class, firmware UUID, architecture/machine-type defaults, PCI topology annotation).
+- ``mutate_defaults``: the VM mutating webhook's own defaults on the template (firmware UUID,
+  architecture/machine-type defaults, PCI topology annotation); its preference part is
+  ``vmctl.core.preference.mutate_vm``.
 - ``setup_vmi_from_vm``: the VM controller's ``SetupVMIFromVM`` (+ generation annotation, finalizer).
 - ``instancetype_annotations``: the ``kubevirt.io/[cluster-]{instancetype,preference}-name`` VMI annotations.
 
@@ -26,7 +27,7 @@ from vmctl.core.defaults import (
     set_default_volume_disk,
     supports_pcie_hotplug,
 )
-from vmctl.core.fields import clone
+from vmctl.core.fields import clone, ensure
 
 Obj = dict[str, Any]
 
@@ -37,57 +38,26 @@ _NAMESPACED_PREFERENCE = ("virtualmachinepreference", "virtualmachinepreferences
 _CLUSTER_PREFERENCE = ("", "virtualmachineclusterpreference", "virtualmachineclusterpreferences")
 
 
-def _dict(parent: Obj, key: str) -> Obj:
-    child = parent.get(key)
-    if not isinstance(child, dict):
-        child = {}
-        parent[key] = child
-    return child
-
 
 def template_of(vm: Obj) -> Obj:
     """``spec.template`` of a VM (created empty when missing)."""
-    return _dict(_dict(vm, "spec"), "template")
-
-
-def mutate_preferences(vm: Obj, preference_spec: Obj | None) -> None:
-    """Instancetype part of the VM mutating webhook: preferred architecture, machine type, storage class."""
-    if not preference_spec:
-        return
-    spec = _dict(template_of(vm), "spec")
-    arch = preference_spec.get("preferredArchitecture")
-    if arch and not spec.get("architecture"):
-        spec["architecture"] = arch
-    machine_type = (preference_spec.get("machine") or {}).get("preferredMachineType")
-    machine = (spec.get("domain") or {}).get("machine") or {}
-    if machine_type and not machine.get("type"):
-        _dict(_dict(spec, "domain"), "machine")["type"] = machine_type
-    storage_class = (preference_spec.get("volumes") or {}).get("preferredStorageClassName")
-    if storage_class:
-        for dvt in (vm.get("spec") or {}).get("dataVolumeTemplates") or []:
-            dv_spec = dvt.get("spec") if isinstance(dvt, dict) else None
-            if not isinstance(dv_spec, dict):
-                continue
-            for key in ("pvc", "storage"):
-                target = dv_spec.get(key)
-                if isinstance(target, dict) and target.get("storageClassName") is None:
-                    target["storageClassName"] = storage_class
+    return ensure(ensure(vm, "spec"), "template")
 
 
 def mutate_defaults(vm: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> None:
     """The rest of the VM mutating webhook on create: firmware UUID, architecture, machine type, PCI annotation."""
     template = template_of(vm)
-    spec = _dict(template, "spec")
-    firmware = _dict(_dict(spec, "domain"), "firmware")
+    spec = ensure(template, "spec")
+    firmware = ensure(ensure(spec, "domain"), "firmware")
     if not firmware.get("uuid"):
         firmware["uuid"] = legacy_firmware_uuid(str((vm.get("metadata") or {}).get("name", "")))
     if not spec.get("architecture"):
         spec["architecture"] = cluster.default_architecture
-    machine = _dict(spec["domain"], "machine")
+    machine = ensure(spec["domain"], "machine")
     if not machine.get("type"):
         machine["type"] = cluster.machine_type_for(spec["architecture"])
     if supports_pcie_hotplug(spec):
-        annotations = _dict(_dict(template, "metadata"), "annotations")
+        annotations = ensure(ensure(template, "metadata"), "annotations")
         annotations.setdefault(PCI_TOPOLOGY_ANNOTATION, PCI_TOPOLOGY_VERSION)
 
 
@@ -137,7 +107,7 @@ def setup_vmi_from_vm(vm: Obj, namespace: str, *, take_template: bool = False) -
     vmi: Obj = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": vmi_meta, "spec": spec}
     if _start_paused(vm):
         spec["startStrategy"] = "Paused"
-    firmware = _dict(_dict(spec, "domain"), "firmware")
+    firmware = ensure(ensure(spec, "domain"), "firmware")
     if not firmware.get("uuid"):
         firmware["uuid"] = legacy_firmware_uuid(vmi_meta["name"])
     set_default_volume_disk(spec)
@@ -145,7 +115,7 @@ def setup_vmi_from_vm(vm: Obj, namespace: str, *, take_template: bool = False) -
     generation = generation if isinstance(generation, int) and not isinstance(generation, bool) else 1
     uid = metadata.get("uid") or ""
     vmi["status"] = {"virtualMachineRevisionName": f"revision-start-vm-{uid}-{generation}"}
-    _dict(vmi_meta, "annotations")[GENERATION_ANNOTATION] = str(generation)
+    ensure(vmi_meta, "annotations")[GENERATION_ANNOTATION] = str(generation)
     if (vm.get("spec") or {}).get("runStrategy") == "WaitAsReceiver":
         vmi_meta["annotations"]["kubevirt.io/create-migration-target"] = "true"
     add_finalizer(vmi_meta, VM_CONTROLLER_FINALIZER)
