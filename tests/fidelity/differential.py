@@ -7,9 +7,11 @@ conflict is free (KubeVirt lists presets in a random order) and Go pointer addre
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
+from vmctl.catalog import load_catalog
 from vmctl.catalog.store import Catalog, Layer
 from vmctl.core.pipeline import MemoSource, expand_vm, resolve
 from vmctl.errors import ObjectRejected, VmctlError
@@ -19,8 +21,16 @@ _POINTER = re.compile(r"0x[0-9a-f]+")
 
 
 def source_for(case: Obj) -> MemoSource:
+    """The case's objects; for ``"catalog": true`` cases, the bundled catalog too (as ``vmctl`` looks them up)."""
     objects = list(case.get("objects") or [])
+    if case.get("catalog"):
+        return _bundled() if not objects else MemoSource(load_catalog(objects))
     return MemoSource(Catalog([Layer("input", lambda: objects)]))
+
+
+@functools.cache
+def _bundled() -> MemoSource:
+    return MemoSource(load_catalog([]))
 
 
 def _failure(exc: VmctlError) -> Obj:

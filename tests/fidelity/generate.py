@@ -453,3 +453,39 @@ def generate(count: int, seed: int = SEED) -> list[Obj]:
 if __name__ == "__main__":
     for case in generate(int(sys.argv[1]) if len(sys.argv) > 1 else 2400):
         sys.stdout.write(json.dumps(case, sort_keys=True) + "\n")
+
+
+# --- the bundled catalog (common-instancetypes v1.7.0) on VMs of ours --------------------------------------
+
+
+def catalog_cases(instancetypes: list[str], preferences: list[str], seed: int = SEED) -> list[Obj]:
+    """Every preference with three instancetypes, and every instancetype with three preferences, on a VM with a
+    root disk, cloud-init and (now and then) user settings; the bundled catalog is the lookup source
+    (``"catalog": true``)."""
+    r = random.Random(seed + 1)
+    pairs = [(r.choice(instancetypes), p) for p in preferences for _ in range(3)]
+    pairs += [(i, r.choice(preferences)) for i in instancetypes for _ in range(3)]
+    pairs += [(None, p) for p in preferences]
+    cases = []
+    for index, (it, pref) in enumerate(pairs):
+        domain: Obj = {"devices": {"disks": [{"name": "rootdisk", "disk": {}}]}}
+        if it is None:
+            domain["memory"] = {"guest": r.choice(["1Gi", "2Gi", "4Gi", "8Gi"])}
+            if r.random() < 0.5:
+                domain["cpu"] = {r.choice(["sockets", "cores", "threads"]): r.choice([1, 2, 4])}
+        if r.random() < 0.2:
+            domain["devices"]["interfaces"] = [{"name": "default", "masquerade": {}}]
+        spec: Obj = {"runStrategy": "Always", "preference": {"name": pref},
+                     "template": {"metadata": {"labels": {"app": "demo"}}, "spec": {
+                         "domain": domain,
+                         "networks": [{"name": "default", "pod": {}}] if "interfaces" in domain["devices"] else None,
+                         "volumes": [{"name": "rootdisk", "containerDisk": {"image": "quay.io/containerdisks/fedora:40"}},
+                                     {"name": "cloudinit", "cloudInitNoCloud": {"userData": "#cloud-config\n"}}]}}}
+        if spec["template"]["spec"]["networks"] is None:
+            del spec["template"]["spec"]["networks"]
+        if it is not None:
+            spec["instancetype"] = {"name": it}
+        vm = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+              "metadata": {"name": f"demo-{index}", "namespace": "default"}, "spec": spec}
+        cases.append({"id": f"k{index:05d}", "namespace": "default", "vm": vm, "objects": [], "catalog": True})
+    return cases

@@ -1,6 +1,7 @@
 """vmctl against KubeVirt's own code: every golden case, field for field and error text for error text.
 
-``golden.jsonl.gz`` holds cases from ``generate.py`` with what KubeVirt's code returned for them (see SOURCE.md).
+``golden.jsonl.gz`` holds the generated cases of ``generate.py``, ``golden-catalog.jsonl.gz`` the bundled
+catalog's instancetypes and preferences on VMs of ours, each with what KubeVirt's code returned (see SOURCE.md).
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ from typing import Any
 
 import pytest
 from differential import difference, vmctl_expand, vmctl_resolve
-from generate import generate
+from generate import catalog_cases, generate
 
 HERE = Path(__file__).parent
 
 
-def _golden() -> list[dict[str, Any]]:
-    with gzip.open(HERE / "golden.jsonl.gz", "rt") as handle:
+def _golden(name: str) -> list[dict[str, Any]]:
+    with gzip.open(HERE / name, "rt") as handle:
         return [json.loads(line) for line in handle]
 
 
-GOLDEN = _golden()
+GENERATED = _golden("golden.jsonl.gz")
+CATALOG = _golden("golden-catalog.jsonl.gz")
 
 
 def _without_random_uuid(record: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
@@ -36,24 +38,28 @@ def _without_random_uuid(record: dict[str, Any], outcome: dict[str, Any]) -> dic
 
 
 def test_there_are_enough_cases() -> None:
-    assert len(GOLDEN) >= 2000
+    assert len(GENERATED) + len(CATALOG) >= 2000
 
 
 def test_golden_inputs_are_the_generators() -> None:
     generated = {case["id"]: case for case in generate(2400)}
-    assert all(record["case"] == generated[record["id"]] for record in GOLDEN)
+    assert all(record["case"] == generated[record["id"]] for record in GENERATED)
+    its = sorted({r["case"]["vm"]["spec"]["instancetype"]["name"] for r in CATALOG if "instancetype" in r["case"]["vm"]["spec"]})
+    prefs = sorted({r["case"]["vm"]["spec"]["preference"]["name"] for r in CATALOG})
+    by_id = {case["id"]: case for case in catalog_cases(its, prefs)}
+    assert all(record["case"] == by_id[record["id"]] for record in CATALOG)
 
 
 @pytest.mark.parametrize("which", ["expand", "resolve"])
-def test_vmctl_answers_as_kubevirt(which: str) -> None:
+@pytest.mark.parametrize("golden", ["generated", "catalog"])
+def test_vmctl_answers_as_kubevirt(golden: str, which: str) -> None:
     run = vmctl_expand if which == "expand" else vmctl_resolve
     failures = {}
-    for record in GOLDEN:
+    for record in GENERATED if golden == "generated" else CATALOG:
         want = record.get(which)
         if want is None:
             continue
-        got = run(record["case"])
-        found = difference(_without_random_uuid(record, want), _without_random_uuid(record, got))
+        found = difference(_without_random_uuid(record, want), _without_random_uuid(record, run(record["case"])))
         if found:
             failures[record["id"]] = found
     assert not failures, f"{len(failures)} cases differ, e.g. " + "; ".join(
