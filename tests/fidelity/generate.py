@@ -489,3 +489,114 @@ def catalog_cases(instancetypes: list[str], preferences: list[str], seed: int = 
               "metadata": {"name": f"demo-{index}", "namespace": "default"}, "spec": spec}
         cases.append({"id": f"k{index:05d}", "namespace": "default", "vm": vm, "objects": [], "catalog": True})
     return cases
+
+
+# --- a population KubeVirt mostly accepts: generated cases, repaired -----------------------------------------
+
+_ALIGNED = {"1Gi", "2Gi", "4Gi", "1024Mi", "2048Mi", "8Gi"}
+
+
+def _repair_instancetype(spec: Obj) -> None:
+    cpu, memory = spec["cpu"], spec["memory"]
+    dedicated = cpu.get("dedicatedCPUPlacement") is True
+    if "numa" in cpu and not (dedicated and "hugepages" in memory):
+        del cpu["numa"]
+    if "realtime" in cpu and "numa" not in cpu:
+        del cpu["realtime"]
+    if cpu.get("isolateEmulatorThread") and not dedicated:
+        del cpu["isolateEmulatorThread"]
+    if cpu.get("maxSockets", cpu["guest"]) < cpu["guest"]:
+        del cpu["maxSockets"]
+    if "hugepages" in memory or "maxGuest" in memory:
+        memory["guest"] = memory["guest"] if memory["guest"] in _ALIGNED else "2Gi"
+    if "hugepages" in memory and memory["hugepages"]["pageSize"] == "1Gi" and memory["guest"] in ("1024Mi", "2048Mi"):
+        memory["guest"] = "2Gi"
+    if "maxGuest" in memory and quantity_bytes(memory["maxGuest"]) < quantity_bytes(memory["guest"]):
+        del memory["maxGuest"]
+    spec.pop("hostDevices", None)
+    spec.pop("gpus", None)
+    if spec.get("ioThreadsPolicy") == "supplementalPool":
+        spec["ioThreads"] = {"supplementalPoolThreadCount": 2}
+
+
+def quantity_bytes(text: str) -> float:
+    """Enough of the quantity grammar for the generator's own values."""
+    units = {"Mi": 2**20, "Gi": 2**30, "G": 10**9, "M": 10**6}
+    for suffix, factor in units.items():
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * factor
+    return float(text)
+
+
+def _repair_template(spec: Obj, has_instancetype: bool) -> None:
+    domain = spec.setdefault("domain", {})
+    devices = domain.setdefault("devices", {})
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    spec["volumes"] = list(volumes.values())
+    disks, seen = [], set()
+    for disk in devices.get("disks", []):
+        if disk["name"] in seen or disk["name"] not in volumes:
+            continue
+        seen.add(disk["name"])
+        disk = {k: v for k, v in disk.items() if k not in ("floppy", "bootOrder")}
+        if "lun" in disk and "persistentVolumeClaim" not in volumes[disk["name"]]:
+            disk["disk"] = disk.pop("lun")
+        if disk.get("cdrom", {}).get("bus") == "virtio":
+            disk["cdrom"]["bus"] = "sata"
+        disks.append(disk)
+    if disks:
+        devices["disks"] = disks
+    else:
+        devices.pop("disks", None)
+    for iface in devices.get("interfaces", []):
+        for key in ("slirp", "macvtap", "passt", "binding"):
+            iface.pop(key, None)
+        if "bridge" not in iface and "masquerade" not in iface:
+            iface["masquerade"] = {}
+        iface["name"] = "default"
+    if "interfaces" in devices or "networks" in spec:
+        spec["networks"] = [{"name": "default", "pod": {}}]
+        devices.setdefault("interfaces", [{"name": "default", "masquerade": {}}])
+    for item in devices.get("inputs", []):
+        item["type"] = "tablet"
+    if devices.get("autoattachGraphicsDevice") is False:
+        del devices["autoattachGraphicsDevice"]
+    features = domain.setdefault("features", {})
+    smm = features.get("smm")
+    features["smm"] = {} if not isinstance(smm, dict) or smm.get("enabled") is False else smm
+    spec.pop("architecture", None)
+    if not has_instancetype and "memory" not in domain:
+        domain["memory"] = {"guest": "1Gi"}
+
+
+def make_valid(case: Obj) -> Obj:
+    """The case with what KubeVirt's webhooks refuse for reasons other than instancetypes and preferences taken
+    out (bad disks, bindings, inputs, SecureBoot without SMM, run strategy, arm64, ...); presets added for half."""
+    case = json.loads(json.dumps(case))
+    case["id"] = "v" + case["id"][1:]
+    for obj in case["objects"]:
+        if obj["kind"].endswith("Instancetype"):
+            _repair_instancetype(obj["spec"])
+        elif obj["kind"].endswith("Preference"):
+            obj["spec"].pop("preferredArchitecture", None)
+            obj["spec"].get("requirements", {}).pop("architecture", None)
+            obj["spec"].get("devices", {}).pop("preferredAutoattachGraphicsDevice", None)
+    vm = case.get("vm") or {}
+    vmi = case.get("vmi")
+    spec = vm.get("spec", {})
+    if vm:
+        spec.pop("running", None)
+        if spec.get("runStrategy") not in ("Always", "Halted", "Manual", "RerunOnFailure", "Once"):
+            spec["runStrategy"] = "Always"
+        _repair_template(spec["template"]["spec"], "instancetype" in spec)
+    if vmi is not None:
+        _repair_template(vmi["spec"], False)
+    gen = Gen(int(case["id"][1:]) + SEED)
+    if not any(o["kind"] == "VirtualMachineInstancePreset" for o in case["objects"]) and gen.chance(0.5):
+        presets = gen.presets(case["namespace"]) or gen.presets(case["namespace"]) or gen.presets(case["namespace"])
+        case["objects"].extend(presets)
+    return case
+
+
+def valid_cases(count: int, seed: int = SEED + 2) -> list[Obj]:
+    return [make_valid(case) for case in generate(count, seed)]
