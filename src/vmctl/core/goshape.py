@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from vmctl.core import quantity
+from vmctl.core.fields import clone
 from vmctl.core.gotypes_table import NAMED, STRUCTS
 from vmctl.errors import VmctlError
 
@@ -54,12 +56,16 @@ def _canonical_quantity(value: Any) -> Any:
         return value
 
 
+_OPAQUE = frozenset({"Quantity", "Time", "Duration", "IntOrString", "Raw"})
+Encoder = Callable[[Any], Any]
+
+
 def _is_empty(value: Any, type_name: str) -> bool:
     """Go's omitempty test (structs are never empty)."""
     if type_name.startswith("*"):
         return value is None
     kind = _underlying(type_name)
-    if kind in STRUCTS or kind in ("Quantity", "Time", "Duration", "IntOrString", "Raw"):
+    if kind in STRUCTS or kind in _OPAQUE:
         return False
     if value is None:
         return True
@@ -77,52 +83,111 @@ def _omitted(encoded: Any, type_name: str, flags: int) -> bool:
 
 def go_json(value: Any, type_name: str) -> Any:
     """``value`` encoded as Go encodes a value of ``type_name`` after decoding it (see module doc)."""
-    if type_name.startswith("*"):
-        return None if value is None else go_json(value, type_name[1:])
+    encoder = _ENCODERS.get(type_name)
+    return (encoder or _encoder(type_name))(value)
+
+
+def _passthrough(value: Any) -> Any:
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_cached(value: str | int | float) -> Any:
+    return _canonical_quantity(value)
+
+
+def _quantity_json(value: Any) -> Any:
+    if value is None:
+        return "0"
+    return _canonical_cached(value) if type(value) in (str, int, float) else value
+
+
+#: one compiled encoder per Go type; a struct's is registered before its fields' (the types are recursive)
+_ENCODERS: dict[str, Encoder] = {}
+
+
+def _encoder(type_name: str) -> Encoder:
+    found = _ENCODERS.get(type_name)
+    if found is not None:
+        return found
     kind = _underlying(type_name)
-    if kind.startswith("[]"):
-        if not isinstance(value, list):
-            return None
-        item = kind[2:]
-        return [go_json(v, item) for v in value]
-    if kind.startswith("map["):
-        if not isinstance(value, dict):
-            return None
-        item = kind[kind.index("]") + 1:]
-        return {k: go_json(v, item) for k, v in value.items()}
-    if kind in STRUCTS:
-        return _struct_json(value if isinstance(value, dict) else {}, kind)
-    if kind == "Quantity":
-        return "0" if value is None else _canonical_quantity(value)
-    if kind == "Time":
-        return value if value else None
-    if kind == "Duration":
-        return "0s" if value is None else value
-    if kind == "IntOrString":
-        return 0 if value is None else value
-    if kind in _ZERO:
-        return _ZERO[kind] if value is None else value
-    return value  # any, raw data, types outside the table
+    encoder: Encoder
+    if type_name.startswith("*"):
+        inner = _encoder(type_name[1:])
+        encoder = lambda value: None if value is None else inner(value)  # noqa: E731
+    elif kind.startswith("[]"):
+        item = _encoder(kind[2:])
+        encoder = lambda value: [item(v) for v in value] if isinstance(value, list) else None  # noqa: E731
+    elif kind.startswith("map["):
+        item = _encoder(kind[kind.index("]") + 1:])
+        if item is _passthrough or kind.endswith("]string"):
+            encoder = lambda value: dict(value) if isinstance(value, dict) else None  # noqa: E731
+        else:
+            encoder = lambda value: {k: item(v) for k, v in value.items()} if isinstance(value, dict) else None  # noqa: E731
+    elif kind in STRUCTS:
+        encoder = _struct_encoder(type_name, kind)
+    elif kind == "Quantity":
+        encoder = _quantity_json
+    elif kind == "Time":
+        encoder = lambda value: value if value else None  # noqa: E731
+    elif kind in ("Duration", "IntOrString") or kind in _ZERO:
+        zero = {"Duration": "0s", "IntOrString": 0}.get(kind, _ZERO.get(kind))
+        encoder = lambda value: zero if value is None else value  # noqa: E731
+    else:
+        encoder = _passthrough  # any, raw data, types outside the table
+    _ENCODERS[type_name] = encoder
+    return encoder
 
 
-def _struct_json(value: dict[str, Any], struct: str) -> dict[str, Any]:
+def _omit_test(type_name: str, flags: int) -> Callable[[Any], bool] | None:
+    """How Go decides to leave a present field out (None: never)."""
+    if flags & 1:
+        if type_name.startswith("*"):
+            return lambda encoded: encoded is None
+        kind = _underlying(type_name)
+        if kind not in STRUCTS and kind not in _OPAQUE:
+            return lambda encoded: not encoded and encoded is not True
+    if flags & 4:
+        return lambda encoded: not encoded or encoded == go_json(None, type_name)
+    return None
+
+
+def _struct_encoder(type_name: str, struct: str) -> Encoder:
     fields = _fields(struct)
-    by_json = {f[1]: f for f in fields}
-    out: dict[str, Any] = {}
-    for key, item in value.items():  # the input's keys first, in their order
-        field = by_json.get(key)
-        if field is None:
-            continue
-        encoded = go_json(item, field[2])
-        if not _omitted(encoded, field[2], field[3]):
-            out[key] = encoded
-    for _go, key, type_name, flags in fields:  # then what Go writes although the input lacks it
-        if key in out or (key in value and flags & 5):
-            continue
-        encoded = go_json(None, type_name)
-        if not _omitted(encoded, type_name, flags):
-            out[key] = encoded
-    return out
+    by_json: dict[str, tuple[Encoder, Callable[[Any], bool] | None]] = {}
+    #: what Go writes for a field the input lacks (computed on first use: the types are recursive)
+    absent: list[tuple[str, Any, bool]] = []
+
+    def compute_absent() -> None:
+        for _go, key, field_type, flags in fields:
+            encoded = go_json(None, field_type)
+            if not _omitted(encoded, field_type, flags):
+                absent.append((key, encoded, isinstance(encoded, (dict, list))))
+        absent.append(("", None, False))  # marks the list as computed
+
+    def encode(value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            value = {}
+        out: dict[str, Any] = {}
+        get = by_json.get
+        for key, item in value.items():  # the input's keys first, in their order
+            field = get(key)
+            if field is not None:
+                encoded = field[0](item)
+                omit = field[1]
+                if omit is None or not omit(encoded):
+                    out[key] = encoded
+        if not absent:
+            compute_absent()
+        for key, encoded, mutable in absent:  # then what Go writes although the input lacks it
+            if key and key not in value:
+                out[key] = clone(encoded) if mutable else encoded
+        return out
+
+    _ENCODERS[type_name] = encode
+    for _go, key, field_type, flags in fields:
+        by_json[key] = (_encoder(field_type), _omit_test(field_type, flags))
+    return encode
 
 
 # --- %v -------------------------------------------------------------------------------------------------

@@ -222,8 +222,9 @@ def _admit_vmi(
     warnings = presets.apply_presets(vmi, found, after_each=after).warnings if found else []
     defaults.set_default_vmi(vmi, cluster)
     _finish_vmi_spec(vmi["spec"])
-    causes = validate_vmi_create(vmi["spec"], cluster) if validating else []  # the VMI validating webhook
-    if causes:
+    causes = _checked(source, ("vmi", _cluster_key(cluster), _without_uuid(vmi["spec"])),
+                      lambda: validate_vmi_create(vmi["spec"], cluster)) if validating else []
+    if causes:  # the VMI validating webhook
         refused = rejection(causes)
         raise VmiRejected(refused.message, refused.causes)
     status = vmi.get("status") or {}
@@ -317,7 +318,7 @@ def _validate_vm_copy(
     template = (vm.get("spec") or {}).get("template") or {}
     view = _light_view(template.get("spec") or {})
     meta = template.get("metadata") or {}
-    key = (id(it_spec), id(pref_spec), repr(cluster), repr(view), repr(meta))
+    key = (id(it_spec), id(pref_spec), _cluster_key(cluster), repr(view), repr(meta))
     if key in memo.admitted:
         return
     _check_vm_copy(clone(view), clone(meta), it_spec, pref_spec, cluster)
@@ -326,10 +327,56 @@ def _validate_vm_copy(
     memo.admitted[key] = (it_spec, pref_spec)
 
 
-def _validate_vm_spec(vm: Obj, it_spec: Obj | None, pref_spec: Obj | None, cluster: ClusterConfig) -> None:
+_CLUSTER_KEYS: dict[int, tuple[ClusterConfig, str]] = {}
+
+
+def _cluster_key(cluster: ClusterConfig) -> str:
+    """``repr(cluster)``, computed once per config object (the object is kept, so its id stays its own)."""
+    found = _CLUSTER_KEYS.get(id(cluster))
+    if found is None or found[0] is not cluster:
+        if len(_CLUSTER_KEYS) > 64:
+            _CLUSTER_KEYS.clear()
+        found = _CLUSTER_KEYS[id(cluster)] = (cluster, repr(cluster))
+    return found[1]
+
+
+def _without_uuid(spec: Obj) -> str:
+    """``repr`` of a VMI spec without its firmware UUID (the one part that differs between VMs of a batch that
+    differ only in their names); a key for remembering checks that passed."""
+    firmware = (spec.get("domain") or {}).get("firmware")
+    if not isinstance(firmware, dict) or "uuid" not in firmware:
+        return repr(spec)
+    uuid = firmware.pop("uuid")
+    try:
+        return repr(spec)
+    finally:
+        firmware["uuid"] = uuid
+
+
+def _checked(memo: MemoSource, key: tuple[Any, ...], check: Any) -> list[FieldProblem]:
+    """``check()``'s problems; an empty answer is remembered for the run under ``key``."""
+    if key in memo.admitted:
+        return []
+    causes = check()
+    if not causes:
+        if len(memo.admitted) >= _MAX_ADMITTED:
+            memo.admitted.clear()
+        memo.admitted[key] = (None, None)
+    return causes
+
+
+def _validate_vm_spec(
+    vm: Obj, it_spec: Obj | None, pref_spec: Obj | None, cluster: ClusterConfig, memo: MemoSource
+) -> None:
     """The VM admitter's spec validation, on a copy with the instancetype and preference applied and the
     VMI-spec defaults set: discontinued interface bindings, then ``ValidateVirtualMachineSpec``."""
-    spec_copy = clone(vm.get("spec") or {})
+    spec = vm.get("spec") or {}
+    template_spec = (spec.get("template") or {}).get("spec") or {}
+    key = ("vm", id(it_spec), id(pref_spec), _cluster_key(cluster), _without_uuid(template_spec),
+           repr({k: v for k, v in spec.items() if k != "template"}), repr((spec.get("template") or {}).get("metadata")))
+    if key in memo.admitted:
+        return
+    spec_copy = clone(spec)
     template = spec_copy.get("template")
     if isinstance(template, dict):
         tspec = template.setdefault("spec", {})
@@ -341,6 +388,7 @@ def _validate_vm_spec(vm: Obj, it_spec: Obj | None, pref_spec: Obj | None, clust
     causes = validate_vm_spec(spec_copy, cluster)
     if causes:
         raise rejection(causes)
+    _checked(memo, key, list)
 
 
 def _check_vm_copy(
@@ -386,7 +434,7 @@ def _resolve_vm(
     # VM validating webhook
     _validate_vm_copy(vm, it_spec, pref_spec, cluster, source)
     if validating:
-        _validate_vm_spec(vm, it_spec, pref_spec, cluster)
+        _validate_vm_spec(vm, it_spec, pref_spec, cluster, source)
     if missing is not None:  # the VM controller cannot find it: no VMI
         raise missing
     # VM controller (``vm`` is our copy: the VMI takes its template spec over)
