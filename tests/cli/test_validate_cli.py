@@ -167,3 +167,39 @@ def test_every_kubevirt_kind_is_known(vmctl, tmp_path):
         'spec.allowAutoConverge in body must be of type boolean: "string"',
         "3 objects checked, 2 invalid: 2 errors",
     ]
+
+
+TEMPLATE = """apiVersion: template.openshift.io/v1
+kind: Template
+metadata: {name: t}
+parameters:
+- name: NAME
+  required: true
+- name: MEM
+  value: 2Gi
+objects:
+- apiVersion: kubevirt.io/v1
+  kind: VirtualMachine
+  metadata: {name: "${NAME}"}
+  spec:
+    runStrategy: Sometimes
+    template:
+      spec:
+        domain:
+          memory: {guest: "${MEM}"}
+          devices: {}
+"""
+
+
+def test_a_templates_objects_are_checked_with_its_defaults(vmctl, tmp_path):
+    path = tmp_path / "tpl.yaml"
+    path.write_text(TEMPLATE)
+    code, _, err = vmctl("validate", "-f", str(path))
+    assert code == 1
+    assert err.splitlines() == [
+        f'warning: {path}:4: document 1 (Template/t): parameters: parameter NAME is required and has no value: the '
+        'objects were checked with "placeholder-name"',
+        f"error: {path}:14: document 1 (VirtualMachine/placeholder-name): objects[0].spec.runStrategy: "
+        "Invalid RunStrategy (Sometimes)",
+        "2 objects checked, 1 invalid: 1 error, 1 warning",
+    ]

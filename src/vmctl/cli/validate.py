@@ -86,7 +86,8 @@ def semantic_problems(obj: dict[str, Any], source: Any) -> list[Any]:
 
 
 def _objects(docs: list[Any]) -> list[tuple[Any, str, dict[str, Any] | Any]]:
-    """(document, field prefix, object) for every object; ``List`` items get the prefix ``items[i].``."""
+    """(document, field prefix, object) for every object; ``List`` items get the prefix ``items[i].``, the
+    objects a template makes (processed with its defaults) ``objects[i].`` or ``spec.virtualMachine.``."""
     out = []
     for doc in docs:
         obj = doc.obj
@@ -94,12 +95,56 @@ def _objects(docs: list[Any]) -> list[tuple[Any, str, dict[str, Any] | Any]]:
             out.extend((doc, f"items[{i}].", item) for i, item in enumerate(obj["items"]))
         else:
             out.append((doc, "", obj))
+            out.extend((doc, prefix, made) for prefix, made in _template_objects(obj))
     return out
+
+
+#: what a required template parameter without a value is checked with
+PLACEHOLDER = "placeholder"
+
+
+def _placeholder(name: str) -> str:
+    return f"{PLACEHOLDER}-{name.lower().replace('_', '-')}"
+
+
+def _required_without_value(template: Any) -> list[str]:
+    """The required parameters of a template that have neither a value nor a generator."""
+    if not isinstance(template, dict) or template.get("kind") not in ("Template", "VirtualMachineTemplate"):
+        return []
+    from vmctl.errors import VmctlError
+    from vmctl.template import parameters_of
+
+    try:
+        params = parameters_of(template)
+    except VmctlError:
+        return []
+    return [str(p.get("name")) for p in params if p.get("required") and not p.get("value") and not p.get("generate")]
+
+
+def _template_objects(obj: Any) -> list[tuple[str, Any]]:
+    """(field prefix, object) for what a template makes with its defaults; [] for anything else or a template
+    that cannot be processed (its own checks report that). Generated values use the first character of their
+    alphabet; a required parameter without a value gets ``placeholder-<name>``."""
+    if not isinstance(obj, dict) or obj.get("kind") not in ("Template", "VirtualMachineTemplate"):
+        return []
+    from vmctl.errors import VmctlError
+    from vmctl.template import KUBEVIRT, engine_of, process
+
+    try:
+        engine = engine_of(obj)
+        values = {name: _placeholder(name) for name in _required_without_value(obj)}
+        made = process(obj, values, choose=lambda alphabet: alphabet[0]).objects
+    except VmctlError:
+        return []
+    if engine == KUBEVIRT:
+        return [("spec.virtualMachine.", item) for item in made[:1]]
+    return [(f"objects[{i}].", item) for i, item in enumerate(made)]
 
 
 def validate_documents(docs: list[Any], catalog_dirs: Any, *, strict: bool) -> tuple[list[Finding], int]:
     """All findings for the documents and the number of objects checked."""
     from vmctl.catalog import load_catalog
+    from vmctl.errors import FieldProblem
     from vmctl.schema import WARNING_REASONS, validate_object
 
     objects = _objects(docs)
@@ -113,6 +158,9 @@ def validate_documents(docs: list[Any], catalog_dirs: Any, *, strict: bool) -> t
 
         if isinstance(obj, dict) and not any(not is_warning(p.reason) for p in problems):
             problems += semantic_problems(obj, catalog)
+        for name in _required_without_value(obj):
+            problems.append(FieldProblem("parameters", f'parameter {name} is required and has no value: the objects '
+                                         f'were checked with "{_placeholder(name)}"', "Advisory"))
         meta = (obj.get("metadata") if isinstance(obj, dict) else None) or {}
         for problem in problems:
             field = f"{prefix}{problem.field}" if problem.field else prefix.rstrip(".")
