@@ -4,10 +4,16 @@
   VM admission (mutating)   matcher validation → preferred architecture / machine type / storage class →
                             firmware UUID, architecture and machine-type defaults, PCI topology annotation
   VM admission (validating) on a copy: CheckSpreadCPUTopology → ApplyToVMI(spec.template.spec) conflicts →
-                            VMI-spec defaults → preference requirements
+                            VMI-spec defaults → preference requirements → discontinued bindings →
+                            ValidateVirtualMachineSpec (core/validation.py); a missing instancetype or
+                            preference is checked without and fails in the controller
   VM controller             SetupVMIFromVM → preferredAutoattach* → AutoAttachInputDevice →
                             SetDefaultNetworkInterface → instancetype/preference annotations → ApplyToVMI(spec)
+                            → discontinued bindings ("failed create validation")
   VMI admission (mutating)  presets → SetDefaultVirtualMachineInstance (+ status, finalizer)
+  VMI admission (validating) the VMI create admitter's checks
+
+Objects come out as KubeVirt's Go code writes them (core/goshape.py).
 
 ``expand_vm`` is KubeVirt's expand-spec: SetDefaultVolumeDisk → SetDefaultNetworkInterface →
 ApplyToVMI(spec.template.spec) → VMI-spec defaults → matchers removed.
