@@ -113,3 +113,14 @@ def test_infer_from_volume_ignore_clears_the_matcher_with_a_warning() -> None:
     assert result.warnings[0].startswith("spec.instancetype: cannot infer from volume 'root' offline")
     obj["spec"]["instancetype"]["inferFromVolumeFailurePolicy"] = "Reject"
     assert "inferFromVolume" in refusal(obj).message
+
+
+def test_hostname_and_subdomain_follow_dns_rules() -> None:
+    # checked against KubeVirt's code: both causes, hostname first
+    obj = vm(template_spec={"hostname": "Bad_Host", "subdomain": "Sub_x"})
+    causes = refusal(obj).causes
+    assert [c.field for c in causes] == ["spec.template.spec.hostname", "spec.template.spec.subdomain"]
+    assert causes[0].message.startswith("spec.template.spec.hostname does not conform to the kubernetes DNS_LABEL "
+                                        "rules : a lowercase RFC 1123 label must consist of")
+    assert causes[1].message.startswith("spec.template.spec.subdomain does not conform to the kubernetes "
+                                        "DNS_SUBDOMAIN rules : a lowercase RFC 1123 subdomain must consist of")

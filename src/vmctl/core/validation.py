@@ -86,20 +86,58 @@ _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
+_LABEL_REGEX = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_SUBDOMAIN_REGEX = _LABEL_REGEX + "(\\." + _LABEL_REGEX + ")*"
+
+
+def _dns1123_label_errors(value: str) -> list[str]:
+    """apimachinery's ``IsDNS1123Label``."""
+    errors = []
+    if len(value) > 63:
+        errors.append("must be no more than 63 characters")
+    if not _DNS1123_LABEL.fullmatch(value):
+        if _DNS1123_SUBDOMAIN.fullmatch(value):
+            errors.append("must not contain dots")
+        else:
+            errors.append("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
+                          "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex "
+                          f"used for validation is '{_LABEL_REGEX}')")
+    return errors
+
+
+def _dns1123_subdomain_errors(value: str) -> list[str]:
+    """apimachinery's ``IsDNS1123Subdomain``."""
+    errors = []
+    if len(value) > 253:
+        errors.append("must be no more than 253 characters")
+    if not _DNS1123_SUBDOMAIN.fullmatch(value):
+        errors.append("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+                      "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+                      f"validation is '{_SUBDOMAIN_REGEX}')")
+    return errors
+
+
 def validate_namespace(namespace: str) -> list[FieldProblem]:
     """The API server's ``ValidateObjectMeta`` check of ``metadata.namespace`` (a DNS-1123 label)."""
-    messages = []
-    if len(namespace) > 63:
-        messages.append("must be no more than 63 characters")
-    if not _DNS1123_LABEL.fullmatch(namespace):
-        if _DNS1123_SUBDOMAIN.fullmatch(namespace):
-            messages.append("must not contain dots")
-        else:
-            messages.append("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-                            "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
-                            "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
     return [FieldProblem("metadata.namespace", f'metadata.namespace: Invalid value: "{namespace}": {m}', INVALID)
-            for m in messages]
+            for m in _dns1123_label_errors(namespace)]
+
+
+def _host_names(field: str, spec: Obj) -> list[FieldProblem]:
+    """``validateHostNameNotConformingToDNSLabelRules`` and ``validateSubdomainDNSSubdomainRules``."""
+    causes = []
+    hostname, subdomain = spec.get("hostname"), spec.get("subdomain")
+    if isinstance(hostname, str) and hostname:
+        errors = _dns1123_label_errors(hostname)
+        if errors:
+            causes.append(FieldProblem(f"{field}.hostname", f"{field}.hostname does not conform to the kubernetes "
+                                       f"DNS_LABEL rules : {', '.join(errors)}", INVALID))
+    if isinstance(subdomain, str) and subdomain:
+        errors = _dns1123_subdomain_errors(subdomain)
+        if errors:
+            causes.append(FieldProblem(f"{field}.subdomain", f"{field}.subdomain does not conform to the kubernetes "
+                                       f"DNS_SUBDOMAIN rules : {', '.join(errors)}", INVALID))
+    return causes
 
 
 # --- network admitter (pkg/network/admitter) ----------------------------------------------------------
@@ -529,7 +567,8 @@ def _devices_misc(field: str, spec: Obj) -> list[FieldProblem]:
 
 def validate_vmi_spec(field: str, spec: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> list[FieldProblem]:
     """``ValidateVirtualMachineInstanceSpec`` (shared by the VM and VMI admitters), the offline part."""
-    causes = _memory_checks(field, spec)
+    causes = _host_names(field, spec)
+    causes += _memory_checks(field, spec)
     causes += _emulated_machine(field, spec)
     causes += _cpu_resources(field, spec)
     causes += _cpu_pinning(field, spec, cluster)
