@@ -600,3 +600,88 @@ def make_valid(case: Obj) -> Obj:
 
 def valid_cases(count: int, seed: int = SEED + 2) -> list[Obj]:
     return [make_valid(case) for case in generate(count, seed)]
+
+
+# --- one spec rule at a time: repaired cases with one thing the VM/VMI validation looks at -------------------
+
+_SPICES: list[tuple[str, Any]] = [
+    ("hostname", "web-1"), ("hostname", "Bad_Host"), ("hostname", "a.b"), ("subdomain", "sub.example"),
+    ("subdomain", "Sub_x"), ("startStrategy", "Paused"), ("startStrategy", "Later"),
+    ("probe", {"httpGet": {"port": 80}}), ("cpuFeature", "require"), ("cpuFeature", "sometimes"),
+    ("inputBus", "ps2"), ("ioThreadsPolicy", "dedicated"), ("diskBus", "ide"), ("diskBus", "floppy"),
+    ("sataReadonly", True), ("ifaceModel", "rtl8139"), ("ifaceModel", "virtio-net"), ("ifaceName", "eth_0!"),
+    ("dupNetwork", True), ("memoryRequest", "512k"), ("memoryRequest", "-1Gi"), ("cpuOverLimit", ("2", "1")),
+    ("memoryOverLimit", ("2Gi", "1Gi")), ("dedicatedFraction", "1500m"), ("dedicatedThreads", 4),
+    ("maxSockets", (4, 2)), ("sound", {"name": "s", "model": "sb16"}), ("sound", {"model": "ich9"}),
+    ("video", "virtio"), ("videoNoGraphics", "virtio"), ("watchdog", {"name": "w", "diag288": {}}),
+    ("machine", "pc-i440fx-2.5"), ("machine", "pc-q35-rhel9.6.0"), ("bootOrderZero", 0), ("dedicatedIOThread", "sata"),
+]
+
+
+def _spice(spec: Obj, what: str, value: Any) -> None:
+    domain = spec.setdefault("domain", {})
+    devices = domain.setdefault("devices", {})
+    resources = domain.setdefault("resources", {})
+    if what in ("hostname", "subdomain", "startStrategy"):
+        spec[what] = value
+    elif what == "probe":
+        spec["startStrategy"] = "Paused"
+        spec["livenessProbe"] = value
+    elif what == "cpuFeature":
+        domain.setdefault("cpu", {})["features"] = [{"name": "pcid", "policy": value}]
+    elif what == "inputBus":
+        devices["inputs"] = [{"name": "i", "type": "tablet", "bus": value}]
+    elif what == "ioThreadsPolicy":
+        domain["ioThreadsPolicy"] = value
+    elif what in ("diskBus", "sataReadonly", "bootOrderZero", "dedicatedIOThread"):
+        spec.setdefault("volumes", []).append({"name": "extra", "emptyDisk": {"capacity": "1Gi"}})
+        disk: Obj = {"name": "extra", "disk": {"bus": value if what == "diskBus" else "sata"}}
+        if what == "sataReadonly":
+            disk["disk"]["readonly"] = True
+        if what == "bootOrderZero":
+            disk["bootOrder"] = 0
+        if what == "dedicatedIOThread":
+            disk["dedicatedIOThread"] = True
+        devices.setdefault("disks", []).append(disk)
+    elif what in ("ifaceModel", "ifaceName", "dupNetwork"):
+        name = value if what == "ifaceName" else "default"
+        devices["interfaces"] = [{"name": name, "masquerade": {}, **({"model": value} if what == "ifaceModel" else {})}]
+        spec["networks"] = [{"name": name, "pod": {}}] * (2 if what == "dupNetwork" else 1)
+    elif what == "memoryRequest":
+        resources.setdefault("requests", {})["memory"] = value
+    elif what in ("cpuOverLimit", "memoryOverLimit"):
+        key = "cpu" if what == "cpuOverLimit" else "memory"
+        resources.setdefault("requests", {})[key] = value[0]
+        resources.setdefault("limits", {})[key] = value[1]
+    elif what in ("dedicatedFraction", "dedicatedThreads"):
+        cpu = domain.setdefault("cpu", {})
+        cpu["dedicatedCpuPlacement"] = True
+        if what == "dedicatedFraction":
+            resources.setdefault("requests", {})["cpu"] = value
+        else:
+            cpu["threads"] = value
+    elif what == "maxSockets":
+        domain.setdefault("cpu", {}).update({"sockets": value[0], "maxSockets": value[1]})
+    elif what == "sound":
+        devices["sound"] = value
+    elif what in ("video", "videoNoGraphics"):
+        devices["video"] = {"type": value}
+        if what == "videoNoGraphics":
+            devices["autoattachGraphicsDevice"] = False
+    elif what == "watchdog":
+        devices["watchdog"] = value
+    elif what == "machine":
+        domain["machine"] = {"type": value}
+
+
+def spiced_cases(count: int, seed: int = SEED + 3) -> list[Obj]:
+    """Repaired cases (``make_valid``) each given one of ``_SPICES``, in turn."""
+    cases = []
+    for index, case in enumerate(valid_cases(count, seed)):
+        what, value = _SPICES[index % len(_SPICES)]
+        case["id"] = "s" + case["id"][1:]
+        target = case["vm"]["spec"]["template"]["spec"] if "vm" in case else case["vmi"]["spec"]
+        _spice(target, what, value)
+        case["spice"] = what
+        cases.append(case)
+    return cases

@@ -1,7 +1,8 @@
 """vmctl against KubeVirt's own code: every golden case, field for field and error text for error text.
 
 ``golden.jsonl.gz`` holds the generated cases of ``generate.py``, ``golden-valid.jsonl.gz`` generated cases with
-what the webhooks refuse for other reasons repaired (most of them resolve), ``golden-catalog.jsonl.gz`` the bundled
+what the webhooks refuse for other reasons repaired (most of them resolve), ``golden-spiced.jsonl.gz`` those with
+one spec rule each put to the test, ``golden-catalog.jsonl.gz`` the bundled
 catalog's instancetypes and preferences on VMs of ours, each with what KubeVirt's code returned (see SOURCE.md).
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 from differential import difference, vmctl_expand, vmctl_resolve
-from generate import catalog_cases, generate, valid_cases
+from generate import catalog_cases, generate, spiced_cases, valid_cases
 
 HERE = Path(__file__).parent
 
@@ -26,8 +27,9 @@ def _golden(name: str) -> list[dict[str, Any]]:
 
 GENERATED = _golden("golden.jsonl.gz")
 VALID = _golden("golden-valid.jsonl.gz")
+SPICED = _golden("golden-spiced.jsonl.gz")
 CATALOG = _golden("golden-catalog.jsonl.gz")
-SETS = {"generated": GENERATED, "valid": VALID, "catalog": CATALOG}
+SETS = {"generated": GENERATED, "valid": VALID, "spiced": SPICED, "catalog": CATALOG}
 
 
 def _without_random_uuid(record: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +43,7 @@ def _without_random_uuid(record: dict[str, Any], outcome: dict[str, Any]) -> dic
 
 
 def test_there_are_enough_cases() -> None:
-    assert len(GENERATED) + len(VALID) + len(CATALOG) >= 2000
+    assert sum(len(records) for records in SETS.values()) >= 2000
 
 
 def test_golden_inputs_are_the_generators() -> None:
@@ -49,6 +51,8 @@ def test_golden_inputs_are_the_generators() -> None:
     assert all(record["case"] == generated[record["id"]] for record in GENERATED)
     repaired = {case["id"]: case for case in valid_cases(1200)}
     assert all(record["case"] == repaired[record["id"]] for record in VALID)
+    spiced = {case["id"]: case for case in spiced_cases(700)}
+    assert all(record["case"] == spiced[record["id"]] for record in SPICED)
     its = sorted({r["case"]["vm"]["spec"]["instancetype"]["name"] for r in CATALOG if "instancetype" in r["case"]["vm"]["spec"]})
     prefs = sorted({r["case"]["vm"]["spec"]["preference"]["name"] for r in CATALOG})
     by_id = {case["id"]: case for case in catalog_cases(its, prefs)}

@@ -160,14 +160,56 @@ def _bindings(iface: Obj) -> int:
     return sum(1 for key in ("bridge", "masquerade", "sriov", "passtBinding", "binding") if iface.get(key) is not None)
 
 
+def _network_sources(field: str, networks: list[Obj]) -> list[FieldProblem]:
+    """``validateSinglePodNetwork``, ``validateSingleNetworkSource``, ``validateMultusNetworkSource``."""
+    causes = []
+    pods = [n for n in networks if n.get("pod") is not None]
+    multus_default = [n for n in networks if isinstance(n.get("multus"), dict) and n["multus"].get("default")]
+    if len(pods) > 1:
+        causes.append(FieldProblem(f"{field}.interfaces", "more than one interface is connected to a pod network in "
+                                   f"{field}.interfaces", DUPLICATE))
+    if len(multus_default) > 1:
+        causes.append(FieldProblem(f"{field}.networks", "Multus CNI should only have one default network", INVALID))
+    if pods and multus_default:
+        causes.append(FieldProblem(f"{field}.networks", "Pod network cannot be defined when Multus default network "
+                                   "is defined", INVALID))
+    for idx, network in enumerate(networks):
+        count = sum(1 for key in ("pod", "multus", "resourceClaim") if network.get(key) is not None)
+        if count == 0:
+            causes.append(FieldProblem(f"{field}.networks[{idx}]", "should have a network type", REQUIRED))
+        elif count > 1:
+            causes.append(FieldProblem(f"{field}.networks[{idx}]", "should have only one network type", REQUIRED))
+    for idx, network in enumerate(networks):
+        if isinstance(network.get("multus"), dict) and not network["multus"].get("networkName"):
+            causes.append(FieldProblem(f"{field}.networks[{idx}]", "CNI delegating plugin must have a networkName",
+                                       REQUIRED))
+            break
+    return causes
+
+
+def _interface_states(field: str, interfaces: list[Obj]) -> list[FieldProblem]:
+    """``validateInterfaceStateValue``."""
+    causes = []
+    for idx, iface in enumerate(interfaces):
+        state, name, path = iface.get("state") or "", iface.get("name", ""), f"{field}.domain.devices.interfaces[{idx}].state"
+        if state and state not in ("absent", "down", "up"):
+            causes.append(FieldProblem(path, f"logical {name} interface state value is unsupported: {state}", INVALID))
+        if iface.get("sriov") is not None and state in ("down", "up"):
+            causes.append(FieldProblem(path, f'"{name}" interface\'s state "{state}" is not supported for SR-IOV NICs',
+                                       INVALID))
+        if state == "absent" and iface.get("bridge") is None:
+            causes.append(FieldProblem(path, f'"{name}" interface\'s state "{state}" is supported only for bridge '
+                                       "binding", INVALID))
+    return causes
+
+
 def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
     """``Validator.Validate`` (the checks that do not need a feature gate)."""
     causes: list[FieldProblem] = []
     networks = [n for n in spec.get("networks") or [] if isinstance(n, dict)]
     interfaces = [i for i in _d(spec, "domain", "devices", "interfaces") or [] if isinstance(i, dict)]
-    pods = [i for i, n in enumerate(networks) if n.get("pod") is not None]
-    if len(pods) > 1:
-        causes.append(FieldProblem(f"{field}.networks", "more than one network has a pod network source", INVALID))
+    causes += _network_sources(field, networks)
+    causes += _interface_states(field, interfaces)
     by_name = {}
     for network in networks:
         by_name.setdefault(network.get("name", ""), network)
@@ -519,6 +561,29 @@ def _inputs_and_io_threads(field: str, spec: Obj) -> list[FieldProblem]:
     return causes
 
 
+def _probes(field: str, spec: Obj) -> list[FieldProblem]:
+    """``validateProbe`` for both probes, then the pod-network requirement of HTTP and TCP probes."""
+    causes = []
+    for name in ("readinessProbe", "livenessProbe"):
+        probe, path = spec.get(name), f"{field}.{name}"
+        if not isinstance(probe, dict):
+            continue
+        handlers = sum(1 for key in ("httpGet", "tcpSocket", "exec", "guestAgentPing") if probe.get(key) is not None)
+        if handlers > 1:
+            causes.append(FieldProblem(path, f"{path} must have exactly one probe type set", INVALID))
+        if handlers < 1:
+            causes.append(FieldProblem(path, f"either {path}.tcpSocket, {path}.exec or {path}.httpGet must be set if a "
+                                       f"{path} is specified", REQUIRED))
+    if not any(isinstance(n, dict) and n.get("pod") is not None for n in spec.get("networks") or []):
+        for name in ("readinessProbe", "livenessProbe"):
+            probe = spec.get(name)
+            for key in ("httpGet", "tcpSocket"):
+                if isinstance(probe, dict) and probe.get(key) is not None:
+                    path = f"{field}.{name}.{key}"
+                    causes.append(FieldProblem(path, f"{path} is only allowed if the Pod Network is attached", INVALID))
+    return causes
+
+
 def _domain_spec(field: str, spec: Obj) -> list[FieldProblem]:
     domain = spec.get("domain") or {}
     path = f"{field}.domain"
@@ -577,6 +642,7 @@ def validate_vmi_spec(field: str, spec: Obj, cluster: ClusterConfig = DEFAULT_CL
     causes += validate_network(field, spec)
     causes += _boot_order(field, spec)
     causes += _inputs_and_io_threads(field, spec)
+    causes += _probes(field, spec)
     causes += _domain_spec(field, spec)
     causes += _volumes(field, spec)
     causes += _devices_misc(field, spec)
