@@ -615,6 +615,11 @@ _SPICES: list[tuple[str, Any]] = [
     ("maxSockets", (4, 2)), ("sound", {"name": "s", "model": "sb16"}), ("sound", {"model": "ich9"}),
     ("video", "virtio"), ("videoNoGraphics", "virtio"), ("watchdog", {"name": "w", "diag288": {}}),
     ("machine", "pc-i440fx-2.5"), ("machine", "pc-q35-rhel9.6.0"), ("bootOrderZero", 0), ("dedicatedIOThread", "sata"),
+    ("volume", {}), ("volume", {"cloudInitNoCloud": {"userData": "#cloud-config\n", "userDataBase64": "I2Nsb3Vk"}}),
+    ("volume", {"cloudInitNoCloud": {"userDataBase64": "not base64!"}}), ("volume", {"cloudInitConfigDrive": {}}),
+    ("volume", {"hostDisk": {"path": "/x", "type": "Disk", "capacity": "1Gi"}}), ("volume", {"configMap": {}}),
+    ("volume", {"dataVolume": {}}), ("volume", {"secret": {"secretName": "s"}, "emptyDisk": {"capacity": "1Gi"}}),
+    ("volume", {"cloudInitNoCloud": {"networkData": "x" * 2100}}),
 ]
 
 
@@ -672,6 +677,8 @@ def _spice(spec: Obj, what: str, value: Any) -> None:
         devices["watchdog"] = value
     elif what == "machine":
         domain["machine"] = {"type": value}
+    elif what == "volume":
+        spec.setdefault("volumes", []).append({"name": "spiced", **value})
 
 
 def spiced_cases(count: int, seed: int = SEED + 3) -> list[Obj]:

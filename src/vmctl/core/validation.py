@@ -10,6 +10,8 @@ default configuration is assumed (no feature gates, LiveUpdate rollout, bridge o
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fnmatch
 import re
 from fractions import Fraction
@@ -598,16 +600,103 @@ def _domain_spec(field: str, spec: Obj) -> list[FieldProblem]:
     return causes
 
 
+_VOLUME_SOURCES = ("persistentVolumeClaim", "sysprep", "cloudInitNoCloud", "cloudInitConfigDrive", "containerDisk",
+                   "ephemeral", "emptyDisk", "hostDisk", "dataVolume", "configMap", "secret", "downwardAPI",
+                   "serviceAccount", "downwardMetrics", "memoryDump", "containerPath")
+_CLOUD_INIT_MAX = 2048
+
+
 def _volumes(field: str, spec: Obj) -> list[FieldProblem]:
-    causes = []
+    """``validateVolumes`` (with KubeVirt's default feature gates: no HostDisk, no DownwardMetrics)."""
+    causes: list[FieldProblem] = []
     names: dict[str, int] = {}
+    counts = {"serviceAccount": 0, "downwardMetrics": 0, "memoryDump": 0}
+    base = f"{field}.volumes"
     for idx, volume in enumerate(spec.get("volumes") or []):
-        name = (volume or {}).get("name")
+        volume = volume if isinstance(volume, dict) else {}
+        path = f"{base}[{idx}]"
+        name = volume.get("name")
         if name in names:
-            causes.append(FieldProblem(f"{field}.volumes[{idx}].name", f"{field}.volumes[{idx}] and {field}.volumes"
-                                       f"[{names[name]}] must not have the same Name.", INVALID))
+            causes.append(FieldProblem(f"{path}.name", f"{path} and {base}[{names[name]}] must not have the same Name.",
+                                       INVALID))
         else:
             names[name] = idx
+        data_volume = volume.get("dataVolume")
+        if isinstance(data_volume, dict) and not data_volume.get("name"):
+            causes.append(FieldProblem(f"{path}.name", "DataVolume 'name' must be set", REQUIRED))
+        for key in counts:
+            counts[key] += volume.get(key) is not None
+        if sum(1 for key in _VOLUME_SOURCES if volume.get(key) is not None) != 1:
+            causes.append(FieldProblem(path, f"{path} must have exactly one source type set", INVALID))
+        causes += _cloud_init(path, volume)
+        if volume.get("downwardMetrics") is not None:
+            causes.append(FieldProblem(path, "downwardMetrics disks are not allowed: DownwardMetrics feature gate is "
+                                       "not enabled.", INVALID))
+        causes += _host_disk(path, volume.get("hostDisk"))
+        for key, ref in (("configMap", "name"), ("secret", "secretName"), ("serviceAccount", "serviceAccountName")):
+            source = volume.get(key)
+            if isinstance(source, dict) and not source.get(ref):
+                causes.append(FieldProblem(f"{path}.{key}.{ref}", f"{path}.{key}.{ref} is a required field", INVALID))
+    for key, label in (("serviceAccount", "serviceAccount"), ("downwardMetrics", "downwardMetric"),
+                       ("memoryDump", "memory dump")):
+        if counts[key] > 1:
+            causes.append(FieldProblem(base, f"{base} must have max one {label} volume set", INVALID))
+    return causes
+
+
+def _cloud_init(path: str, volume: Obj) -> list[FieldProblem]:
+    """The cloud-init data source checks of ``validateVolumes``."""
+    kind = "cloudInitNoCloud" if volume.get("cloudInitNoCloud") is not None else "cloudInitConfigDrive"
+    source = volume.get(kind)
+    if not isinstance(source, dict):
+        return []
+    causes = []
+    where = f"{path}.{kind}"
+    counts, lengths = [], []
+    for data, secret in (("userData", "secretRef"), ("networkData", "networkDataSecretRef")):
+        count, length = 0, 0
+        if (source.get(secret) or {}).get("name"):
+            count += 1
+        encoded = source.get(f"{data}Base64") or ""
+        if encoded:
+            count += 1
+            try:
+                length = len(base64.b64decode(encoded, validate=True))
+            except (binascii.Error, ValueError):
+                causes.append(FieldProblem(f"{where}.{data}Base64", f"{where}.{data}Base64.{kind}.{data}Base64 is not "
+                                           "a valid base64 value.", INVALID))
+        if source.get(data):
+            count += 1
+            length = len(str(source[data]).encode())
+        label, secret_name = ("userdatasource", "UserDataSecretRef") if data == "userData" else (
+            "networkdata source", "NetworkDataSecretRef")
+        if count > 1:
+            causes.append(FieldProblem(where, f"{where} must have only one {label} set.", INVALID))
+        if length > _CLOUD_INIT_MAX:
+            causes.append(FieldProblem(where, f"{where} {data.lower()} exceeds {_CLOUD_INIT_MAX} byte limit. Should use "
+                                       f"{secret_name} for larger data.", INVALID))
+        counts.append(count)
+        lengths.append(length)
+    if not any(counts):
+        causes.append(FieldProblem(where, f"{where} must have at least one userdatasource or one networkdatasource "
+                                   "set.", INVALID))
+    return causes
+
+
+def _host_disk(path: str, host_disk: Any) -> list[FieldProblem]:
+    if not isinstance(host_disk, dict):
+        return []
+    causes = [FieldProblem(path, "HostDisk feature gate is not enabled", INVALID)]
+    if not host_disk.get("path"):
+        causes.append(FieldProblem(f"{path}.hostDisk.path", f"{path}.hostDisk.path is required for hostDisk volume",
+                                   "FieldValueNotFound"))
+    kind = host_disk.get("type", "")
+    if kind not in ("Disk", "DiskOrCreate"):
+        causes.append(FieldProblem(f"{path}.hostDisk.type", f"{path}.hostDisk.type has invalid value '{kind}', allowed "
+                                   "are 'Disk' or 'DiskOrCreate'", INVALID))
+    if kind == "Disk" and _quantity(host_disk.get("capacity")):
+        causes.append(FieldProblem(f"{path}.hostDisk.capacity", f"{path}.hostDisk.capacity is allowed to pass only with "
+                                   f"{path}.hostDisk.type equal to 'DiskOrCreate'", INVALID))
     return causes
 
 
