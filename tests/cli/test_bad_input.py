@@ -334,11 +334,12 @@ def test_resolve_did_you_mean(
 
 @pytest.mark.parametrize("command", ["resolve", "expand"])
 def test_unknown_instancetype_not_found_with_hint(vmctl, tmp_path: Path, command: str) -> None:
+    # FILE:LINE as validate gives it: the line of spec.instancetype.name
     path = write(tmp_path, "vm.yaml", VM.replace("name: u1.medium", "name: u1.mediumm"))
     code, out, err = vmctl(command, "-f", str(path))
     assert (code, out) == (1, "")
     assert err.splitlines() == [
-        f'error: {path}[0] VirtualMachine/web1: virtualmachineclusterinstancetypes.instancetype.kubevirt.io '
+        f'error: {path}:8: document 1 (VirtualMachine/web1): virtualmachineclusterinstancetypes.instancetype.kubevirt.io '
         '"u1.mediumm" not found',
         'hint: did you mean "u1.medium" or "u1.2xmedium" or "o1.medium"?',
     ]

@@ -142,10 +142,14 @@ def _find(vm: Obj, source: MemoSource, namespace: str) -> tuple[Obj | None, Obj 
                 [FieldProblem(f"spec.{which}.inferFromVolume", "inferring needs the cluster's volume labels")],
             )
         kind = str(matcher.get("kind") or "")
-        if which == "instancetype":
-            found.append(source.find_instancetype(str(name), kind, namespace))
-        else:
-            found.append(source.find_preference(str(name), kind, namespace))
+        try:
+            if which == "instancetype":
+                found.append(source.find_instancetype(str(name), kind, namespace))
+            else:
+                found.append(source.find_preference(str(name), kind, namespace))
+        except NotFoundError as exc:
+            exc.field = f"spec.{which}.name"  # type: ignore[attr-defined]  # where callers point their line
+            raise
     return found[0], found[1]
 
 
