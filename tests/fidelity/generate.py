@@ -620,6 +620,9 @@ _SPICES: list[tuple[str, Any]] = [
     ("volume", {"hostDisk": {"path": "/x", "type": "Disk", "capacity": "1Gi"}}), ("volume", {"configMap": {}}),
     ("volume", {"dataVolume": {}}), ("volume", {"secret": {"secretName": "s"}, "emptyDisk": {"capacity": "1Gi"}}),
     ("volume", {"cloudInitNoCloud": {"networkData": "x" * 2100}}),
+    ("devices", {"autoattachVSOCK": True}), ("devices", {"downwardMetrics": {}}),
+    ("devices", {"panicDevices": [{"model": "isa"}, {"model": "pvpanic2"}]}), ("domain", {"rebootPolicy": "Terminate"}),
+    ("serviceAccount", "Bad_SA"), ("serviceAccount", "builder"),
 ]
 
 
@@ -679,6 +682,13 @@ def _spice(spec: Obj, what: str, value: Any) -> None:
         domain["machine"] = {"type": value}
     elif what == "volume":
         spec.setdefault("volumes", []).append({"name": "spiced", **value})
+    elif what == "devices":
+        devices.update(value)
+    elif what == "domain":
+        domain.update(value)
+    elif what == "serviceAccount":
+        spec["serviceAccountName"] = value
+        spec.setdefault("volumes", []).append({"name": "sa", "serviceAccount": {"serviceAccountName": "other"}})
 
 
 def spiced_cases(count: int, seed: int = SEED + 3) -> list[Obj]:

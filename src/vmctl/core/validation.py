@@ -700,9 +700,12 @@ def _host_disk(path: str, host_disk: Any) -> list[FieldProblem]:
     return causes
 
 
-def _devices_misc(field: str, spec: Obj) -> list[FieldProblem]:
+def _devices_misc(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem]:
+    """The checks at the end of ``ValidateVirtualMachineInstanceSpec`` that need no cluster data (feature gates
+    as on a fresh cluster)."""
     causes = []
-    devices = _d(spec, "domain", "devices") or {}
+    domain = spec.get("domain") or {}
+    devices = domain.get("devices") or {}
     if devices.get("hostDevices") is not None:
         causes.append(FieldProblem(f"{field}.HostDevices", "Host Devices feature gate is not enabled in "
                                    "kubevirt-config", INVALID))
@@ -713,9 +716,49 @@ def _devices_misc(field: str, spec: Obj) -> list[FieldProblem]:
                                        "'ac97'", INVALID))
         if not sound.get("name"):
             causes.append(FieldProblem(f"{field}.Sound", "Sound device requires a name field.", INVALID))
+    if devices.get("autoattachVSOCK") is True:
+        causes.append(FieldProblem(f"{field}.domain.devices.autoattachVSOCK", "VSOCK feature gate is not enabled in "
+                                   "kubevirt-config", INVALID))
+    if devices.get("downwardMetrics") is not None:
+        causes.append(FieldProblem(f"{field}.domain.devices.downwardMetrics", "downwardMetrics virtio serial is not "
+                                   "allowed: DownwardMetrics feature gate is not enabled", INVALID))
     if devices.get("video") is not None and devices.get("autoattachGraphicsDevice") is False:
         causes.append(FieldProblem(f"{field}.video", "Video configuration is not allowed when "
                                    "autoattachGraphicsDevice is set to false", INVALID))
+    panic_devices = devices.get("panicDevices") or []
+    if panic_devices and (spec.get("architecture") or cluster.default_architecture) == "s390x":
+        causes.append(FieldProblem(f"{field}.domain.devices.panicDevices", "custom panic devices are not supported "
+                                   "on s390x architecture", INVALID))
+    for idx, device in enumerate(panic_devices):
+        model = (device or {}).get("model")
+        if model is not None and model not in ("hyperv", "isa", "pvpanic"):
+            causes.append(FieldProblem(f"{field}.domain.devices.panicDevices[{idx}].model",
+                                       f"invalid PanicDeviceModel({model})", INVALID))
+    # rebootPolicy: its feature gate is on by default in v1.9 (checked against KubeVirt's code)
+    if (domain.get("memory") or {}).get("reservedOverhead") is not None:
+        causes.append(FieldProblem(f"{field}.domain.memory.reservedOverhead", "Reserved overhead memlock feature gate "
+                                   "is not enabled in kubevirt-config", INVALID))
+    causes += _service_account(field, spec)
+    return causes
+
+
+def _service_account(field: str, spec: Obj) -> list[FieldProblem]:
+    """``validateServiceAccountName``."""
+    name = spec.get("serviceAccountName")
+    if not isinstance(name, str) or not name:
+        return []
+    causes = []
+    errors = _dns1123_subdomain_errors(name)
+    if errors:
+        causes.append(FieldProblem(f"{field}.serviceAccountName", f"{field}.serviceAccountName is not a valid service "
+                                   f"account name: {'; '.join(errors)}", INVALID))
+    for volume in spec.get("volumes") or []:
+        account = (volume or {}).get("serviceAccount")
+        if isinstance(account, dict) and account.get("serviceAccountName", "") != name:
+            causes.append(FieldProblem(f"{field}.serviceAccountName", f'spec.serviceAccountName "{name}" and '
+                                       f'serviceAccount volume "{account.get("serviceAccountName", "")}" must reference '
+                                       "the same service account", INVALID))
+            break
     return causes
 
 
@@ -734,7 +777,7 @@ def validate_vmi_spec(field: str, spec: Obj, cluster: ClusterConfig = DEFAULT_CL
     causes += _probes(field, spec)
     causes += _domain_spec(field, spec)
     causes += _volumes(field, spec)
-    causes += _devices_misc(field, spec)
+    causes += _devices_misc(field, spec, cluster)
     return causes
 
 
