@@ -30,6 +30,15 @@ ROOTS = {
     "VirtualMachineClusterInstancetype": "v1beta1.VirtualMachineClusterInstancetype",
     "VirtualMachinePreference": "v1beta1.VirtualMachinePreference",
     "VirtualMachineClusterPreference": "v1beta1.VirtualMachineClusterPreference",
+    "VirtualMachineInstanceMigration": "v1.VirtualMachineInstanceMigration",
+    "KubeVirt": "v1.KubeVirt",
+    "VirtualMachineSnapshot": "v1beta1.VirtualMachineSnapshot",
+    "VirtualMachineSnapshotContent": "v1beta1.VirtualMachineSnapshotContent",
+    "VirtualMachineRestore": "v1beta1.VirtualMachineRestore",
+    "VirtualMachineExport": "v1.VirtualMachineExport",
+    "VirtualMachineBackup": "v1alpha1.VirtualMachineBackup",
+    "MigrationPolicy": "v1alpha1.MigrationPolicy",
+    "VirtualMachineClone": "v1beta1.VirtualMachineClone",
 }
 KEEP = ("type", "format", "properties", "required", "items", "additionalProperties", "enum", "$ref", "nullable")
 PREFIX = "#/definitions/"

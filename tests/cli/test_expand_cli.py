@@ -45,7 +45,7 @@ def test_expand_conflict(tmp_path: Path, vmctl) -> None:
     code, out, err = vmctl("expand", "-f", str(path))
     assert code == 1 and out == ""
     assert err.splitlines()[0] == (
-        f"error: {path}[0] VirtualMachine/web1: VM field(s) spec.template.spec.domain.memory.guest conflicts "
+        f"error: {path}:10: document 1 (VirtualMachine/web1): VM field(s) spec.template.spec.domain.memory.guest conflicts "
         "with selected instance type")
 
 

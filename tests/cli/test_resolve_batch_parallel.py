@@ -126,12 +126,13 @@ def test_refusals_in_both_halves_are_reported_in_input_order(
 ) -> None:
     objs = [vm(i) for i in range(10)]
     objs[1]["spec"]["instancetype"]["name"] = "u1.nope"
+    objs[1]["spec"].pop("preference", None)  # else the VM fails its preference's requirements first, as in KubeVirt
     objs[8]["spec"]["preference"]["name"] = "nope"
     objs[9]["spec"]["template"]["spec"]["domain"]["cpu"] = {"cores": 2}
     code, out, err = both(["resolve", "-f", write(tmp_path, objs), "-o", "yaml"], capsys, monkeypatch)
     assert code == 1 and out == ""
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
-    assert [e.split()[2] for e in errors] == ["VirtualMachine/vm-1:", "VirtualMachine/vm-8:", "VirtualMachine/vm-9:"]
+    assert [e.split()[4] for e in errors] == ["(VirtualMachine/vm-1):", "(VirtualMachine/vm-8):", "(VirtualMachine/vm-9):"]
     assert "u1.nope" in errors[0] and '"nope" not found' in errors[1] and "conflicts with selected instance type" in errors[2]
 
 

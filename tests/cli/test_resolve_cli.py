@@ -94,7 +94,7 @@ def test_rejection_prints_kubevirt_message_and_causes(tmp_path: Path, vmctl) -> 
     assert code == 1
     assert out == ""
     assert err == (
-        f"error: {path}[0] VirtualMachine/web1: VM field(s) spec.template.spec.domain.cpu.sockets conflicts "
+        f"error: {path}:16: document 1 (VirtualMachine/web1): VM field(s) spec.template.spec.domain.cpu.sockets conflicts "
         "with selected instance type\n"
         "  spec.template.spec.domain.cpu.sockets: VM field(s) spec.template.spec.domain.cpu.sockets conflicts "
         "with selected instance type\n"
@@ -108,7 +108,7 @@ def test_not_found_with_hint(tmp_path: Path, vmctl) -> None:
     code, out, err = vmctl("resolve", "-f", str(path))
     assert code == 1 and out == ""
     assert err.startswith(
-        f'error: {path}[0] VirtualMachine/web1: virtualmachineclusterpreferences.instancetype.kubevirt.io '
+        f'error: {path}:10: document 1 (VirtualMachine/web1): virtualmachineclusterpreferences.instancetype.kubevirt.io '
         '"fedoraa" not found\n')
     assert "hint:" in err
 

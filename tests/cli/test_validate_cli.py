@@ -36,7 +36,11 @@ def test_errors_with_file_line_document_kind_and_field(vmctl, tmp_path):
         'spec.running in body must be of type boolean: "string"',
         f'warning: {path}:21: document 2 (VirtualMachine/web2): spec.instanceType: unknown field "spec.instanceType"; '
         'did you mean "spec.instancetype"?',
-        "2 objects checked, 1 invalid: 1 error, 1 warning",
+        # without its instancetype the VM has no memory: KubeVirt stores it, but refuses its VMI
+        f"warning: {path}:15: document 2 (VirtualMachine/web2): its VMI would be refused: no memory requested, at "
+        "least one of 'spec.domain.memory.guest', 'spec.domain.memory.hugepages.pageSize' or "
+        "'spec.domain.resources.requests.memory' must be set",
+        "2 objects checked, 1 invalid: 1 error, 2 warnings",
     ]
 
 
@@ -131,5 +135,71 @@ def test_references_resolve_against_input_documents_first(vmctl, tmp_path):
     assert vmctl("validate", "-f", str(path)) == (0, "", "2 objects valid\n")
     path.write_text(VM.replace("u1.medium", "mine"))
     code, _, err = vmctl("validate", "-f", str(path))
+    assert code == 0  # admitted by KubeVirt's VM webhooks; a warning says it cannot start
+    assert 'warning:' in err and 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io "mine" not found' in err
+
+
+def test_a_bad_file_in_a_folder_is_one_line_and_the_others_are_checked(vmctl, tmp_path):
+    (tmp_path / "a-bad.yaml").write_text("a: [\n")
+    (tmp_path / "b-vm.yaml").write_text(VM)
+    code, out, err = vmctl("validate", "-f", str(tmp_path))
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"error: {tmp_path / 'a-bad.yaml'}:2: invalid YAML: did not find expected node content",
+        "1 object checked, 1 invalid: 1 error",
+    ]
+
+
+def test_every_kubevirt_kind_is_known(vmctl, tmp_path):
+    path = tmp_path / "other.yaml"
+    path.write_text(
+        "apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstanceMigration\nmetadata: {name: m}\nspec: {vmiName: x}\n"
+        "---\napiVersion: snapshot.kubevirt.io/v1beta1\nkind: VirtualMachineSnapShot\nmetadata: {name: s}\n"
+        "---\napiVersion: migrations.kubevirt.io/v1alpha1\nkind: MigrationPolicy\nmetadata: {name: p}\n"
+        "spec: {selectors: {}, allowAutoConverge: 'yes'}\n"
+    )
+    code, _, err = vmctl("validate", "-f", str(path))
     assert code == 1
-    assert 'virtualmachineclusterinstancetypes.instancetype.kubevirt.io "mine" not found' in err
+    assert err.splitlines() == [
+        f'error: {path}:7: document 2 (VirtualMachineSnapShot/s): kind: no matches for kind "VirtualMachineSnapShot" '
+        'in version "snapshot.kubevirt.io/v1beta1"; did you mean "VirtualMachineSnapshot"?',
+        f'error: {path}:13: document 3 (MigrationPolicy/p): spec.allowAutoConverge: Invalid value: "string": '
+        'spec.allowAutoConverge in body must be of type boolean: "string"',
+        "3 objects checked, 2 invalid: 2 errors",
+    ]
+
+
+TEMPLATE = """apiVersion: template.openshift.io/v1
+kind: Template
+metadata: {name: t}
+parameters:
+- name: NAME
+  required: true
+- name: MEM
+  value: 2Gi
+objects:
+- apiVersion: kubevirt.io/v1
+  kind: VirtualMachine
+  metadata: {name: "${NAME}"}
+  spec:
+    runStrategy: Sometimes
+    template:
+      spec:
+        domain:
+          memory: {guest: "${MEM}"}
+          devices: {}
+"""
+
+
+def test_a_templates_objects_are_checked_with_its_defaults(vmctl, tmp_path):
+    path = tmp_path / "tpl.yaml"
+    path.write_text(TEMPLATE)
+    code, _, err = vmctl("validate", "-f", str(path))
+    assert code == 1
+    assert err.splitlines() == [
+        f'warning: {path}:4: document 1 (Template/t): parameters: parameter NAME is required and has no value: the '
+        'objects were checked with "placeholder-name"',
+        f"error: {path}:14: document 1 (VirtualMachine/placeholder-name): objects[0].spec.runStrategy: "
+        "Invalid RunStrategy (Sometimes)",
+        "2 objects checked, 1 invalid: 1 error, 1 warning",
+    ]

@@ -7,9 +7,9 @@ import os
 import pytest
 
 from vmctl.catalog import is_cluster_kind, load_catalog
-from vmctl.catalog.selector import parse_selector
 from vmctl.core import kinds
-from vmctl.errors import InputError, NotFoundError, ObjectRejected, UsageError
+from vmctl.core.selectors import SelectorError, parse_selector
+from vmctl.errors import InputError, NotFoundError, ObjectRejected
 
 
 def _it(name, cpus, kind="VirtualMachineClusterInstancetype", namespace=None):
@@ -155,5 +155,5 @@ def test_label_selector():
     assert not match({"a": "b", "e": "g", "i": "", "h": "1"})
     assert not match({"a": "b", "c": "d", "e": "f", "i": "1"})
     assert parse_selector("x notin (y)")({"x": "z"})
-    with pytest.raises(UsageError, match="unable to parse requirement 'a=b=c'"):
+    with pytest.raises(SelectorError, match="unable to parse requirement 'a=b=c'"):
         parse_selector("a=b=c")

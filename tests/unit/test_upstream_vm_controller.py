@@ -39,8 +39,8 @@ def default_vm(name: str = "testvmi", generation: int | None = None) -> Obj:
 def start(vm: Obj, docs: list[Obj] | None = None, cluster: ClusterConfig | None = None) -> Obj:
     source = MemoSource(load_catalog(docs or []))
     if cluster is None:
-        return resolve(vm, source, origins=False).obj
-    return resolve(vm, source, origins=False, cluster=cluster).obj
+        return resolve(vm, source, origins=False, validating=False).obj
+    return resolve(vm, source, origins=False, cluster=cluster, validating=False).obj
 
 
 # --- SetupVMIFromVM ---------------------------------------------------------------------------------

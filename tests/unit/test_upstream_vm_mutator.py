@@ -3,9 +3,8 @@
 
 The webhook is matcher validation (``vmctl.core.matchers.validate_matchers``), then the preference's VM-level
 defaults (``preferredArchitecture``, ``preferredMachineType``, ``preferredStorageClassName``) and the VM defaults
-(``vmctl.core.vmi_from_vm.mutate_defaults``). The preference part exists twice in vmctl, as
-``vmctl.core.preference.mutate_vm`` and as ``vmctl.core.vmi_from_vm.mutate_preferences`` (the one the pipeline
-calls); both are held to the same upstream cases.
+(``vmctl.core.vmi_from_vm.mutate_defaults``). The preference part is ``vmctl.core.preference.mutate_vm``, the one
+the pipeline calls.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import pytest
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
 from vmctl.core.matchers import validate_matchers
 from vmctl.core.preference import mutate_vm
-from vmctl.core.vmi_from_vm import mutate_defaults, mutate_preferences
+from vmctl.core.vmi_from_vm import mutate_defaults
 from vmctl.errors import FieldProblem
 
 Obj = dict[str, Any]
@@ -26,12 +25,7 @@ Mutator = Callable[[Obj | None, Obj], None]
 CONFIG_MACHINE = "pc-q35-3.0"
 
 
-def _pipeline_mutator(pref: Obj | None, vm: Obj) -> None:
-    mutate_preferences(vm, pref)
-
-
-MUTATORS = pytest.mark.parametrize("mutate", [mutate_vm, _pipeline_mutator], ids=["preference.mutate_vm",
-                                                                                  "vmi_from_vm.mutate_preferences"])
+MUTATORS = pytest.mark.parametrize("mutate", [mutate_vm], ids=["preference.mutate_vm"])
 
 
 def base_vm(arch: str | None = None) -> Obj:

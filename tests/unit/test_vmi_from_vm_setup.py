@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from vmctl.core.defaults import legacy_firmware_uuid
+from vmctl.core.preference import mutate_vm
 from vmctl.core.vmi_from_vm import (
     instancetype_annotations,
     mutate_defaults,
-    mutate_preferences,
     setup_vmi_from_vm,
 )
 
@@ -46,8 +46,8 @@ def test_existing_firmware_uuid_kept_and_paused_start() -> None:
 
 def test_webhook_preferences_and_defaults() -> None:
     source = vm(dataVolumeTemplates=[{"spec": {"pvc": {}}}, {"spec": {"storage": {"storageClassName": "fast"}}}])
-    mutate_preferences(source, {"preferredArchitecture": "arm64", "machine": {"preferredMachineType": "virt-9"},
-                                "volumes": {"preferredStorageClassName": "slow"}})
+    mutate_vm({"preferredArchitecture": "arm64", "machine": {"preferredMachineType": "virt-9"},
+               "volumes": {"preferredStorageClassName": "slow"}}, source)
     mutate_defaults(source)
     spec = source["spec"]["template"]["spec"]
     assert spec["architecture"] == "arm64"

@@ -141,7 +141,7 @@ def show_catalog(
 ) -> None:
     """List or show catalog objects as a table or ``-o yaml|json|name``."""
     from vmctl.catalog import load_catalog
-    from vmctl.catalog.selector import parse_selector
+    from vmctl.core.selectors import parse_selector
 
     catalog = load_catalog((), catalog_dirs)
     ns = None if all_namespaces or not kind.namespaced else (namespace or "default")
@@ -216,6 +216,13 @@ def register(app: typer.Typer) -> None:
         kind = _resolve_type(resource)
         if wanted and selector:
             raise UsageError("--selector: cannot be combined with names")
+        if selector:
+            from vmctl.core.selectors import SelectorError, parse_selector
+
+            try:
+                parse_selector(selector)
+            except SelectorError as exc:
+                raise UsageError(f"--selector: {exc.message}") from None
         if kind in (kinds.INSTANCETYPE, kinds.CLUSTER_INSTANCETYPE, kinds.PREFERENCE, kinds.CLUSTER_PREFERENCE, kinds.PRESET):
             if domain_xml:
                 raise UsageError("--domain-xml: only for vms and vmis")

@@ -36,9 +36,14 @@ ShowOrigin = Annotated[
 _RESOLVABLE = ("VirtualMachine", "VirtualMachineInstance")
 
 
-def _label(doc: Any, obj: dict[str, Any]) -> str:
-    name = (obj.get("metadata") or {}).get("name", "<no name>")
-    return f"{doc.where} {obj.get('kind')}/{name}"
+def _label(doc: Any, obj: dict[str, Any], exc: Exception | None = None) -> str:
+    """``FILE:LINE: document N (Kind/name)`` as ``vmctl validate`` writes it; the line is that of the first
+    cause's field, of the matcher of a missing instancetype or preference, or of the document."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    causes = getattr(exc, "causes", None) or []
+    line = doc.line_of(causes[0].field if causes else getattr(exc, "field", ""))
+    where = f"{doc.source}:{line}" if line else doc.source
+    return f"{where}: document {doc.index + 1} ({obj.get('kind') or '<no kind>'}/{meta.get('name') or '<no name>'})"
 
 
 def _report(label: str, exc: Exception) -> str:
@@ -188,7 +193,7 @@ def _resolve_all(targets: list[tuple[Any, Any]], step: Any, write: Any) -> tuple
         try:
             results.append(step(obj))
         except VmctlError as exc:
-            write(_report(_label(doc, obj), exc))
+            write(_report(_label(doc, obj, exc), exc))
             failed = True
     return results, failed
 

@@ -41,6 +41,8 @@ class Finding:
     severity: str  # "error", "warning" or "hint"
 
     def text(self) -> str:
+        if self.document == 0:  # the file itself could not be read: the message names file and line
+            return ("warning: " if self.severity == "warning" else "error: ") + self.message
         where = f"{self.file}:{self.line}" if self.line else self.file
         what = f"{self.kind or '<no kind>'}/{self.name or '<no name>'}"
         field = f"{self.field}: " if self.field else ""
@@ -88,7 +90,8 @@ def semantic_problems(obj: dict[str, Any], source: Any) -> list[Any]:
 
 
 def _objects(docs: list[Any]) -> list[tuple[Any, str, dict[str, Any] | Any]]:
-    """(document, field prefix, object) for every object; ``List`` items get the prefix ``items[i].``."""
+    """(document, field prefix, object) for every object; ``List`` items get the prefix ``items[i].``, the
+    objects a template makes (processed with its defaults) ``objects[i].`` or ``spec.virtualMachine.``."""
     out = []
     for doc in docs:
         obj = doc.obj
@@ -96,12 +99,56 @@ def _objects(docs: list[Any]) -> list[tuple[Any, str, dict[str, Any] | Any]]:
             out.extend((doc, f"items[{i}].", item) for i, item in enumerate(obj["items"]))
         else:
             out.append((doc, "", obj))
+            out.extend((doc, prefix, made) for prefix, made in _template_objects(obj))
     return out
+
+
+#: what a required template parameter without a value is checked with
+PLACEHOLDER = "placeholder"
+
+
+def _placeholder(name: str) -> str:
+    return f"{PLACEHOLDER}-{name.lower().replace('_', '-')}"
+
+
+def _required_without_value(template: Any) -> list[str]:
+    """The required parameters of a template that have neither a value nor a generator."""
+    if not isinstance(template, dict) or template.get("kind") not in ("Template", "VirtualMachineTemplate"):
+        return []
+    from vmctl.errors import VmctlError
+    from vmctl.template import parameters_of
+
+    try:
+        params = parameters_of(template)
+    except VmctlError:
+        return []
+    return [str(p.get("name")) for p in params if p.get("required") and not p.get("value") and not p.get("generate")]
+
+
+def _template_objects(obj: Any) -> list[tuple[str, Any]]:
+    """(field prefix, object) for what a template makes with its defaults; [] for anything else or a template
+    that cannot be processed (its own checks report that). Generated values use the first character of their
+    alphabet; a required parameter without a value gets ``placeholder-<name>``."""
+    if not isinstance(obj, dict) or obj.get("kind") not in ("Template", "VirtualMachineTemplate"):
+        return []
+    from vmctl.errors import VmctlError
+    from vmctl.template import KUBEVIRT, engine_of, process
+
+    try:
+        engine = engine_of(obj)
+        values = {name: _placeholder(name) for name in _required_without_value(obj)}
+        made = process(obj, values, choose=lambda alphabet: alphabet[0]).objects
+    except VmctlError:
+        return []
+    if engine == KUBEVIRT:
+        return [("spec.virtualMachine.", item) for item in made[:1]]
+    return [(f"objects[{i}].", item) for i, item in enumerate(made)]
 
 
 def validate_documents(docs: list[Any], catalog_dirs: Any, *, strict: bool) -> tuple[list[Finding], int]:
     """All findings for the documents and the number of objects checked."""
     from vmctl.catalog import load_catalog
+    from vmctl.errors import FieldProblem
     from vmctl.schema import WARNING_REASONS, validate_object
 
     objects = _objects(docs)
@@ -120,6 +167,9 @@ def validate_documents(docs: list[Any], catalog_dirs: Any, *, strict: bool) -> t
         blocking = [p for p in problems if not is_warning(p.reason) and p.reason != "Hint"]
         if isinstance(obj, dict) and not blocking:
             problems += semantic_problems(obj, catalog)
+        for name in _required_without_value(obj):
+            problems.append(FieldProblem("parameters", f'parameter {name} is required and has no value: the objects '
+                                         f'were checked with "{_placeholder(name)}"', "Advisory"))
         meta = (obj.get("metadata") if isinstance(obj, dict) else None) or {}
         for problem in problems:
             field = f"{prefix}{problem.field}" if problem.field else prefix.rstrip(".")
@@ -137,6 +187,26 @@ def _severity(reason: str, is_warning: Any) -> str:
     if reason == "Hint":  # vmctl's advice (e.g. a maxSurge KubeVirt pools do not have): never an error
         return "hint"
     return "warning" if is_warning(reason) else "error"
+
+
+def _read_each(sources: list[str]) -> tuple[list[Any], list[Finding]]:
+    """Every readable document; a file that cannot be read or parsed is one finding, the others are still read."""
+    from vmctl.errors import InputError
+    from vmctl.io.inputs import input_files, read_inputs
+
+    docs: list[Any] = []
+    unreadable: list[Finding] = []
+    for source in sources:
+        try:
+            files = input_files(source) if source != "-" else ["-"]
+        except InputError as exc:
+            files, unreadable = [], [*unreadable, Finding(source, 0, None, "", "", "", exc.message, "error")]
+        for file in files:
+            try:
+                docs.extend(read_inputs([file]))
+            except InputError as exc:
+                unreadable.append(Finding(file, 0, None, "", "", "", exc.message, "error"))
+    return docs, unreadable
 
 
 def _plural(n: int, word: str) -> str:
@@ -160,13 +230,16 @@ def register(app: typer.Typer) -> None:
         import json
 
         from vmctl.errors import UsageError
-        from vmctl.io.inputs import read_inputs
-
         sources = [*(filename or []), *(paths or [])]
         if not sources:
             raise UsageError("no input: give -f FILE (a file, a folder or '-' for stdin)")
-        docs = read_inputs(sources)
+        docs, unreadable = _read_each(sources)
+        if unreadable and not docs and len(unreadable) == 1:
+            from vmctl.errors import InputError
+
+            raise InputError(unreadable[0].message)  # nothing else to check: the one error line
         findings, count = validate_documents(docs, catalog, strict=strict)
+        findings = unreadable + findings
         errors = sum(f.severity == "error" for f in findings)
         warnings = sum(f.severity == "warning" for f in findings)
         if output is ValidateFormat.json:

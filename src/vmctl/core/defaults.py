@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from vmctl.core import quantity
+from vmctl.core.fields import ensure
 from vmctl.core.ids import uuid5_text, uuid_bytes
 from vmctl.errors import ObjectRejected
 
@@ -66,13 +67,6 @@ def legacy_firmware_uuid(name: str) -> str:
     return uuid5_text(FIRMWARE_UUID_NAMESPACE, name)
 
 
-def _dict(parent: Obj, key: str) -> Obj:
-    child = parent.get(key)
-    if not isinstance(child, dict):
-        child = {}
-        parent[key] = child
-    return child
-
 
 def _list(parent: Obj, key: str) -> list[Any]:
     value = parent.get(key)
@@ -114,7 +108,7 @@ def set_default_volume_disk(spec: Obj) -> None:
     volumes = _list(spec, "volumes")
     if not volumes:
         return
-    devices = _dict(_dict(spec, "domain"), "devices")
+    devices = ensure(ensure(spec, "domain"), "devices")
     names = {d.get("name") for d in _list(devices, "disks") if isinstance(d, dict)}
     names.update(f.get("name") for f in _list(devices, "filesystems") if isinstance(f, dict))
     added = [{"name": v.get("name")} for v in volumes if isinstance(v, dict) and v.get("name") not in names]
@@ -124,7 +118,7 @@ def set_default_volume_disk(spec: Obj) -> None:
 
 def set_default_network_interface(spec: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> None:
     """Pod network + default interface when the VMI has neither networks nor interfaces."""
-    devices = _dict(_dict(spec, "domain"), "devices")
+    devices = ensure(ensure(spec, "domain"), "devices")
     if devices.get("autoattachPodInterface") is False:
         return
     if spec.get("networks") or devices.get("interfaces"):
@@ -143,7 +137,7 @@ def set_default_network_interface(spec: Obj, cluster: ClusterConfig = DEFAULT_CL
 
 def auto_attach_input_device(spec: Obj) -> None:
     """``autoattachInputDevice: true`` and no inputs → one input named ``default-0`` (VM controller)."""
-    devices = _dict(_dict(spec, "domain"), "devices")
+    devices = ensure(ensure(spec, "domain"), "devices")
     if devices.get("autoattachInputDevice") is True and not devices.get("inputs"):
         devices["inputs"] = [{"name": "default-0"}]
 
@@ -155,8 +149,8 @@ def set_default_vmi_spec(spec: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) ->
     """KubeVirt ``SetDefaultVirtualMachineInstanceSpec`` (also used by expand and VM admission)."""
     if not spec.get("architecture"):
         spec["architecture"] = cluster.default_architecture
-    domain = _dict(spec, "domain")
-    machine = _dict(domain, "machine")
+    domain = ensure(spec, "domain")
+    machine = ensure(domain, "machine")
     if not machine.get("type"):
         machine["type"] = cluster.machine_type_for(spec["architecture"])
     _set_default_resource_requests(domain, cluster)
@@ -170,23 +164,23 @@ def set_default_vmi_spec(spec: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) ->
 
 
 def _set_default_resource_requests(domain: Obj, cluster: ClusterConfig) -> None:
-    resources = _dict(domain, "resources")
+    resources = ensure(domain, "resources")
     limits = resources.get("limits") or {}
     requests = resources.get("requests")
     if not _is_zero(limits.get("cpu")) and _is_zero((requests or {}).get("cpu")):
-        requests = _dict(resources, "requests")
+        requests = ensure(resources, "requests")
         requests["cpu"] = limits["cpu"]
     if _value(cluster.cpu_request) != Fraction(1, 10) and "cpu" not in (resources.get("requests") or {}):
         if (domain.get("cpu") or {}).get("dedicatedCpuPlacement"):
             return
-        _dict(resources, "requests")["cpu"] = cluster.cpu_request
+        ensure(resources, "requests")["cpu"] = cluster.cpu_request
 
 
 def _set_guest_memory(domain: Obj) -> None:
     memory = domain.get("memory")
     if isinstance(memory, dict) and memory.get("guest") is not None:
         return
-    memory = _dict(domain, "memory")
+    memory = ensure(domain, "memory")
     resources = domain.get("resources") or {}
     requests = resources.get("requests") or {}
     limits = resources.get("limits") or {}
@@ -204,7 +198,7 @@ def _set_default_cpu_topology(domain: Obj) -> None:
     cpu = domain.get("cpu")
     if isinstance(cpu, dict) and (cpu.get("cores") or cpu.get("sockets") or cpu.get("threads")):
         return
-    cpu = _dict(domain, "cpu")
+    cpu = ensure(domain, "cpu")
     resources = domain.get("resources") or {}
     sockets = 1
     limits = resources.get("limits") or {}
@@ -245,11 +239,11 @@ _PLAIN_HYPERV = ("relaxed", "vapic", "vpindex", "runtime", "synic", "reset", "ve
 
 
 def _set_object_defaults(vmi: Obj) -> None:
-    spec = _dict(vmi, "spec")
-    domain = _dict(spec, "domain")
-    firmware = _dict(domain, "firmware")
-    features = _dict(domain, "features")
-    devices = _dict(domain, "devices")
+    spec = ensure(vmi, "spec")
+    domain = ensure(spec, "domain")
+    firmware = ensure(domain, "firmware")
+    features = ensure(domain, "features")
+    devices = ensure(domain, "devices")
     for disk in _list(devices, "disks"):
         if isinstance(disk, dict) and all(disk.get(k) is None for k in ("disk", "cdrom", "lun")):
             disk["disk"] = {}
@@ -262,7 +256,7 @@ def _set_object_defaults(vmi: Obj) -> None:
     for key in ("readinessProbe", "livenessProbe"):
         _probe_defaults(spec.get(key))
     if not firmware.get("uuid"):
-        firmware["uuid"] = legacy_firmware_uuid(str(_dict(vmi, "metadata").get("name", "")))
+        firmware["uuid"] = legacy_firmware_uuid(str(ensure(vmi, "metadata").get("name", "")))
     timer = (domain.get("clock") or {}).get("timer") if isinstance(domain.get("clock"), dict) else None
     if isinstance(timer, dict):
         for name in ("hpet", "kvm", "pit", "rtc", "hyperv"):
@@ -356,7 +350,7 @@ def _set_hyperv_dependencies(spec: Obj) -> None:
             return  # a required feature is explicitly disabled: left to validation
     evmcs = hyperv.get("evmcs")
     if isinstance(evmcs, dict) and evmcs.get("enabled") in (None, True):
-        cpu = _dict(domain, "cpu")
+        cpu = ensure(domain, "cpu")
         features = cpu.get("features")
         if not features:
             cpu["features"] = [{"name": "vmx", "policy": "require"}]
@@ -382,15 +376,15 @@ def _set_disk_bus(devices: Obj, bus: str) -> None:
 
 
 def _set_arch_defaults(spec: Obj, cluster: ClusterConfig) -> None:
-    domain = _dict(spec, "domain")
-    devices = _dict(domain, "devices")
+    domain = ensure(spec, "domain")
+    devices = ensure(domain, "devices")
     arch = spec.get("architecture")
     watchdog = devices.get("watchdog")
     if arch == "arm64":
-        cpu = _dict(domain, "cpu")
+        cpu = ensure(domain, "cpu")
         if not cpu.get("model"):
             cpu["model"] = "host-passthrough"
-        firmware = _dict(domain, "firmware")
+        firmware = ensure(domain, "firmware")
         if not isinstance(firmware.get("bootloader"), dict):
             firmware["bootloader"] = {"efi": {}}
         efi = firmware["bootloader"].get("efi")
@@ -400,16 +394,16 @@ def _set_arch_defaults(spec: Obj, cluster: ClusterConfig) -> None:
     elif arch == "s390x":
         _set_disk_bus(devices, "virtio")
         if isinstance(watchdog, dict):
-            diag = _dict(watchdog, "diag288")
+            diag = ensure(watchdog, "diag288")
             if not diag.get("action"):
                 diag["action"] = "reset"
     else:
         _set_disk_bus(devices, "sata")
         if isinstance(watchdog, dict):
-            i6300 = _dict(watchdog, "i6300esb")
+            i6300 = ensure(watchdog, "i6300esb")
             if not i6300.get("action"):
                 i6300["action"] = "reset"
-    cpu = _dict(domain, "cpu")
+    cpu = ensure(domain, "cpu")
     if not cpu.get("model"):
         cpu["model"] = cluster.cpu_model or "host-model"
 
@@ -486,19 +480,19 @@ def set_default_vmi(vmi: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> None:
     The firmware UUID, when still empty, is the UUIDv5 of the VMI name (KubeVirt would pick a random one).
     Status gets what the webhook writes except the phase-transition timestamp.
     """
-    spec = _dict(vmi, "spec")
-    metadata = _dict(vmi, "metadata")
+    spec = ensure(vmi, "spec")
+    metadata = ensure(vmi, "metadata")
     set_default_vmi_spec(spec, cluster)
     if spec.get("architecture") == "s390x":
-        features = _dict(spec["domain"], "features")
-        acpi = _dict(features, "acpi")
+        features = ensure(spec["domain"], "features")
+        acpi = ensure(features, "acpi")
         if acpi.get("enabled") is None:
             acpi["enabled"] = False
     _set_object_defaults(vmi)
     _set_hyperv_dependencies(spec)
     _set_arch_defaults(spec, cluster)
     domain = spec["domain"]
-    status = _dict(vmi, "status")
+    status = ensure(vmi, "status")
     guest = (domain.get("memory") or {}).get("guest")
     if guest is not None:
         status["memory"] = {"guestAtBoot": guest, "guestCurrent": guest, "guestRequested": guest}
@@ -510,13 +504,13 @@ def set_default_vmi(vmi: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> None:
     if spec.get("architecture") != "arm64":
         _setup_hotplug(spec, cluster)
     if supports_pcie_hotplug(spec):
-        annotations = _dict(metadata, "annotations")
+        annotations = ensure(metadata, "annotations")
         annotations.setdefault(PCI_TOPOLOGY_ANNOTATION, PCI_TOPOLOGY_VERSION)
     if cpu.get("isolateEmulatorThread") and cluster.emulator_thread_complete_to_even_parity:
-        _dict(metadata, "annotations")[EMULATOR_THREAD_EVEN_PARITY_ANNOTATION] = ""
+        ensure(metadata, "annotations")[EMULATOR_THREAD_EVEN_PARITY_ANNOTATION] = ""
     launch_security = domain.get("launchSecurity")
     if isinstance(launch_security, dict) and launch_security.get("tdx") is not None and cluster.qgs_socket_path:
-        _dict(metadata, "annotations")[QGS_SOCKET_PATH_ANNOTATION] = cluster.qgs_socket_path
+        ensure(metadata, "annotations")[QGS_SOCKET_PATH_ANNOTATION] = cluster.qgs_socket_path
     if not cluster.root_enabled:
         status["runtimeUser"] = NONROOT_RUNTIME_USER
     add_finalizer(metadata, VMI_FINALIZER)

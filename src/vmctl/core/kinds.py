@@ -83,6 +83,30 @@ for _k in ALL:
         _BY_NAME.setdefault(_n, _k)
     _BY_NAME.setdefault(f"{_k.plural}.{_k.group}", _k)
 
+#: The other kinds KubeVirt's API defines (virt-operator crds.go): known to ``validate``, not resolved or stored.
+OTHER_KUBEVIRT: tuple[Kind, ...] = (
+    Kind("VirtualMachineInstanceMigration", "kubevirt.io", ("v1", "v1alpha3"), "virtualmachineinstancemigrations",
+         ("vmim", "vmims")),
+    Kind("KubeVirt", "kubevirt.io", ("v1", "v1alpha3"), "kubevirts", ("kv", "kvs")),
+    Kind("VirtualMachineSnapshot", "snapshot.kubevirt.io", ("v1beta1", "v1alpha1"), "virtualmachinesnapshots",
+         ("vmsnapshot", "vmsnapshots")),
+    Kind("VirtualMachineSnapshotContent", "snapshot.kubevirt.io", ("v1beta1", "v1alpha1"),
+         "virtualmachinesnapshotcontents", ("vmsnapshotcontent", "vmsnapshotcontents")),
+    Kind("VirtualMachineRestore", "snapshot.kubevirt.io", ("v1beta1", "v1alpha1"), "virtualmachinerestores",
+         ("vmrestore", "vmrestores")),
+    Kind("VirtualMachineExport", "export.kubevirt.io", ("v1", "v1beta1"), "virtualmachineexports",
+         ("vmexport", "vmexports")),
+    Kind("VirtualMachineBackup", "backup.kubevirt.io", ("v1alpha1",), "virtualmachinebackups",
+         ("vmbackup", "vmbackups")),
+    Kind("VirtualMachineBackupTracker", "backup.kubevirt.io", ("v1alpha1",), "virtualmachinebackuptrackers",
+         ("vmbackuptracker", "vmbackuptrackers")),
+    Kind("MigrationPolicy", "migrations.kubevirt.io", ("v1alpha1",), "migrationpolicies", namespaced=False),
+    Kind("VirtualMachineClone", "clone.kubevirt.io", ("v1beta1", "v1alpha1"), "virtualmachineclones",
+         ("vmclone", "vmclones")),
+    Kind("Plugin", "plugin.kubevirt.io", ("v1alpha1",), "plugins", namespaced=False),
+)
+OTHER_BY_KIND: dict[str, Kind] = {k.kind: k for k in OTHER_KUBEVIRT}
+
 #: Spellings people write that are not KubeVirt kinds, with the kind they meant.
 MISSPELLED_KINDS = {
     "VirtualMachineInstanceType": "VirtualMachineInstancetype",
@@ -99,14 +123,15 @@ MISSPELLED_KINDS = {
 }
 
 
-def kind_hint(kind: str) -> str | None:
-    """A "did you mean" for an unknown kind, or None."""
-    if kind in MISSPELLED_KINDS:
+def kind_hint(kind: str, group: str | None = None) -> str | None:
+    """A "did you mean" for an unknown kind, or None; with ``group``, only kinds of that API group are offered."""
+    if kind in MISSPELLED_KINDS and (group is None or BY_KIND[MISSPELLED_KINDS[kind]].group == group):
         return MISSPELLED_KINDS[kind]
-    for known in BY_KIND:
+    candidates = [k.kind for k in (*ALL, *OTHER_KUBEVIRT) if group is None or k.group == group]
+    for known in candidates:
         if known.lower() == kind.lower():
             return known
-    close = difflib.get_close_matches(kind, list(BY_KIND), n=1, cutoff=0.8)
+    close = difflib.get_close_matches(kind, candidates, n=1, cutoff=0.8)
     return close[0] if close else None
 
 

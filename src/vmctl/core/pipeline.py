@@ -4,10 +4,16 @@
   VM admission (mutating)   matcher validation → preferred architecture / machine type / storage class →
                             firmware UUID, architecture and machine-type defaults, PCI topology annotation
   VM admission (validating) on a copy: CheckSpreadCPUTopology → ApplyToVMI(spec.template.spec) conflicts →
-                            VMI-spec defaults → preference requirements
+                            VMI-spec defaults → preference requirements → discontinued bindings →
+                            ValidateVirtualMachineSpec (core/validation.py); a missing instancetype or
+                            preference is checked without and fails in the controller
   VM controller             SetupVMIFromVM → preferredAutoattach* → AutoAttachInputDevice →
                             SetDefaultNetworkInterface → instancetype/preference annotations → ApplyToVMI(spec)
+                            → discontinued bindings ("failed create validation")
   VMI admission (mutating)  presets → SetDefaultVirtualMachineInstance (+ status, finalizer)
+  VMI admission (validating) the VMI create admitter's checks
+
+Objects come out as KubeVirt's Go code writes them (core/goshape.py).
 
 ``expand_vm`` is KubeVirt's expand-spec: SetDefaultVolumeDisk → SetDefaultNetworkInterface →
 ApplyToVMI(spec.template.spec) → VMI-spec defaults → matchers removed.
@@ -20,16 +26,22 @@ from typing import Any
 
 from vmctl.core import defaults, presets, quantity
 from vmctl.core.api import Conflict, ObjectSource, Resolved
+from vmctl.core.apply import apply_to_vmi
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
 from vmctl.core.fields import clone
-from vmctl.core.instancetype import apply_instancetype
+from vmctl.core.goshape import go_json
 from vmctl.core.matchers import validate_matchers
 from vmctl.core.origin import OriginTracker
-from vmctl.core.preference import apply_autoattach, apply_preference, check_spread_topology
+from vmctl.core.preference import apply_autoattach, check_spread_topology, mutate_vm
+from vmctl.core.validation import (
+    validate_namespace,
+    validate_network_creation,
+    validate_vm_spec,
+    validate_vmi_create,
+)
 from vmctl.core.vmi_from_vm import (
     instancetype_annotations,
     mutate_defaults,
-    mutate_preferences,
     setup_vmi_from_vm,
 )
 from vmctl.errors import FieldProblem, NotFoundError, ObjectRejected, VmctlError
@@ -83,6 +95,14 @@ def rejection(causes: list[FieldProblem]) -> ObjectRejected:
     return ObjectRejected(message, list(causes))
 
 
+class VmiRejected(ObjectRejected):
+    """The VMI validating webhook refused the VMI (for a VM: the VM is stored, its VMI never starts)."""
+
+
+#: the reason of problems KubeVirt does not reject the object for, but that keep it from running
+ADVISORY = "Advisory"
+
+
 def _conflict_causes(conflicts: list[Conflict]) -> list[FieldProblem]:
     return [FieldProblem(c.path, c.message(), "FieldValueInvalid") for c in conflicts]
 
@@ -94,7 +114,11 @@ def _namespace(obj: Obj, namespace: str | None) -> str:
             f'the namespace from the provided object "{own}" does not match the namespace "{namespace}". '
             f"You must pass '--namespace={own}' to perform this operation."
         )
-    return str(own or namespace or "default")
+    found = str(own or namespace or "default")
+    problems = validate_namespace(found)
+    if problems:
+        raise rejection(problems)
+    return found
 
 
 # --- lookups ----------------------------------------------------------------------------------------
@@ -118,10 +142,14 @@ def _find(vm: Obj, source: MemoSource, namespace: str) -> tuple[Obj | None, Obj 
                 [FieldProblem(f"spec.{which}.inferFromVolume", "inferring needs the cluster's volume labels")],
             )
         kind = str(matcher.get("kind") or "")
-        if which == "instancetype":
-            found.append(source.find_instancetype(str(name), kind, namespace))
-        else:
-            found.append(source.find_preference(str(name), kind, namespace))
+        try:
+            if which == "instancetype":
+                found.append(source.find_instancetype(str(name), kind, namespace))
+            else:
+                found.append(source.find_preference(str(name), kind, namespace))
+        except NotFoundError as exc:
+            exc.field = f"spec.{which}.name"  # type: ignore[attr-defined]  # where callers point their line
+            raise
     return found[0], found[1]
 
 
@@ -140,9 +168,6 @@ def _stage(obj: Obj | None, which: str) -> str:
 
 _QUANTITY_MAPS = (("domain", "resources", "requests"), ("domain", "resources", "limits"))
 _QUANTITY_FIELDS = (("domain", "memory", "guest"), ("domain", "memory", "maxGuest"))
-_EMPTY_MAP_FIELDS = frozenset({"labels", "annotations", "nodeSelector", "requests", "limits"})
-_ZERO_CPU_FIELDS = ("sockets", "cores", "threads", "maxSockets", "model", "dedicatedCpuPlacement",
-                    "isolateEmulatorThread")
 
 
 def _canonical(text: Any) -> Any:
@@ -182,35 +207,6 @@ def canonicalize_quantities(spec: Obj) -> None:
                     target["capacity"] = _canonical(target["capacity"])
 
 
-_PLAIN_SCALARS = frozenset({str, int, float, bool})
-
-
-def _go_shape(node: Any, key: str = "") -> Any:
-    """No nulls, no empty lists, no empty map-typed fields (Go's omitempty); keys keep their order."""
-    out = {}
-    plain = _PLAIN_SCALARS
-    for k, v in node.items():
-        if type(v) in plain:
-            out[k] = v
-        elif isinstance(v, dict):
-            if not v:
-                if k in _EMPTY_MAP_FIELDS:
-                    continue
-                out[k] = {}
-            else:
-                out[k] = _go_shape(v, k)
-        elif isinstance(v, list):
-            if v:
-                out[k] = [_go_shape(i) if isinstance(i, dict) else i for i in v]
-        elif v is not None:
-            out[k] = v
-    if key == "cpu":
-        for k in _ZERO_CPU_FIELDS:
-            if k in out and not out[k]:
-                del out[k]
-    return out
-
-
 def _finish_vmi_spec(spec: Obj) -> None:
     domain = spec.setdefault("domain", {})
     domain.setdefault("resources", {})
@@ -222,9 +218,10 @@ def _finish_vmi_spec(spec: Obj) -> None:
 
 
 def _admit_vmi(
-    vmi: Obj, source: MemoSource, namespace: str, tracker: OriginTracker, cluster: ClusterConfig
+    vmi: Obj, source: MemoSource, namespace: str, tracker: OriginTracker, cluster: ClusterConfig,
+    validating: bool = True,
 ) -> list[str]:
-    """Presets then defaults, in place; returns the warnings."""
+    """Presets then defaults, in place (then the VMI validating webhook); returns the warnings."""
     matched_by_name: dict[str, Any] = {}
 
     def after(name: str) -> None:
@@ -235,6 +232,11 @@ def _admit_vmi(
     warnings = presets.apply_presets(vmi, found, after_each=after).warnings if found else []
     defaults.set_default_vmi(vmi, cluster)
     _finish_vmi_spec(vmi["spec"])
+    causes = _checked(source, ("vmi", _cluster_key(cluster), _without_uuid(vmi["spec"])),
+                      lambda: validate_vmi_create(vmi["spec"], cluster)) if validating else []
+    if causes:  # the VMI validating webhook
+        refused = rejection(causes)
+        raise VmiRejected(refused.message, refused.causes)
     status = vmi.get("status") or {}
     memory = status.get("memory")
     if isinstance(memory, dict):
@@ -244,7 +246,7 @@ def _admit_vmi(
 
 
 def _result(vmi: Obj, tracker: OriginTracker, warnings: list[str]) -> Resolved:
-    final = _go_shape(vmi)
+    final = go_json(vmi, "v1.VirtualMachineInstance")
     tracker.snap("default", final)
     return Resolved(final, tracker.origins(final), warnings)
 
@@ -262,13 +264,34 @@ def _template_view(vm: Obj) -> Obj:
     return {"metadata": view_meta, "spec": template.get("spec") or {}}
 
 
-def _admit_vm(vm: Obj, namespace: str, source: MemoSource) -> tuple[Obj | None, Obj | None]:
-    """The VM admission checks; returns the instancetype and preference objects."""
+def _admit_vm(
+    vm: Obj, namespace: str, source: MemoSource, warnings: list[str]
+) -> tuple[Obj | None, Obj | None, NotFoundError | None]:
+    """The VM admission checks; returns the instancetype and preference objects found and the first lookup
+    error. KubeVirt's VM webhooks only log a missing object (the VM is admitted and checked without it); the
+    VM controller then fails on it (instancetype first)."""
     problems = validate_matchers(vm)
     if problems:
         raise rejection(problems)
-    it_obj, pref_obj = _find(vm, source, namespace)
-    return it_obj, pref_obj
+    spec = vm.get("spec") or {}
+    for which in ("instancetype", "preference"):
+        matcher = spec.get(which)
+        if (isinstance(matcher, dict) and not matcher.get("name") and matcher.get("inferFromVolume")
+                and matcher.get("inferFromVolumeFailurePolicy") == "Ignore"):
+            # offline there are no volume labels: KubeVirt's mutator clears the matcher when they are missing
+            del spec[which]
+            warnings.append(f"spec.{which}: cannot infer from volume {matcher['inferFromVolume']!r} offline; "
+                            f"inferFromVolumeFailurePolicy is Ignore, so the VM is resolved without {which}")
+    found: list[Obj | None] = []
+    missing: NotFoundError | None = None
+    for which in ("instancetype", "preference"):
+        only = {**vm, "spec": {k: v for k, v in spec.items() if k == which}}
+        try:
+            found.append(_find(only, source, namespace)[0 if which == "instancetype" else 1])
+        except NotFoundError as exc:
+            found.append(None)
+            missing = missing or exc
+    return found[0], found[1], missing
 
 
 _KEPT_DEVICES = ("gpus", "hostDevices", "interfaces", "autoattachPodInterface")
@@ -305,7 +328,7 @@ def _validate_vm_copy(
     template = (vm.get("spec") or {}).get("template") or {}
     view = _light_view(template.get("spec") or {})
     meta = template.get("metadata") or {}
-    key = (id(it_spec), id(pref_spec), repr(cluster), repr(view), repr(meta))
+    key = (id(it_spec), id(pref_spec), _cluster_key(cluster), repr(view), repr(meta))
     if key in memo.admitted:
         return
     _check_vm_copy(clone(view), clone(meta), it_spec, pref_spec, cluster)
@@ -314,33 +337,96 @@ def _validate_vm_copy(
     memo.admitted[key] = (it_spec, pref_spec)
 
 
+_CLUSTER_KEYS: dict[int, tuple[ClusterConfig, str]] = {}
+
+
+def _cluster_key(cluster: ClusterConfig) -> str:
+    """``repr(cluster)``, computed once per config object (the object is kept, so its id stays its own)."""
+    found = _CLUSTER_KEYS.get(id(cluster))
+    if found is None or found[0] is not cluster:
+        if len(_CLUSTER_KEYS) > 64:
+            _CLUSTER_KEYS.clear()
+        found = _CLUSTER_KEYS[id(cluster)] = (cluster, repr(cluster))
+    return found[1]
+
+
+def _without_uuid(spec: Obj) -> str:
+    """``repr`` of a VMI spec without its firmware UUID (the one part that differs between VMs of a batch that
+    differ only in their names); a key for remembering checks that passed."""
+    firmware = (spec.get("domain") or {}).get("firmware")
+    if not isinstance(firmware, dict) or "uuid" not in firmware:
+        return repr(spec)
+    uuid = firmware.pop("uuid")
+    try:
+        return repr(spec)
+    finally:
+        firmware["uuid"] = uuid
+
+
+def _checked(memo: MemoSource, key: tuple[Any, ...], check: Any) -> list[FieldProblem]:
+    """``check()``'s problems; an empty answer is remembered for the run under ``key``."""
+    if key in memo.admitted:
+        return []
+    causes = check()
+    if not causes:
+        if len(memo.admitted) >= _MAX_ADMITTED:
+            memo.admitted.clear()
+        memo.admitted[key] = (None, None)
+    return causes
+
+
+def _validate_vm_spec(
+    vm: Obj, it_spec: Obj | None, pref_spec: Obj | None, cluster: ClusterConfig, memo: MemoSource
+) -> None:
+    """The VM admitter's spec validation, on a copy with the instancetype and preference applied and the
+    VMI-spec defaults set: discontinued interface bindings, then ``ValidateVirtualMachineSpec``."""
+    spec = vm.get("spec") or {}
+    template_spec = (spec.get("template") or {}).get("spec") or {}
+    key = ("vm", id(it_spec), id(pref_spec), _cluster_key(cluster), _without_uuid(template_spec),
+           repr({k: v for k, v in spec.items() if k != "template"}), repr((spec.get("template") or {}).get("metadata")))
+    if key in memo.admitted:
+        return
+    spec_copy = clone(spec)
+    template = spec_copy.get("template")
+    if isinstance(template, dict):
+        tspec = template.setdefault("spec", {})
+        apply_to_vmi("spec.template.spec", it_spec, pref_spec, tspec, template.setdefault("metadata", {}))
+        defaults.set_default_vmi_spec(tspec, cluster)
+        causes = validate_network_creation("spec", tspec)
+        if causes:
+            raise rejection(causes)
+    causes = validate_vm_spec(spec_copy, cluster)
+    if causes:
+        raise rejection(causes)
+    _checked(memo, key, list)
+
+
 def _check_vm_copy(
     spec_copy: Obj, meta_copy: Obj, it_spec: Obj | None, pref_spec: Obj | None, cluster: ClusterConfig
 ) -> None:
     spread = check_spread_topology(it_spec, pref_spec)
     if spread is not None:
         raise rejection([spread])
-    conflicts: list[Conflict] = []
-    if it_spec is not None:
-        conflicts = apply_instancetype("spec.template.spec", it_spec, pref_spec, spec_copy, meta_copy)
+    conflicts = apply_to_vmi("spec.template.spec", it_spec, pref_spec, spec_copy, meta_copy)
     if conflicts:
         raise rejection(_conflict_causes(conflicts))
+    defaults.set_default_vmi_spec(spec_copy, cluster)
     if pref_spec is not None:
         from vmctl.core.requirements import check_requirements  # only preferences have requirements
 
-        apply_preference(pref_spec, spec_copy, meta_copy)
-        defaults.set_default_vmi_spec(spec_copy, cluster)
         problem = check_requirements(it_spec, pref_spec, spec_copy)
         if problem is not None:
             raise rejection([problem])
 
 
 def _resolve_vm(
-    obj: Obj, source: MemoSource, namespace: str | None, tracker: OriginTracker, cluster: ClusterConfig
+    obj: Obj, source: MemoSource, namespace: str | None, tracker: OriginTracker, cluster: ClusterConfig,
+    validating: bool = True,
 ) -> Resolved:
     vm = clone(obj)
     ns = _namespace(vm, namespace)
-    it_obj, pref_obj = _admit_vm(vm, ns, source)
+    inference_warnings: list[str] = []
+    it_obj, pref_obj, missing = _admit_vm(vm, ns, source, inference_warnings)
     it_spec, pref_spec = _spec(it_obj), _spec(pref_obj)
     it_stage, pref_stage = _stage(it_obj, "instancetype"), _stage(pref_obj, "preference")
     tracking = tracker.enabled
@@ -351,12 +437,16 @@ def _resolve_vm(
         tracker.snap("default", _template_view(vm))
     # VM mutating webhook
     if pref_spec is not None:
-        mutate_preferences(vm, pref_spec)
+        mutate_vm(pref_spec, vm)
         if tracking:
             tracker.snap(pref_stage, _template_view(vm))
     mutate_defaults(vm, cluster)
     # VM validating webhook
     _validate_vm_copy(vm, it_spec, pref_spec, cluster, source)
+    if validating:
+        _validate_vm_spec(vm, it_spec, pref_spec, cluster, source)
+    if missing is not None:  # the VM controller cannot find it: no VMI
+        raise missing
     # VM controller (``vm`` is our copy: the VMI takes its template spec over)
     vmi = setup_vmi_from_vm(vm, ns, take_template=True)
     tracker.snap("default", vmi)
@@ -376,32 +466,33 @@ def _resolve_vm(
         for key, value in names.items():
             annotations[key] = value
             tracker.snap(pref_stage if "preference" in key else it_stage, vmi)
-        if it_spec is not None:
-            conflicts = apply_instancetype("spec", it_spec, pref_spec, spec, meta)
-            if conflicts:
-                paths = ", ".join(c.path for c in conflicts)
-                raise ObjectRejected(
-                    f"VMI conflicts with instancetype spec in fields: [{paths}]", _conflict_causes(conflicts)
-                )
-            tracker.snap(it_stage, vmi)
-        if pref_spec is not None:
-            apply_preference(pref_spec, spec, meta)
-            tracker.snap(pref_stage, vmi)
+        conflicts = apply_to_vmi("spec", it_spec, pref_spec, spec, meta, lambda: tracker.snap(it_stage, vmi))
+        if conflicts:
+            paths = ", ".join(c.path for c in conflicts)
+            raise ObjectRejected(
+                f"VMI conflicts with instancetype spec in fields: [{paths}]", _conflict_causes(conflicts)
+            )
+        tracker.snap(pref_stage if pref_spec is not None else it_stage, vmi)
+    causes = validate_network_creation("spec", spec)
+    if causes:
+        joined = "\n".join(f"&StatusCause{{Type:{c.reason},Message:{c.message},Field:{c.field},}}" for c in causes)
+        raise ObjectRejected(f"failed create validation: {joined}", causes)
     # the VMI is sent to the API server as JSON: quantities become canonical
     canonicalize_quantities(spec)
-    warnings = _admit_vmi(vmi, source, ns, tracker, cluster)
+    warnings = inference_warnings + _admit_vmi(vmi, source, ns, tracker, cluster, validating)
     return _result(vmi, tracker, warnings)
 
 
 def _resolve_vmi(
-    obj: Obj, source: MemoSource, namespace: str | None, tracker: OriginTracker, cluster: ClusterConfig
+    obj: Obj, source: MemoSource, namespace: str | None, tracker: OriginTracker, cluster: ClusterConfig,
+    validating: bool = True,
 ) -> Resolved:
     vmi = clone(obj)
     ns = _namespace(vmi, namespace)
     vmi.setdefault("spec", {})
     tracker.snap("vmi", vmi)
     vmi.setdefault("metadata", {})["namespace"] = ns
-    warnings = _admit_vmi(vmi, source, ns, tracker, cluster)
+    warnings = _admit_vmi(vmi, source, ns, tracker, cluster, validating)
     return _result(vmi, tracker, warnings)
 
 
@@ -412,15 +503,19 @@ def resolve(
     namespace: str | None = None,
     origins: bool = True,
     cluster: ClusterConfig = DEFAULT_CLUSTER,
+    validating: bool = True,
 ) -> Resolved:
-    """The VMI KubeVirt would create for a VM (or admit for a VMI); ``ObjectRejected`` when it would refuse."""
+    """The VMI KubeVirt would create for a VM (or admit for a VMI); ``ObjectRejected`` when it would refuse.
+
+    ``validating=False`` runs only the mutating webhooks and the controller (no VM/VMI spec validation).
+    """
     kind = obj.get("kind")
     tracker = OriginTracker(origins)
     memo = _memo(source)
     if kind == "VirtualMachine":
-        return _resolve_vm(obj, memo, namespace, tracker, cluster)
+        return _resolve_vm(obj, memo, namespace, tracker, cluster, validating)
     if kind == "VirtualMachineInstance":
-        return _resolve_vmi(obj, memo, namespace, tracker, cluster)
+        return _resolve_vmi(obj, memo, namespace, tracker, cluster, validating)
     raise VmctlError(f"cannot resolve kind {kind!r}: expected VirtualMachine or VirtualMachineInstance")
 
 
@@ -439,12 +534,17 @@ def expand_vm(
     if vm.get("kind") != "VirtualMachine":
         raise VmctlError(f"cannot expand kind {vm.get('kind')!r}: expected VirtualMachine")
     out = clone(vm)
-    ns = _namespace(out, namespace)
+    ns = namespace or str((out.get("metadata") or {}).get("namespace") or "default")
+    own = (out.get("metadata") or {}).get("namespace")
+    if own and own != ns:
+        raise VmctlError(f"VM namespace must be empty or {ns}")
+    out.setdefault("metadata", {})["namespace"] = ns  # expand-spec sets the request namespace
     spec = out.get("spec") or {}
     tracker = OriginTracker(origins)
     if not isinstance(spec.get("instancetype"), dict) and not isinstance(spec.get("preference"), dict):
         tracker.snap("vm", out)
-        return Resolved(out, tracker.origins(out), [])
+        final = go_json(out, "v1.VirtualMachine")
+        return Resolved(final, tracker.origins(final), [])
     memo = _memo(source)
     problems = validate_matchers(out)
     if problems:
@@ -458,17 +558,13 @@ def expand_vm(
     defaults.set_default_volume_disk(tspec)
     defaults.set_default_network_interface(tspec, cluster)
     tracker.snap("default", out)
-    if it_spec is not None:
-        conflicts = apply_instancetype("spec.template.spec", it_spec, pref_spec, tspec, tmeta)
-        if conflicts:
-            paths = ", ".join(c.path for c in conflicts)
-            raise ObjectRejected(
-                f"VM field(s) {paths} conflicts with selected instance type", _conflict_causes(conflicts)
-            )
-        tracker.snap(_stage(it_obj, "instancetype"), out)
-    if pref_spec is not None:
-        apply_preference(pref_spec, tspec, tmeta)
-        tracker.snap(_stage(pref_obj, "preference"), out)
+    it_stage, pref_stage = _stage(it_obj, "instancetype"), _stage(pref_obj, "preference")
+    conflicts = apply_to_vmi("spec.template.spec", it_spec, pref_spec, tspec, tmeta,
+                             lambda: tracker.snap(it_stage, out))
+    if conflicts:
+        paths = ", ".join(c.path for c in conflicts)
+        raise ObjectRejected(f"VM field(s) {paths} conflicts with selected instance type", _conflict_causes(conflicts))
+    tracker.snap(pref_stage if pref_spec is not None else it_stage, out)
     defaults.set_default_vmi_spec(tspec, cluster)
     _finish_vmi_spec(tspec)
     out["spec"].pop("instancetype", None)
@@ -477,7 +573,7 @@ def expand_vm(
     if isinstance(status, dict):
         status.pop("instancetypeRef", None)
         status.pop("preferenceRef", None)
-    final = _go_shape(out)
+    final = go_json(out, "v1.VirtualMachine")
     tracker.snap("default", final)
     return Resolved(final, tracker.origins(final), [])
 
@@ -486,17 +582,23 @@ def expand_vm(
 
 
 def problems(obj: Obj, source: ObjectSource, *, namespace: str | None = None) -> list[FieldProblem]:
-    """Every admission problem ``resolve`` would reject the object for (never raises for them)."""
+    """Every admission problem ``resolve`` would reject the object for (never raises for them).
+
+    For a VM, what only keeps it from running (an instancetype or preference not in the inputs or catalogs,
+    which KubeVirt's VM admission admits; a VMI its webhook would refuse) has the reason ``ADVISORY``.
+    """
     return admit(obj, source, namespace=namespace)[1]
 
 
 def admit(
     obj: Obj, source: ObjectSource, *, namespace: str | None = None
 ) -> tuple[Resolved | None, list[FieldProblem]]:
-    """Admission of a VM or VMI: (what ``resolve`` returns, None when rejected; every problem found)."""
+    """Admission of a VM or VMI: (what ``resolve`` returns, or None when it cannot; every problem found, as
+    ``problems`` reports them)."""
     memo = _memo(source)
     found: list[FieldProblem] = []
-    if obj.get("kind") == "VirtualMachine":
+    is_vm = obj.get("kind") == "VirtualMachine"
+    if is_vm:
         found.extend(validate_matchers(obj))
         if found:
             return None, found
@@ -508,13 +610,22 @@ def admit(
                 try:
                     finder(str(matcher["name"]), str(matcher.get("kind") or ""), ns)
                 except NotFoundError as exc:
-                    found.append(FieldProblem(f"spec.{which}.name", exc.message, "FieldValueNotFound"))
+                    found.append(FieldProblem(
+                        f"spec.{which}.name", f"{exc.message} (KubeVirt admits the VM, but cannot start it; supply the "
+                        f"{which} with -f FILE or --catalog DIR)", ADVISORY))
                 except ObjectRejected as exc:
                     found.append(FieldProblem(f"spec.{which}.kind", exc.message, "FieldValueInvalid"))
-        if found:
-            return None, found
     try:
         return resolve(obj, memo, namespace=namespace, origins=False), found
+    except VmiRejected as exc:
+        causes = exc.causes or [FieldProblem("", exc.message)]
+        if is_vm:
+            causes = [FieldProblem(c.field and f"spec.template.{c.field}", f"its VMI would be refused: {c.message}",
+                                   ADVISORY) for c in causes]
+        found.extend(causes)
+    except NotFoundError:
+        if not found:
+            raise
     except ObjectRejected as exc:
         found.extend(exc.causes or [FieldProblem("", exc.message)])
     except VmctlError as exc:

@@ -130,10 +130,6 @@ def _requests_equal(a: Obj, b: Obj) -> bool:
     return all(_qvalue(a[k]) == _qvalue(b[k]) and _qvalue(a[k]) is not None for k in a)
 
 
-def _show(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
 def _offset(clock: Obj) -> Obj:
     return {k: v for k, v in clock.items() if k != "timer"}
 
@@ -144,35 +140,65 @@ def _section(domain: Obj, key: str) -> Any:
     return domain.get(key)
 
 
+#: the sections checkMergeConflicts compares, with their Go types and the names its messages use
+_SECTIONS = (("cpu", "*v1.CPU", "spec.cpu"), ("firmware", "*v1.Firmware", "spec.firmware"))
+_LATE_SECTIONS = (("features", "*v1.Features", "spec.features"),
+                  ("watchdog", "*v1.Watchdog", "spec.devices.watchdog"),
+                  ("ioThreadsPolicy", "*v1.IOThreadsPolicy", "spec.ioThreadsPolicy"))
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _differ(a: Any, b: Any, type_name: str) -> bool:
+    """``!equality.Semantic.DeepEqual`` of the two values decoded into ``type_name``."""
+    from vmctl.core.goshape import go_json
+
+    return _norm(go_json(a, type_name)) != _norm(go_json(b, type_name))
+
+
+def _conflict_text(label: str, a: Any, b: Any, type_name: str) -> tuple[str, str]:
+    """KubeVirt's ``<label>: %v != %v`` and vmctl's readable JSON form of the same pair."""
+    from vmctl.core.goshape import go_value_text
+
+    text = f"{label}: {go_value_text(a, type_name)} != {go_value_text(b, type_name)}"
+    return text, f"{label}: {_show(a)} != {_show(b)}"
+
+
 # --- KubeVirt checkMergeConflicts / mergeDomainSpec ------------------------------------------------
 
 
 def merge_conflicts(preset_domain: Obj, vmi_domain: Obj) -> list[str]:
     """Sections both set differently, rendered as KubeVirt's ``checkMergeConflicts`` details."""
-    errors: list[str] = []
+    return [text for text, _readable in _merge_conflicts(preset_domain, vmi_domain)]
+
+
+def _merge_conflicts(preset_domain: Obj, vmi_domain: Obj) -> list[tuple[str, str]]:
+    """(KubeVirt's text, readable JSON text) of every conflicting section, in KubeVirt's order."""
+    errors: list[tuple[str, str]] = []
     preset_req = (preset_domain.get("resources") or {}).get("requests") or {}
     vmi_req = (vmi_domain.get("resources") or {}).get("requests") or {}
     for key in sorted(preset_req):
         if key in vmi_req and not _go_identical(preset_req[key], vmi_req[key]):
-            errors.append(
-                f"spec.resources.requests[{key}]: {go_quantity_repr(preset_req[key])} != {go_quantity_repr(vmi_req[key])}"
-            )
-    for key, label in (("cpu", "spec.cpu"), ("firmware", "spec.firmware")):
+            text = (f"spec.resources.requests[{key}]: {go_quantity_repr(preset_req[key])} != "
+                    f"{go_quantity_repr(vmi_req[key])}")
+            errors.append((text, text))
+    for key, type_name, label in _SECTIONS:
         a, b = preset_domain.get(key), vmi_domain.get(key)
-        if a is not None and b is not None and not _equal(a, b):
-            errors.append(f"{label}: {_show(a)} != {_show(b)}")
+        if a is not None and b is not None and _differ(a, b, type_name):
+            errors.append(_conflict_text(label, a, b, type_name))
     pclock, vclock = preset_domain.get("clock"), vmi_domain.get("clock")
     if isinstance(pclock, dict) and isinstance(vclock, dict):
-        if not _equal(_offset(pclock), _offset(vclock)):
-            errors.append(f"spec.clock.clockoffset: {_show(_offset(pclock))} != {_show(_offset(vclock))}")
+        if _differ(_offset(pclock), _offset(vclock), "v1.ClockOffset"):
+            errors.append(_conflict_text("spec.clock.clockoffset", _offset(pclock), _offset(vclock), "v1.ClockOffset"))
         ptimer, vtimer = pclock.get("timer"), vclock.get("timer")
-        if ptimer is not None and vtimer is not None and not _equal(ptimer, vtimer):
-            errors.append(f"spec.clock.timer: {_show(pclock['timer'])} != {_show(vclock['timer'])}")
-    for key, label in (("features", "spec.features"), ("watchdog", "spec.devices.watchdog"),
-                       ("ioThreadsPolicy", "spec.ioThreadsPolicy")):
+        if ptimer is not None and vtimer is not None and _differ(ptimer, vtimer, "*v1.Timer"):
+            errors.append(_conflict_text("spec.clock.timer", ptimer, vtimer, "*v1.Timer"))
+    for key, type_name, label in _LATE_SECTIONS:
         a, b = _section(preset_domain, key), _section(vmi_domain, key)
-        if a is not None and b is not None and not _equal(a, b):
-            errors.append(f"{label}: {_show(a)} != {_show(b)}")
+        if a is not None and b is not None and _differ(a, b, type_name):
+            errors.append(_conflict_text(label, a, b, type_name))
     return errors
 
 
@@ -183,8 +209,8 @@ def _aggregate(errors: list[str]) -> str:
 
 
 def merge_domain(preset_domain: Obj, vmi_domain: Obj) -> tuple[bool, list[str]]:
-    """Merge one preset into the VMI domain in place; (applied, conflicts with the VMI)."""
-    conflicts = merge_conflicts(preset_domain, vmi_domain)
+    """Merge one preset into the VMI domain in place; (applied, conflicts with the VMI as readable text)."""
+    conflicts = [readable for _text, readable in _merge_conflicts(preset_domain, vmi_domain)]
     applied = False
     preset_req = (preset_domain.get("resources") or {}).get("requests") or {}
     if preset_req:
@@ -254,15 +280,20 @@ def matching_presets(vmi: Obj, presets: Iterable[Obj]) -> list[Obj]:
 
 
 def check_preset_conflicts(presets: list[Obj]) -> None:
-    """Reject when two matching presets set a section differently (KubeVirt's exact text)."""
-    errors = []
+    """Reject when two matching presets set a section differently (KubeVirt's exact text; the readable JSON
+    form of the sections follows as the hint)."""
+    errors, readable = [], []
     for i, preset in enumerate(presets):
         for visited in presets[:i]:
-            details = merge_conflicts(_domain(preset), _domain(visited))
+            details = _merge_conflicts(_domain(preset), _domain(visited))
             if details:
-                errors.append(f"presets '{_name(preset)}' and '{_name(visited)}' conflict: {_aggregate(details)}")
+                pair = f"presets '{_name(preset)}' and '{_name(visited)}' conflict: "
+                errors.append(pair + _aggregate([text for text, _ in details]))
+                readable.append(pair + _aggregate([text for _, text in details]))
     if errors:
-        raise ObjectRejected(f"VirtualMachinePresets cannot be applied due to conflicts: {_aggregate(errors)}")
+        hint = None if readable == errors else "as JSON: " + _aggregate(readable)
+        raise ObjectRejected(f"VirtualMachinePresets cannot be applied due to conflicts: {_aggregate(errors)}",
+                             hint=hint)
 
 
 def apply_presets(

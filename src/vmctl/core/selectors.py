@@ -1,12 +1,21 @@
-"""Kubernetes label selectors (``matchLabels`` + ``matchExpressions``), with apimachinery's error texts."""
+"""Kubernetes label selectors, with apimachinery's error texts (pure; raises ``SelectorError``).
+
+- ``compile_selector``: a ``metav1.LabelSelector`` (``matchLabels`` + ``matchExpressions``), as
+  ``LabelSelectorAsSelector``;
+- ``parse_selector``: a kubectl-style selector string (``-l``): ``a=b``, ``a==b``, ``a!=b``, ``a in (x,y)``,
+  ``a notin (x)``, ``a``, ``!a``, comma-separated (all must hold).
+
+Callers map ``SelectorError`` to their own errors (a usage error for ``-l``, a rejection for presets).
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from vmctl.errors import InputError
+from vmctl.errors import VmctlError
 
 _QNAME = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 _QNAME_RE = re.compile(_QNAME)
@@ -30,8 +39,8 @@ _DNS_MSG = (
 Selector = Callable[[Mapping[str, str]], bool]
 
 
-class SelectorError(InputError):
-    """A label selector that Kubernetes' ``LabelSelectorAsSelector`` refuses."""
+class SelectorError(VmctlError):
+    """A label selector that Kubernetes refuses."""
 
 
 def _regex_error(msg: str, fmt: str, *examples: str) -> str:
@@ -75,9 +84,16 @@ def _label_value_errors(value: str) -> list[str]:
     return errs
 
 
-def _go_strings(values: list[str]) -> str:
-    """Go's ``%#v`` of a ``[]string``."""
-    return "[]string{" + ", ".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+def _json_strings(values: list[str]) -> str:
+    """How apimachinery's field errors print a ``[]string`` bad value: Go's JSON (``null`` when empty, as
+    ``LabelSelectorAsSelector`` passes a nil slice then)."""
+    if not values:
+        return "null"
+    text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text
 
 
 def _requirement_errors(key: str, op: str, values: list[str]) -> list[str]:
@@ -86,11 +102,11 @@ def _requirement_errors(key: str, op: str, values: list[str]) -> list[str]:
     if key_errs:
         errs.append(f'key: Invalid value: "{key}": ' + "; ".join(key_errs))
     if op in ("in", "notin") and not values:
-        errs.append(f"values: Invalid value: {_go_strings(values)}: for 'in', 'notin' operators, values set can't be empty")
+        errs.append(f"values: Invalid value: {_json_strings(values)}: for 'in', 'notin' operators, values set can't be empty")
     elif op == "=" and len(values) != 1:
-        errs.append(f"values: Invalid value: {_go_strings(values)}: exact-match compatibility requires one single value")
+        errs.append(f"values: Invalid value: {_json_strings(values)}: exact-match compatibility requires one single value")
     elif op in ("exists", "!") and values:
-        errs.append(f"values: Invalid value: {_go_strings(values)}: values set must be empty for exists and does not exist")
+        errs.append(f"values: Invalid value: {_json_strings(values)}: values set must be empty for exists and does not exist")
     for i, value in enumerate(values):
         value_errs = _label_value_errors(value)
         if value_errs:
@@ -202,7 +218,7 @@ def _integer_requirement_errors(key: str, values: list[str]) -> list[str]:
     errs = [f'key: Invalid value: "{key}": ' + "; ".join(e)] if (e := _qualified_name_errors(key)) else []
     if len(values) != 1:
         errs.append(
-            f"values: Invalid value: {_go_strings(values)}: for 'Gt', 'Lt' operators, exactly one value is required"
+            f"values: Invalid value: {_json_strings(values)}: for 'Gt', 'Lt' operators, exactly one value is required"
         )
     elif not _INTEGER.fullmatch(values[0]):
         errs.append(
@@ -215,3 +231,56 @@ def compile_node_requirements(requirements: list[Mapping[str, Any]]) -> Selector
     """A selector from ``[]NodeSelectorRequirement`` (In, NotIn, Exists, DoesNotExist, Gt, Lt) over a label
     map, as KubeVirt's pool controller builds it; ``SelectorError`` with apimachinery's text."""
     return _matcher([_requirement(req, _NODE_OPERATORS) for req in requirements])
+
+
+# --- kubectl-style selector strings ----------------------------------------------------------------
+
+Matcher = Callable[[Mapping[str, str]], bool]
+
+_KEY = r"[A-Za-z0-9][-A-Za-z0-9_./]*"
+_VALUE = r"[-A-Za-z0-9_.]*"
+_SET = re.compile(rf"^\s*({_KEY})\s+(in|notin)\s+\(\s*({_VALUE}(?:\s*,\s*{_VALUE})*)\s*\)\s*$")
+_EQ = re.compile(rf"^\s*({_KEY})\s*(==|=|!=)\s*({_VALUE})\s*$")
+_EXISTS = re.compile(rf"^\s*(!?)\s*({_KEY})\s*$")
+
+
+def _split(text: str) -> list[str]:
+    """Split on commas outside parentheses."""
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _string_requirement(text: str) -> Matcher:
+    if m := _SET.match(text):
+        key, op, values = m.group(1), m.group(2), {v.strip() for v in m.group(3).split(",")}
+        if op == "in":
+            return lambda labels: key in labels and labels[key] in values
+        return lambda labels: key not in labels or labels[key] not in values
+    if m := _EQ.match(text):
+        key, op, value = m.groups()
+        if op == "!=":
+            return lambda labels: labels.get(key) != value
+        return lambda labels: labels.get(key) == value
+    if m := _EXISTS.match(text):
+        negate, key = m.group(1) == "!", m.group(2)
+        return (lambda labels: key not in labels) if negate else (lambda labels: key in labels)
+    raise SelectorError(f"unable to parse requirement {text.strip()!r}")
+
+
+def parse_selector(text: str) -> Matcher:
+    """A predicate over a label dict; ``SelectorError`` naming the bad requirement."""
+    if not text.strip():
+        return lambda labels: True
+    requirements = [_string_requirement(part) for part in _split(text)]
+    return lambda labels: all(req(labels) for req in requirements)

@@ -1,14 +1,15 @@
 """What KubeVirt does to a VM before and while it creates the VMI (VM mutating webhook, VM controller).
 
-- ``mutate_vm``: the VM mutating webhook's effects on the template (preferred architecture and machine
-  type, preferred storage class, firmware UUID, architecture/machine-type defaults, PCI topology annotation).
+- ``mutate_defaults``: the VM mutating webhook's own defaults on the template (firmware UUID,
+  architecture/machine-type defaults, PCI topology annotation); its preference part is
+  ``vmctl.core.preference.mutate_vm``.
 - ``setup_vmi_from_vm``: the VM controller's ``SetupVMIFromVM`` (+ generation annotation, finalizer).
 - ``instancetype_annotations``: the ``kubevirt.io/[cluster-]{instancetype,preference}-name`` VMI annotations.
 
 Determinism: KubeVirt gives a new VM a random firmware UUID and serial; vmctl uses the UUIDv5 of the VM
-name (KubeVirt's own fallback) and leaves the serial unset. A VM without ``uid`` (not yet stored) gets a
-deterministic placeholder uid in the owner reference (UUIDv5 of ``namespace/name``);
-``status.virtualMachineRevisionName`` is only written for a real uid.
+name (KubeVirt's own fallback) and leaves the serial unset. A VM without ``uid`` (not yet stored) gives an
+owner reference with ``uid: ""`` and ``status.virtualMachineRevisionName: revision-start-vm--<generation>``,
+as KubeVirt's code gives with that input (nothing is invented).
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from vmctl.core.defaults import (
     set_default_volume_disk,
     supports_pcie_hotplug,
 )
-from vmctl.core.fields import clone
-from vmctl.core.ids import uuid5_text, uuid_bytes
+from vmctl.core.fields import clone, ensure
 
 Obj = dict[str, Any]
 
@@ -38,74 +38,31 @@ _NAMESPACED_PREFERENCE = ("virtualmachinepreference", "virtualmachinepreferences
 _CLUSTER_PREFERENCE = ("", "virtualmachineclusterpreference", "virtualmachineclusterpreferences")
 
 
-def _dict(parent: Obj, key: str) -> Obj:
-    child = parent.get(key)
-    if not isinstance(child, dict):
-        child = {}
-        parent[key] = child
-    return child
-
 
 def template_of(vm: Obj) -> Obj:
     """``spec.template`` of a VM (created empty when missing)."""
-    return _dict(_dict(vm, "spec"), "template")
-
-
-def mutate_preferences(vm: Obj, preference_spec: Obj | None) -> None:
-    """Instancetype part of the VM mutating webhook: preferred architecture, machine type, storage class."""
-    if not preference_spec:
-        return
-    spec = _dict(template_of(vm), "spec")
-    arch = preference_spec.get("preferredArchitecture")
-    if arch and not spec.get("architecture"):
-        spec["architecture"] = arch
-    machine_type = (preference_spec.get("machine") or {}).get("preferredMachineType")
-    machine = (spec.get("domain") or {}).get("machine") or {}
-    if machine_type and not machine.get("type"):
-        _dict(_dict(spec, "domain"), "machine")["type"] = machine_type
-    storage_class = (preference_spec.get("volumes") or {}).get("preferredStorageClassName")
-    if storage_class:
-        for dvt in (vm.get("spec") or {}).get("dataVolumeTemplates") or []:
-            dv_spec = dvt.get("spec") if isinstance(dvt, dict) else None
-            if not isinstance(dv_spec, dict):
-                continue
-            for key in ("pvc", "storage"):
-                target = dv_spec.get(key)
-                if isinstance(target, dict) and target.get("storageClassName") is None:
-                    target["storageClassName"] = storage_class
+    return ensure(ensure(vm, "spec"), "template")
 
 
 def mutate_defaults(vm: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> None:
     """The rest of the VM mutating webhook on create: firmware UUID, architecture, machine type, PCI annotation."""
     template = template_of(vm)
-    spec = _dict(template, "spec")
-    firmware = _dict(_dict(spec, "domain"), "firmware")
+    spec = ensure(template, "spec")
+    firmware = ensure(ensure(spec, "domain"), "firmware")
     if not firmware.get("uuid"):
         firmware["uuid"] = legacy_firmware_uuid(str((vm.get("metadata") or {}).get("name", "")))
     if not spec.get("architecture"):
         spec["architecture"] = cluster.default_architecture
-    machine = _dict(spec["domain"], "machine")
+    machine = ensure(spec["domain"], "machine")
     if not machine.get("type"):
         machine["type"] = cluster.machine_type_for(spec["architecture"])
     if supports_pcie_hotplug(spec):
-        annotations = _dict(_dict(template, "metadata"), "annotations")
+        annotations = ensure(ensure(template, "metadata"), "annotations")
         annotations.setdefault(PCI_TOPOLOGY_ANNOTATION, PCI_TOPOLOGY_VERSION)
 
 
-#: Namespace of the placeholder VM uid used when an offline VM has none (uid is required in owner references):
-#: the UUIDv5 of a vmctl URL in the URL namespace.
-_PLACEHOLDER_UID_NAMESPACE = uuid_bytes(
-    uuid5_text(uuid_bytes("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "https://kubevirt.io/vmctl/offline-vm-uid")
-)
-
-
-def placeholder_uid(namespace: str, name: str) -> str:
-    """A deterministic stand-in for the uid the API server would give the VM."""
-    return uuid5_text(_PLACEHOLDER_UID_NAMESPACE, f"{namespace}/{name}")
-
-
 def owner_reference(vm: Obj, namespace: str = "default") -> Obj:
-    """``metav1.NewControllerRef(vm)``; a VM without ``uid`` gets a deterministic placeholder."""
+    """``metav1.NewControllerRef(vm)``; a VM without ``uid`` gives ``uid: ""``, as KubeVirt's code does."""
     metadata = vm.get("metadata") or {}
     name = str(metadata.get("name", ""))
     return {
@@ -114,7 +71,7 @@ def owner_reference(vm: Obj, namespace: str = "default") -> Obj:
         "controller": True,
         "kind": "VirtualMachine",
         "name": name,
-        "uid": str(metadata.get("uid") or placeholder_uid(namespace, name)),
+        "uid": str(metadata.get("uid") or ""),
     }
 
 
@@ -150,15 +107,15 @@ def setup_vmi_from_vm(vm: Obj, namespace: str, *, take_template: bool = False) -
     vmi: Obj = {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": vmi_meta, "spec": spec}
     if _start_paused(vm):
         spec["startStrategy"] = "Paused"
-    firmware = _dict(_dict(spec, "domain"), "firmware")
+    firmware = ensure(ensure(spec, "domain"), "firmware")
     if not firmware.get("uuid"):
         firmware["uuid"] = legacy_firmware_uuid(vmi_meta["name"])
     set_default_volume_disk(spec)
     generation = metadata.get("generation")
     generation = generation if isinstance(generation, int) and not isinstance(generation, bool) else 1
-    if metadata.get("uid"):
-        vmi["status"] = {"virtualMachineRevisionName": f"revision-start-vm-{metadata['uid']}-{generation}"}
-    _dict(vmi_meta, "annotations")[GENERATION_ANNOTATION] = str(generation)
+    uid = metadata.get("uid") or ""
+    vmi["status"] = {"virtualMachineRevisionName": f"revision-start-vm-{uid}-{generation}"}
+    ensure(vmi_meta, "annotations")[GENERATION_ANNOTATION] = str(generation)
     if (vm.get("spec") or {}).get("runStrategy") == "WaitAsReceiver":
         vmi_meta["annotations"]["kubevirt.io/create-migration-target"] = "true"
     add_finalizer(vmi_meta, VM_CONTROLLER_FINALIZER)

@@ -51,13 +51,17 @@ def read_inputs(sources: Iterable[str]) -> list[Document]:
         if source == "-":
             docs.extend(parse_documents(_read_stdin(), "<stdin>"))
             continue
-        path = Path(source)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES)
-            if not files:
-                raise InputError(f"{path}: directory holds no .yaml, .yml or .json file")
-            for file in files:
-                docs.extend(parse_documents(_read(file), str(file)))
-        else:
-            docs.extend(parse_documents(_read(path), str(path)))
+        for file in input_files(source):
+            docs.extend(parse_documents(_read(Path(file)), file))
     return docs
+
+
+def input_files(source: str) -> list[str]:
+    """The files a source names: itself, or every .yaml/.yml/.json file of a folder (recursively, sorted)."""
+    path = Path(source)
+    if not path.is_dir():
+        return [source]
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES)
+    if not files:
+        raise InputError(f"{path}: directory holds no .yaml, .yml or .json file")
+    return [str(file) for file in files]

@@ -20,7 +20,7 @@ from vmctl.schema.hints import unknown_field_hint
 
 DATA = Path(__file__).resolve().parent / "data" / "kubevirt-schema.json"
 #: Reasons that are warnings unless ``--strict`` (FieldValueUnknown) or always (Deprecated).
-WARNING_REASONS = frozenset({"FieldValueUnknown", "Deprecated"})
+WARNING_REASONS = frozenset({"FieldValueUnknown", "Deprecated", "Advisory"})  # Advisory: core.pipeline.ADVISORY
 
 _QUANTITY = "k8s.io.apimachinery.pkg.api.resource.Quantity"
 _INT_OR_STRING = "k8s.io.apimachinery.pkg.util.intstr.IntOrString"
@@ -206,9 +206,10 @@ def _kind_problems(obj: dict[str, Any]) -> tuple[list[FieldProblem], str | None]
         field = "apiVersion" if not isinstance(api_version, str) else "kind"
         return [FieldProblem(field, f"Invalid value: must be a string, got {_json_type(obj[field])}")], None
     roots = _schema()["roots"]
-    known = kinds.BY_KIND.get(kind)
+    known = kinds.BY_KIND.get(kind) or kinds.OTHER_BY_KIND.get(kind)
     if known is None:
-        hint = kinds.kind_hint(kind)
+        group = api_version.rpartition("/")[0]
+        hint = kinds.kind_hint(kind, group if group.endswith("kubevirt.io") else None)
         if hint:
             return [FieldProblem(
                 "kind", f'no matches for kind "{kind}" in version "{api_version}"; did you mean "{hint}"?',

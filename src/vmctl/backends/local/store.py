@@ -248,7 +248,7 @@ class Store:
 
     def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[Obj]:
         """Objects of a kind, sorted by namespace then name (all namespaces when ``namespace`` is None)."""
-        from vmctl.catalog.selector import parse_selector
+        from vmctl.core.selectors import parse_selector
 
         match = parse_selector(selector or "")
         if namespace is None:
