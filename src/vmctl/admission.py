@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from vmctl.core.api import ObjectSource
+from vmctl.core.defaults import ClusterConfig
 from vmctl.core.fields import clone
 
 Obj = dict[str, Any]
@@ -114,10 +115,13 @@ def _check_schema(objs: list[tuple[Any, Obj]], warn: Callable[[str], None]) -> N
 def admit_batch(
     docs: Iterable[Any], namespace: str | None, stored_kinds: frozenset[str], fallback: ObjectSource,
     warn: Callable[[str], None], stored: Callable[[str, str, str], Obj | None] | None = None,
+    cluster: ClusterConfig | None = None,
 ) -> list[Admitted]:
     """Check every object before anything is stored; the first problem raises ``InputError`` naming its
     file and line. VMs and VMIs come back with the VMI they resolve to. ``stored(kind, namespace, name)``
-    gives the object an update replaces (a pool's selector may not change)."""
+    gives the object an update replaces (a pool's selector may not change); ``cluster``: the KubeVirt settings
+    (feature gates) of the backend."""
+    from vmctl.core.defaults import DEFAULT_CLUSTER
     from vmctl.core.pipeline import admit
     from vmctl.errors import InputError, ObjectRejected
 
@@ -127,12 +131,12 @@ def admit_batch(
     out: list[Admitted] = []
     for doc, obj in objs:
         if obj["kind"] in ("VirtualMachinePool", "VirtualMachineInstanceReplicaSet"):
-            _check_replicated(doc, obj, source, stored)
+            _check_replicated(doc, obj, source, stored, cluster or DEFAULT_CLUSTER)
         if obj["kind"] not in ("VirtualMachine", "VirtualMachineInstance"):
             out.append(Admitted(obj))
             continue
         try:
-            resolved, found = admit(obj, source)
+            resolved, found = admit(obj, source, cluster=cluster or DEFAULT_CLUSTER)
         except ObjectRejected as exc:
             raise InputError(f"{doc.where}: {obj['kind']} {obj['metadata']['name']}: {exc.message}") from None
         if found or resolved is None:
@@ -144,7 +148,7 @@ def admit_batch(
 
 
 def _check_replicated(doc: Any, obj: Obj, source: ObjectSource,
-                      stored: Callable[[str, str, str], Obj | None] | None) -> None:
+                      stored: Callable[[str, str, str], Obj | None] | None, cluster: ClusterConfig) -> None:
     """KubeVirt's pool / replica set admission (its template checked as a VM or VMI), the first problem raised."""
     from vmctl.core.pool_admission import pool_problems, replicaset_problems
     from vmctl.errors import InputError
@@ -152,9 +156,9 @@ def _check_replicated(doc: Any, obj: Obj, source: ObjectSource,
     meta = obj["metadata"]
     if obj["kind"] == "VirtualMachinePool":
         old = stored(obj["kind"], meta.get("namespace") or "default", meta["name"]) if stored else None
-        found = pool_problems(obj, source, old=old)
+        found = pool_problems(obj, source, old=old, cluster=cluster)
     else:
-        found = replicaset_problems(obj, source)
+        found = replicaset_problems(obj, source, cluster=cluster)
     if found:
         first = found[0]
         line = doc.line_of(first.field)

@@ -55,7 +55,7 @@ def test_node_requirements_match(op, values, label, expected):
         ({"key": "k", "operator": "Near"}, '"Near" is not a valid label selector operator'),
         (
             {"key": "k", "operator": "Gt", "values": ["1", "2"]},
-            'values: Invalid value: []string{"1", "2"}: '
+            'values: Invalid value: ["1","2"]: '
             "for 'Gt', 'Lt' operators, exactly one value is required",
         ),
         (

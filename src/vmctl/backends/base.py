@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from vmctl.core.api import ObjectSource
+from vmctl.core.defaults import ClusterConfig
 from vmctl.errors import VmctlError
 
 if TYPE_CHECKING:
@@ -78,6 +79,8 @@ class Backend(Protocol):
     name: str  # "local" or "cluster"
     #: The kinds ``apply`` stores (KubeVirt kinds plus ConfigMap and Secret).
     stored_kinds: frozenset[str]
+    #: The KubeVirt settings its admission and resolution follow (feature gates, defaults).
+    cluster_config: ClusterConfig
 
     def lookup_source(self) -> ObjectSource:
         """Instancetypes, preferences and presets as this backend's resolution sees them."""

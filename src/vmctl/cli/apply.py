@@ -59,7 +59,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--timeout: must be zero or more seconds")
         docs = read_inputs(filename)
         be = open_backend(flags, allow_hooks=allow_hooks or None)
-        batch = admit_batch(docs, namespace, be.stored_kinds, be.lookup_source(), warn, stored=_stored(be))
+        batch = admit_batch(docs, namespace, be.stored_kinds, be.lookup_source(), warn, stored=_stored(be),
+                             cluster=be.cluster_config)
         if not batch:
             raise UsageError("no objects passed to apply")
         failure: ApplyError | None = None

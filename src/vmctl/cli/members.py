@@ -21,20 +21,6 @@ Index = Annotated[
 POOL, REPLICA_SET = "VirtualMachinePool", "VirtualMachineInstanceReplicaSet"
 
 
-def _with_uid(obj: dict[str, Any]) -> dict[str, Any]:
-    """The object with the uid the API server would have given it (a deterministic stand-in) when it has none,
-    so its members' ownerReferences are complete."""
-    from vmctl.core.vmi_from_vm import placeholder_uid
-
-    meta = obj.get("metadata") or {}
-    if meta.get("uid"):
-        return obj
-    uid = placeholder_uid(
-        str(meta.get("namespace") or "default"), f"{obj.get('kind')}/{meta.get('name', '')}"
-    )
-    return {**obj, "metadata": {**meta, "uid": uid}}
-
-
 def member_pairs(pairs: list[tuple[Any, Any]], index: int, *, expand: bool) -> list[tuple[Any, Any]]:
     """``pairs`` (document, object) with every pool replaced by its member VM ``index`` and, for resolve,
     every replica set by one member VMI (the API server's random name suffix drawn from a generator seeded
@@ -47,7 +33,7 @@ def member_pairs(pairs: list[tuple[Any, Any]], index: int, *, expand: bool) -> l
         if kind == POOL:
             from vmctl.core.pools import member_vm
 
-            out.append((doc, member_vm(_with_uid(obj), index)))
+            out.append((doc, member_vm(obj, index)))
         elif kind == REPLICA_SET:
             if expand:
                 name = (obj.get("metadata") or {}).get("name", "<no name>")
@@ -60,7 +46,7 @@ def member_pairs(pairs: list[tuple[Any, Any]], index: int, *, expand: bool) -> l
             from vmctl.core.replicasets import base_name, generate_name, member_vmi
 
             rng = random.Random(f"{(obj.get('metadata') or {}).get('name', '')}/{index}")
-            out.append((doc, member_vmi(_with_uid(obj), generate_name(base_name(obj), rng))))
+            out.append((doc, member_vmi(obj, generate_name(base_name(obj), rng))))
         else:
             out.append((doc, obj))
     return out

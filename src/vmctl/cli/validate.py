@@ -74,7 +74,9 @@ def semantic_problems(obj: dict[str, Any], source: Any) -> list[Any]:
         if kind in (kinds.POOL.kind, kinds.VMIRS.kind):
             from vmctl.core.pool_admission import pool_problems, replicaset_problems
 
-            return pool_problems(obj, source) if kind == kinds.POOL.kind else replicaset_problems(obj, source)
+            if kind == kinds.POOL.kind:
+                return pool_problems(obj, source, advisory=True)
+            return replicaset_problems(obj, source, advisory=True)
         if kind in (kinds.INSTANCETYPE.kind, kinds.CLUSTER_INSTANCETYPE.kind):
             from vmctl.core.instancetype import validate_spec
 

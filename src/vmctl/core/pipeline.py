@@ -581,17 +581,19 @@ def expand_vm(
 # --- problems -------------------------------------------------------------------------------------------
 
 
-def problems(obj: Obj, source: ObjectSource, *, namespace: str | None = None) -> list[FieldProblem]:
+def problems(
+    obj: Obj, source: ObjectSource, *, namespace: str | None = None, cluster: ClusterConfig = DEFAULT_CLUSTER
+) -> list[FieldProblem]:
     """Every admission problem ``resolve`` would reject the object for (never raises for them).
 
     For a VM, what only keeps it from running (an instancetype or preference not in the inputs or catalogs,
     which KubeVirt's VM admission admits; a VMI its webhook would refuse) has the reason ``ADVISORY``.
     """
-    return admit(obj, source, namespace=namespace)[1]
+    return admit(obj, source, namespace=namespace, cluster=cluster)[1]
 
 
 def admit(
-    obj: Obj, source: ObjectSource, *, namespace: str | None = None
+    obj: Obj, source: ObjectSource, *, namespace: str | None = None, cluster: ClusterConfig = DEFAULT_CLUSTER
 ) -> tuple[Resolved | None, list[FieldProblem]]:
     """Admission of a VM or VMI: (what ``resolve`` returns, or None when it cannot; every problem found, as
     ``problems`` reports them)."""
@@ -616,7 +618,7 @@ def admit(
                 except ObjectRejected as exc:
                     found.append(FieldProblem(f"spec.{which}.kind", exc.message, "FieldValueInvalid"))
     try:
-        return resolve(obj, memo, namespace=namespace, origins=False), found
+        return resolve(obj, memo, namespace=namespace, origins=False, cluster=cluster), found
     except VmiRejected as exc:
         causes = exc.causes or [FieldProblem("", exc.message)]
         if is_vm:

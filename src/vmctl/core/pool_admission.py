@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from vmctl.core.api import ObjectSource
+from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
 from vmctl.core.pools import MAX_SURGE_ANNOTATION, semantic
 from vmctl.core.selectors import SelectorError, compile_selector
 from vmctl.errors import FieldProblem
@@ -115,24 +116,30 @@ def _template_object(kind: str, owner: Obj, template: Obj) -> Obj:
 _MISSING_TEMPLATE = FieldProblem("spec.template", "missing virtual machine template.", "FieldValueRequired")
 
 
-def _template_problems(owner: Obj, key: str, kind: str, source: ObjectSource) -> list[FieldProblem] | None:
+def _template_problems(
+    owner: Obj, key: str, kind: str, source: ObjectSource, advisory: bool, cluster: ClusterConfig
+) -> list[FieldProblem] | None:
     """The template at ``spec.<key>`` checked as a ``kind`` (paths moved under ``spec.<key>.spec``) and the
-    selector against its labels; None when there is no template."""
-    from vmctl.core.pipeline import problems  # the VM / VMI pipeline is only needed here
+    selector against its labels; None when there is no template. ``advisory``: also what KubeVirt admits but
+    could not run (reason ``Advisory``: a missing instancetype, a VMI its webhook would refuse)."""
+    from vmctl.core.pipeline import ADVISORY, problems  # the VM / VMI pipeline is only needed here
 
     spec = owner.get("spec") if isinstance(owner.get("spec"), dict) else {}
     template = spec.get(key)
     if not isinstance(template, dict):
         return None
     obj = _template_object(kind, owner, template)
-    found = _moved(problems(obj, source), f"spec.{key}.spec")
-    return found + _selector_problems(spec, obj["metadata"].get("labels"))
+    found = [p for p in problems(obj, source, cluster=cluster) if advisory or p.reason != ADVISORY]
+    return _moved(found, f"spec.{key}.spec") + _selector_problems(spec, obj["metadata"].get("labels"))
 
 
-def pool_problems(pool: Obj, source: ObjectSource, *, old: Obj | None = None) -> list[FieldProblem]:
+def pool_problems(
+    pool: Obj, source: ObjectSource, *, old: Obj | None = None, advisory: bool = False,
+    cluster: ClusterConfig = DEFAULT_CLUSTER,
+) -> list[FieldProblem]:
     """``ValidateVMPoolSpec``: every reason KubeVirt would refuse the pool (``old``: the stored pool, for an
-    update)."""
-    found = _template_problems(pool, "virtualMachineTemplate", "VirtualMachine", source)
+    update; ``advisory``: with what it admits but its members could not run)."""
+    found = _template_problems(pool, "virtualMachineTemplate", "VirtualMachine", source, advisory, cluster)
     if found is None:
         return [_MISSING_TEMPLATE]
     spec = pool["spec"]
@@ -147,9 +154,11 @@ def pool_problems(pool: Obj, source: ObjectSource, *, old: Obj | None = None) ->
     return found
 
 
-def replicaset_problems(rs: Obj, source: ObjectSource) -> list[FieldProblem]:
+def replicaset_problems(
+    rs: Obj, source: ObjectSource, *, advisory: bool = False, cluster: ClusterConfig = DEFAULT_CLUSTER
+) -> list[FieldProblem]:
     """``ValidateVMIRSSpec``: every reason KubeVirt would refuse the replica set."""
-    found = _template_problems(rs, "template", "VirtualMachineInstance", source)
+    found = _template_problems(rs, "template", "VirtualMachineInstance", source, advisory, cluster)
     return [_MISSING_TEMPLATE] if found is None else found
 
 

@@ -606,8 +606,8 @@ _VOLUME_SOURCES = ("persistentVolumeClaim", "sysprep", "cloudInitNoCloud", "clou
 _CLOUD_INIT_MAX = 2048
 
 
-def _volumes(field: str, spec: Obj) -> list[FieldProblem]:
-    """``validateVolumes`` (with KubeVirt's default feature gates: no HostDisk, no DownwardMetrics)."""
+def _volumes(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem]:
+    """``validateVolumes`` (DownwardMetrics off as by default; HostDisk as ``cluster.feature_gates`` says)."""
     causes: list[FieldProblem] = []
     names: dict[str, int] = {}
     counts = {"serviceAccount": 0, "downwardMetrics": 0, "memoryDump": 0}
@@ -632,7 +632,7 @@ def _volumes(field: str, spec: Obj) -> list[FieldProblem]:
         if volume.get("downwardMetrics") is not None:
             causes.append(FieldProblem(path, "downwardMetrics disks are not allowed: DownwardMetrics feature gate is "
                                        "not enabled.", INVALID))
-        causes += _host_disk(path, volume.get("hostDisk"))
+        causes += _host_disk(path, volume.get("hostDisk"), "HostDisk" in cluster.feature_gates)
         for key, ref in (("configMap", "name"), ("secret", "secretName"), ("serviceAccount", "serviceAccountName")):
             source = volume.get(key)
             if isinstance(source, dict) and not source.get(ref):
@@ -683,10 +683,10 @@ def _cloud_init(path: str, volume: Obj) -> list[FieldProblem]:
     return causes
 
 
-def _host_disk(path: str, host_disk: Any) -> list[FieldProblem]:
+def _host_disk(path: str, host_disk: Any, enabled: bool) -> list[FieldProblem]:
     if not isinstance(host_disk, dict):
         return []
-    causes = [FieldProblem(path, "HostDisk feature gate is not enabled", INVALID)]
+    causes = [] if enabled else [FieldProblem(path, "HostDisk feature gate is not enabled", INVALID)]
     if not host_disk.get("path"):
         causes.append(FieldProblem(f"{path}.hostDisk.path", f"{path}.hostDisk.path is required for hostDisk volume",
                                    "FieldValueNotFound"))
@@ -776,7 +776,7 @@ def validate_vmi_spec(field: str, spec: Obj, cluster: ClusterConfig = DEFAULT_CL
     causes += _inputs_and_io_threads(field, spec)
     causes += _probes(field, spec)
     causes += _domain_spec(field, spec)
-    causes += _volumes(field, spec)
+    causes += _volumes(field, spec, cluster)
     causes += _devices_misc(field, spec, cluster)
     return causes
 

@@ -21,6 +21,7 @@ from vmctl.backends.cluster.events import events_for
 from vmctl.backends.cluster.resources import Resource, of_kind
 from vmctl.controllers import vm as vmctrl
 from vmctl.core import kinds
+from vmctl.core.defaults import DEFAULT_CLUSTER
 from vmctl.core.matchers import is_cluster_kind
 from vmctl.errors import InputError, NotFoundError, VmctlError
 
@@ -79,6 +80,7 @@ class ClusterBackend:
 
     name = "cluster"
     stored_kinds = STORED_KINDS
+    cluster_config = DEFAULT_CLUSTER  # KubeVirt's defaults (the cluster's own KubeVirt CR is not read yet)
 
     def __init__(self, conn: Connection, *, reporter: Reporter | None = None) -> None:
         self.conn = conn

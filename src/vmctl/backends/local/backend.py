@@ -42,6 +42,7 @@ from vmctl.controllers.status import (
     timestamp,
 )
 from vmctl.core import kinds
+from vmctl.core.defaults import LOCAL_CLUSTER
 from vmctl.core.fields import canonical_json, clone, dig
 from vmctl.errors import InputError, NotFoundError, VmctlError
 
@@ -63,6 +64,7 @@ class LocalBackend:
 
     name = "local"
     stored_kinds = frozenset(STORED_BY_KIND)
+    cluster_config = LOCAL_CLUSTER
 
     def __init__(self, state_dir: Path, uri: str, *, allow_hooks: bool = False,
                  reporter: Reporter | None = None) -> None:

@@ -122,9 +122,10 @@ class Executor:
     def resolve(self, obj: Obj) -> Obj:
         """VM or VMI → the VMI KubeVirt would create (instancetype, preference, presets, defaults)."""
         from vmctl.backends.local.source import StoreSource
+        from vmctl.core.defaults import LOCAL_CLUSTER
         from vmctl.core.pipeline import resolve
 
-        return resolve(obj, StoreSource(self.ctx.store), origins=False).obj
+        return resolve(obj, StoreSource(self.ctx.store), origins=False, cluster=LOCAL_CLUSTER).obj
 
     def vmi_for(self, vm: Obj, paused: bool) -> Obj:
         """The VMI the VM controller creates for ``vm`` now."""
