@@ -89,13 +89,15 @@ def semantic_problems(obj: dict[str, Any], source: Any) -> list[Any]:
 
 def _objects(docs: list[Any]) -> list[tuple[Any, str, dict[str, Any] | Any]]:
     """(document, field prefix, object) for every object; ``List`` items get the prefix ``items[i].``."""
+    from vmctl.io.yamlio import list_items
+
     out = []
     for doc in docs:
-        obj = doc.obj
-        if isinstance(obj, dict) and obj.get("kind") == "List" and isinstance(obj.get("items"), list):
-            out.extend((doc, f"items[{i}].", item) for i, item in enumerate(obj["items"]))
+        items = list_items(doc)
+        if items is None:
+            out.append((doc, "", doc.obj))
         else:
-            out.append((doc, "", obj))
+            out.extend((doc, f"items[{i}].", item) for i, item in enumerate(items))
     return out
 
 
@@ -160,12 +162,12 @@ def register(app: typer.Typer) -> None:
         import json
 
         from vmctl.errors import UsageError
-        from vmctl.io.inputs import read_inputs
+        from vmctl.io.inputs import read_objects
 
         sources = [*(filename or []), *(paths or [])]
         if not sources:
             raise UsageError("no input: give -f FILE (a file, a folder or '-' for stdin)")
-        docs = read_inputs(sources)
+        docs = read_objects(sources)
         findings, count = validate_documents(docs, catalog, strict=strict)
         errors = sum(f.severity == "error" for f in findings)
         warnings = sum(f.severity == "warning" for f in findings)

@@ -1,0 +1,74 @@
+"""``VMCTL_*`` environment settings, parsed where they are used (never at import time).
+
+A bad value is one usage error naming the variable and what it expects (exit code 2, like a bad flag value).
+Limits cannot be switched off by accident: sizes and timeouts must be greater than zero.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from pathlib import Path
+
+from vmctl.errors import UsageError
+
+#: Defaults of the numeric settings (see docs/exit-codes.md and the topic docs for what each one bounds).
+MAX_INPUT_BYTES = 16 * 1024 * 1024
+MAX_EXPANDED_NODES = 2_000_000
+TEMPLATE_TIMEOUT = 10.0
+_WARNED: set[tuple[str, Path]] = set()
+
+
+def env_int(name: str, default: int, what: str) -> int:
+    """A whole number greater than 0 from ``name`` (``what`` names the unit), else ``default`` when unset."""
+    text = os.environ.get(name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise UsageError(f"{name}: expected a whole number of {what} greater than 0, got {text!r}")
+    return value
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A finite number of seconds greater than 0 from ``name``, else ``default`` when unset."""
+    text = os.environ.get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise UsageError(f"{name}: expected a number of seconds greater than 0, got {text!r}")
+    return value
+
+
+def max_input_bytes() -> int:
+    """Largest input accepted, in bytes (``VMCTL_MAX_INPUT_BYTES``)."""
+    return env_int("VMCTL_MAX_INPUT_BYTES", MAX_INPUT_BYTES, "bytes")
+
+
+def max_expanded_nodes() -> int:
+    """Largest number of nodes a document may expand to once YAML aliases are followed."""
+    return env_int("VMCTL_MAX_EXPANDED_NODES", MAX_EXPANDED_NODES, "nodes")
+
+
+def template_timeout() -> float:
+    """Seconds a Jinja2 template may take to render (``VMCTL_TEMPLATE_TIMEOUT``)."""
+    return env_seconds("VMCTL_TEMPLATE_TIMEOUT", TEMPLATE_TIMEOUT)
+
+
+def env_dirs(name: str) -> list[Path]:
+    """The folders of a ``os.pathsep``-separated path variable; a warning (once) per folder that does not exist."""
+    dirs = [Path(p) for p in os.environ.get(name, "").split(os.pathsep) if p]
+    for path in dirs:
+        if not path.is_dir() and (name, path) not in _WARNED:
+            _WARNED.add((name, path))
+            problem = "not a directory" if path.exists() else "no such directory"
+            sys.stderr.write(f"warning: {name}: {path}: {problem}, ignored\n")
+    return dirs
