@@ -1,0 +1,257 @@
+"""Each class of bad input a demanding new user hits, through the real entry point: the documented exit code, one
+``error:`` line on stderr naming the file, field, flag or variable, nothing on stdout, no traceback, nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_bad_input import PLAIN_VM, assert_one_error, write
+
+TEMPLATE = """apiVersion: template.openshift.io/v1
+kind: Template
+metadata:
+  name: t
+parameters:
+- name: NAME
+objects:
+- apiVersion: kubevirt.io/v1
+  kind: VirtualMachine
+  metadata:
+    name: ${NAME}
+  spec:
+    runStrategy: Always
+    template:
+      spec:
+        domain:
+          memory:
+            guest: 128Mi
+          devices: {}
+"""
+
+JINJA = """apiVersion: vmctl.dev/v1alpha1
+kind: JinjaTemplate
+metadata:
+  name: jt
+parameters:
+- name: NAME
+template: |
+  apiVersion: kubevirt.io/v1
+  kind: VirtualMachine
+  metadata:
+    name: {{ NAME | yaml }}
+  {STATEMENT}
+  spec: {}
+"""
+
+GO_VM = """apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata:
+  name: "{{ .VM_NAME }}"
+  labels:
+    app: {{ .VM_NAME }}-app
+spec:
+  runStrategy: {{ .RUN_STRATEGY | default "Always" }}
+  template:
+    spec:
+      domain:
+        cpu:
+          cores: {{ .CPU | default "1" }}
+        memory:
+          guest: {{ .MEMORY }}
+        devices: {}
+"""
+
+
+# --- 1. environment and configuration are input too ------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["abc", "", "1e6", "0", "-5"])
+@pytest.mark.parametrize("args", [["validate", "-f", "-"], ["template", "process", "cirros"], ["get", "instancetypes"]],
+                         ids=["validate", "template", "get"])
+def test_bad_size_limit_names_the_variable(vmctl, monkeypatch, args: list[str], value: str) -> None:
+    monkeypatch.setenv("VMCTL_MAX_INPUT_BYTES", value)
+    if args[0] == "get":
+        monkeypatch.setenv("VMCTL_CATALOG_PATH", str(Path(__file__).parent))
+        args = ["get", "instancetypes", "--catalog", str(Path(__file__).parents[2] / "instancetypes")]
+    code, out, err = vmctl(*args)
+    assert_one_error(
+        code, out, err,
+        f"error: VMCTL_MAX_INPUT_BYTES: expected a whole number of bytes greater than 0, got {value!r}", exit_code=2,
+    )
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "nan", "inf"])
+def test_template_timeout_cannot_be_switched_off(vmctl, monkeypatch, value: str) -> None:
+    monkeypatch.setenv("VMCTL_TEMPLATE_TIMEOUT", value)
+    code, out, err = vmctl("template", "process", "fedora-server", "-p", "NAME=a")
+    assert_one_error(
+        code, out, err, f"error: VMCTL_TEMPLATE_TIMEOUT: expected a number of seconds greater than 0, got {value!r}",
+        exit_code=2,
+    )
+
+
+def test_commands_that_do_not_use_a_bad_variable_still_work(vmctl, monkeypatch) -> None:
+    monkeypatch.setenv("VMCTL_MAX_INPUT_BYTES", "abc")
+    monkeypatch.setenv("VMCTL_TEMPLATE_TIMEOUT", "abc")
+    code, out, _ = vmctl("version")
+    assert code == 0 and out.startswith("vmctl ")
+
+
+def test_missing_catalog_folder_warns(vmctl, monkeypatch, tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    monkeypatch.setenv("VMCTL_CATALOG_PATH", str(missing))
+    code, out, err = vmctl("get", "instancetype", "u1.nano", "-o", "name")
+    assert (code, out) == (0, "virtualmachineclusterinstancetype.instancetype.kubevirt.io/u1.nano\n")
+    assert err == f"warning: VMCTL_CATALOG_PATH: {missing}: no such directory, ignored\n"
+
+
+# --- 2. what vmctl prints is valid ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["a\nb", "{{ x }}", "[a-", "Bad_Name"])
+@pytest.mark.parametrize("command", [["template", "process"], ["create", "vm", "--from-template"]],
+                         ids=["process", "create"])
+def test_parameter_making_an_invalid_name_is_named(vmctl, tmp_path: Path, command: list[str], value: str) -> None:
+    path = write(tmp_path, "t.yaml", TEMPLATE)
+    code, out, err = vmctl(*command, str(path), "-p", f"NAME={value}")
+    quoted = json.dumps(value).replace("\n", "\\n")
+    assert (code, out) == (2, ""), err
+    assert err.startswith(f"error: t: parameter NAME: value {quoted} makes an invalid VirtualMachine metadata.name: ")
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["template", "params"], ["template", "process"], ["create", "vm", "--from-template"]],
+                         ids=["params", "process", "create"])
+def test_nameless_parameter_is_rejected_when_loaded(vmctl, tmp_path: Path, command: list[str]) -> None:
+    path = write(tmp_path, "t.yaml", TEMPLATE.replace("- name: NAME\n", "- name: NAME\n- description: no name\n"))
+    assert_one_error(*vmctl(*command, str(path)), 'error: t: parameters[1].name: Invalid value: "": parameter name is empty')
+
+
+# --- 3. YAML the way Kubernetes reads it: List items ------------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["validate", "resolve", "expand"])
+@pytest.mark.parametrize("items", ["3", "web1", "{a: 1}"])
+def test_list_items_must_be_a_list(vmctl, tmp_path: Path, command: str, items: str) -> None:
+    path = write(tmp_path, "list.yaml", f"apiVersion: v1\nkind: List\nitems: {items}\n")
+    got = {"3": "int", "web1": "str", "{a: 1}": "dict"}[items]
+    assert_one_error(*vmctl(command, "-f", str(path)),
+                     f"error: {path}:3: document 1 (List): items: expected a list of objects, got {got}")
+
+
+# --- 4. empty input ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n---\n"], ids=["empty", "comment", "separators"])
+def test_validate_empty_file_fails(vmctl, tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, "empty.yaml", text)
+    assert_one_error(*vmctl("validate", "-f", str(path)), f"error: {path}: no Kubernetes objects (the input is empty)")
+
+
+def test_validate_empty_stdin_fails(vmctl, monkeypatch) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert_one_error(*vmctl("validate", "-f", "-"), "error: <stdin>: no Kubernetes objects (the input is empty)")
+
+
+def test_validate_empty_file_among_good_ones_fails(vmctl, tmp_path: Path) -> None:
+    good, empty = write(tmp_path, "vm.yaml", PLAIN_VM), write(tmp_path, "empty.yaml", "")
+    assert_one_error(*vmctl("validate", "-f", str(good), "-f", str(empty)),
+                     f"error: {empty}: no Kubernetes objects (the input is empty)")
+
+
+# --- 5. suggestions everywhere ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [(["creat"], "did you mean \"create\"? see 'vmctl --help'"),
+     (["valdiate"], "did you mean \"validate\"? see 'vmctl --help'"),
+     (["create", "mv"], "did you mean \"vm\"? see 'vmctl create --help'"),
+     (["template", "proces"], "did you mean \"process\"? see 'vmctl template --help'")],
+    ids=["creat", "valdiate", "create-mv", "template-proces"],
+)
+def test_mistyped_command_gets_did_you_mean(vmctl, args: list[str], hint: str) -> None:
+    code, out, err = vmctl(*args)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"error: No such command {args[-1]!r}.", f"hint: {hint}"]
+
+
+@pytest.mark.parametrize("content", ["root:*:20228:0:99999:7:::\ndaemon:*:20228:0:99999:7:::\n", "a: 1\n",
+                                     "just some text\n"], ids=["shadow", "mapping", "text"])
+def test_non_manifest_says_what_it_holds(vmctl, tmp_path: Path, content: str) -> None:
+    path = write(tmp_path, "shadow", content)
+    assert_one_error(*vmctl("template", "params", str(path)),
+                     f"error: {path}: holds no template (no Kubernetes objects; expected Template, "
+                     "VirtualMachineTemplate, JinjaTemplate or a manifest with {{ .NAME }} placeholders)")
+    assert_one_error(*vmctl("validate", "-f", str(path)),
+                     f"error: {path}: no Kubernetes objects (expected YAML or JSON documents with apiVersion and kind)")
+
+
+# --- 7. Jinja templates -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [("{% include 'other.yaml' %}", "{% include %} is not supported: a template is self-contained (no other files "
+                                    "can be loaded)"),
+     ("{% import 'macros' as m %}", "{% import %} is not supported: a template is self-contained (no other files "
+                                   "can be loaded)"),
+     ("{% if %}", "template syntax error: Expected an expression, got 'end of statement block'"),
+     ("{{ NAME | nosuchfilter }}", "template syntax error: No filter named 'nosuchfilter'.")],
+    ids=["include", "import", "syntax", "filter"],
+)
+def test_jinja_errors_name_file_and_line(vmctl, tmp_path: Path, statement: str, problem: str) -> None:
+    path = write(tmp_path, "jt.yaml", JINJA.replace("{STATEMENT}", statement))
+    assert_one_error(*vmctl("template", "process", str(path), "-p", "NAME=a"), f"error: {path}:12: jt: template: {problem}")
+
+
+# --- 8. the seed's template dialect: Go-template placeholders ---------------------------------------------------
+
+def test_go_placeholders_are_a_template(vmctl, tmp_path: Path) -> None:
+    path = write(tmp_path, "vm.yaml", GO_VM)
+    code, out, err = vmctl("template", "params", str(path), "-o", "json")
+    assert code == 0, err
+    assert json.loads(out) == [
+        {"name": "VM_NAME", "required": True}, {"name": "RUN_STRATEGY", "value": "Always"},
+        {"name": "CPU", "value": "1"}, {"name": "MEMORY", "required": True},
+    ]
+    code, out, err = vmctl("create", "vm", "--from-template", str(path), "--param", "VM_NAME=my-vm", "-p", "MEMORY=1Gi",
+                           "-p", "CPU=2", "-o", "json")
+    assert code == 0, err
+    vm = json.loads(out)
+    assert vm["metadata"] == {"name": "my-vm", "labels": {"app": "my-vm-app"}}
+    assert vm["spec"]["runStrategy"] == "Always"
+    assert vm["spec"]["template"]["spec"]["domain"]["cpu"] == {"cores": 2}
+    assert vm["spec"]["template"]["spec"]["domain"]["memory"] == {"guest": "1Gi"}
+
+
+def test_go_placeholder_values_cannot_add_keys_or_documents(vmctl, tmp_path: Path) -> None:
+    path = write(tmp_path, "vm.yaml", GO_VM)
+    code, out, err = vmctl("template", "process", str(path), "-p", "VM_NAME=web1", "-p",
+                           "MEMORY=1Gi\nkind: Secret\n---\nkind: Secret", "-o", "json")
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {path}: objects[0] (VirtualMachine): spec.template.spec.domain.memory.guest: "
+                          'Invalid value: "1Gi\\nkind: Secret\\n---\\nkind: Secret"')
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [([], "parameters[0]: parameter VM_NAME is required and must be specified"),
+     (["VM_NAME=a", "MEMORY=1Gi", "NOPE=1"], 'unknown parameter name "NOPE"'),
+     (["VM_NAME=a", "MEMORY=1Gi", "CPU=two"], "objects[0] (VirtualMachine): spec.template.spec.domain.cpu.cores: "
+                                              'Invalid value: "string": spec.template.spec.domain.cpu.cores in body '
+                                              'must be of type integer: "string"')],
+    ids=["required", "unknown", "schema"],
+)
+def test_go_template_errors(vmctl, tmp_path: Path, params: list[str], expected: str) -> None:
+    path = write(tmp_path, "vm.yaml", GO_VM)
+    args = [a for p in params for a in ("-p", p)]
+    code, out, err = vmctl("template", "process", str(path), *args)
+    prefix = "" if expected.startswith("unknown") else f"{path}: "
+    assert_one_error(code, out, err, f"error: {prefix}{expected}")
+
+
+def test_go_template_refuses_other_actions(vmctl, tmp_path: Path) -> None:
+    path = write(tmp_path, "vm.yaml", GO_VM.replace("devices: {}", "devices: {{ range .DISKS }}"))
+    assert_one_error(*vmctl("template", "params", str(path)),
+                     f"error: {path}:16: unsupported Go-template action '{{{{ range .DISKS }}}}': only {{{{ .NAME }}}} "
+                     'and {{ .NAME | default "value" }} are supported')
