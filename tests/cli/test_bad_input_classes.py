@@ -255,3 +255,68 @@ def test_go_template_refuses_other_actions(vmctl, tmp_path: Path) -> None:
     assert_one_error(*vmctl("template", "params", str(path)),
                      f"error: {path}:16: unsupported Go-template action '{{{{ range .DISKS }}}}': only {{{{ .NAME }}}} "
                      'and {{ .NAME | default "value" }} are supported')
+
+
+# --- 9. create vm as a drop-in for virtctl's --------------------------------------------------------------------
+
+def test_exclusion_error_names_virtctl_group(vmctl) -> None:
+    assert_one_error(
+        *vmctl("create", "vm", "--instancetype", "u1.small", "--infer-instancetype"),
+        "error: if any flags in the group [memory instancetype infer-instancetype infer-instancetype-from] are set "
+        "none of the others can be; [infer-instancetype instancetype] were all set", exit_code=2,
+    )
+
+
+def _user_data(out: str) -> str:
+    volumes = json.loads(out)["spec"]["template"]["spec"]["volumes"]
+    return next(v for v in volumes if v["name"] == "cloudinitdisk")["cloudInitNoCloud"]["userData"]
+
+
+def test_ssh_key_values_are_csv(vmctl) -> None:
+    code, out, err = vmctl("create", "vm", "--ssh-key", '"ssh-ed25519 AAAA me@a,b",ssh-rsa BBBB x', "--ssh-key", "k3",
+                           "-o", "json")
+    assert code == 0, err
+    assert _user_data(out).splitlines()[2:] == ["  - ssh-ed25519 AAAA me@a,b", "  - ssh-rsa BBBB x", "  - k3"]
+    assert_one_error(*vmctl("create", "vm", "--ssh-key", 'a"b'),
+                     'error: invalid argument "a\\"b" for "--ssh-key" flag: parse error on line 1, column 2: '
+                     'bare " in non-quoted-field', exit_code=2)
+
+
+@pytest.mark.parametrize(("value", "inferred"), [("false", False), ("0", False), ("F", False), ("true", True),
+                                                 ("1", True), ("True", True)])
+def test_go_style_booleans(vmctl, value: str, inferred: bool) -> None:
+    code, out, err = vmctl("create", "vm", "--name", "a", "--volume-pvc", "src:root",
+                           f"--infer-instancetype={value}", "--infer-preference=false", "-o", "json")
+    assert code == 0, err
+    spec = json.loads(out)["spec"]
+    assert ("instancetype" in spec) is inferred and "preference" not in spec
+
+
+def test_go_style_boolean_refuses_other_values(vmctl) -> None:
+    assert_one_error(*vmctl("create", "vm", "--infer-instancetype=maybe"),
+                     'error: invalid argument "maybe" for "--infer-instancetype" flag: strconv.ParseBool: parsing '
+                     '"maybe": invalid syntax', exit_code=2)
+
+
+def test_deprecated_volume_flags_alias_volume_import(vmctl) -> None:
+    args = ["create", "vm", "--name", "a", "-o", "json"]
+    code, out, err = vmctl(*args, "--volume-blank", "size:1Gi,name:b1", "--volume-blank", "size:2Gi,name:b2",
+                           "--volume-datasource", "src:ns/ds,name:d1", "--volume-clone-pvc", "src:ns/p,name:c1",
+                           "--volume-import", "type:blank,size:3Gi,name:i1")
+    assert code == 0, err
+    assert err.splitlines() == [
+        f"warning: Flag --{flag} has been deprecated, use flag --volume-import instead"
+        for flag in ("volume-datasource", "volume-clone-pvc", "volume-blank")
+    ]
+    expected = vmctl(*args, "--volume-import", "type:blank,size:2Gi,name:b2", "--volume-import", "type:blank,size:1Gi,name:b1",
+                     "--volume-import", "type:pvc,src:ns/p,name:c1", "--volume-import", "type:ds,src:ns/ds,name:d1",
+                     "--volume-import", "type:blank,size:3Gi,name:i1")
+    assert json.loads(out) == json.loads(expected[1])
+    assert_one_error(*vmctl(*args, "--volume-blank", ""),
+                     'error: failed to parse "--volume-import" flag: params may not be empty', exit_code=2)
+
+
+def test_import_without_size_has_empty_resources(vmctl) -> None:
+    code, out, err = vmctl("create", "vm", "--volume-import", "type:ds,src:os/fedora,name:root", "-o", "json")
+    assert code == 0, err
+    assert json.loads(out)["spec"]["dataVolumeTemplates"][0]["spec"]["storage"] == {"resources": {}}
