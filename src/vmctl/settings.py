@@ -1,7 +1,8 @@
 """``VMCTL_*`` environment settings, parsed where they are used (never at import time).
 
 A bad value is one usage error naming the variable and what it expects (exit code 2, like a bad flag value).
-Limits cannot be switched off by accident: sizes and timeouts must be greater than zero.
+Limits cannot be switched off by accident: sizes and timeouts must be greater than zero, and are bounded above
+(1 GiB of input, a day of rendering) so that no value can make vmctl fail in an uncontrolled way.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ TEMPLATE_TIMEOUT = 10.0
 _WARNED: set[tuple[str, Path]] = set()
 
 
-def env_int(name: str, default: int, what: str) -> int:
-    """A whole number greater than 0 from ``name`` (``what`` names the unit), else ``default`` when unset."""
+def env_int(name: str, default: int, what: str, maximum: int) -> int:
+    """A whole number of ``what`` from 1 to ``maximum`` from ``name``, else ``default`` when unset."""
     text = os.environ.get(name)
     if text is None:
         return default
@@ -29,13 +30,13 @@ def env_int(name: str, default: int, what: str) -> int:
         value = int(text)
     except ValueError:
         value = 0
-    if value <= 0:
-        raise UsageError(f"{name}: expected a whole number of {what} greater than 0, got {text!r}")
+    if not 0 < value <= maximum:
+        raise UsageError(f"{name}: expected a whole number of {what} from 1 to {maximum}, got {text!r}")
     return value
 
 
-def env_seconds(name: str, default: float) -> float:
-    """A finite number of seconds greater than 0 from ``name``, else ``default`` when unset."""
+def env_seconds(name: str, default: float, maximum: float) -> float:
+    """A number of seconds greater than 0 and at most ``maximum`` from ``name``, else ``default`` when unset."""
     text = os.environ.get(name)
     if text is None:
         return default
@@ -43,24 +44,39 @@ def env_seconds(name: str, default: float) -> float:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise UsageError(f"{name}: expected a number of seconds greater than 0, got {text!r}")
+    if not 0 < value <= maximum:  # also false for nan
+        raise UsageError(f"{name}: expected a number of seconds greater than 0 and at most {maximum:g}, got {text!r}")
     return value
 
 
 def max_input_bytes() -> int:
     """Largest input accepted, in bytes (``VMCTL_MAX_INPUT_BYTES``)."""
-    return env_int("VMCTL_MAX_INPUT_BYTES", MAX_INPUT_BYTES, "bytes")
+    return env_int("VMCTL_MAX_INPUT_BYTES", MAX_INPUT_BYTES, "bytes", 2**30)
 
 
 def max_expanded_nodes() -> int:
     """Largest number of nodes a document may expand to once YAML aliases are followed."""
-    return env_int("VMCTL_MAX_EXPANDED_NODES", MAX_EXPANDED_NODES, "nodes")
+    return env_int("VMCTL_MAX_EXPANDED_NODES", MAX_EXPANDED_NODES, "nodes", 10**9)
 
 
 def template_timeout() -> float:
     """Seconds a Jinja2 template may take to render (``VMCTL_TEMPLATE_TIMEOUT``)."""
-    return env_seconds("VMCTL_TEMPLATE_TIMEOUT", TEMPLATE_TIMEOUT)
+    return env_seconds("VMCTL_TEMPLATE_TIMEOUT", TEMPLATE_TIMEOUT, 86400)
+
+
+def hook_timeout() -> float:
+    """Seconds a hook sidecar script may run (``VMCTL_HOOK_TIMEOUT``)."""
+    return env_seconds("VMCTL_HOOK_TIMEOUT", 60.0, 86400)
+
+
+def pull_timeout() -> float:
+    """Seconds an image pull may take (``VMCTL_PULL_TIMEOUT``)."""
+    return env_seconds("VMCTL_PULL_TIMEOUT", 1800.0, 86400)
+
+
+def console_drain() -> float:
+    """Seconds of quiet guest output that end a piped console session (``VMCTL_CONSOLE_DRAIN``)."""
+    return env_seconds("VMCTL_CONSOLE_DRAIN", 1.0, 60)
 
 
 def env_dirs(name: str) -> list[Path]:
