@@ -78,7 +78,7 @@ def test_bad_size_limit_names_the_variable(vmctl, monkeypatch, args: list[str], 
     code, out, err = vmctl(*args)
     assert_one_error(
         code, out, err,
-        f"error: VMCTL_MAX_INPUT_BYTES: expected a whole number of bytes greater than 0, got {value!r}", exit_code=2,
+        f"error: VMCTL_MAX_INPUT_BYTES: expected a whole number of bytes from 1 to 1073741824, got {value!r}", exit_code=2,
     )
 
 
@@ -87,7 +87,7 @@ def test_template_timeout_cannot_be_switched_off(vmctl, monkeypatch, value: str)
     monkeypatch.setenv("VMCTL_TEMPLATE_TIMEOUT", value)
     code, out, err = vmctl("template", "process", "fedora-server", "-p", "NAME=a")
     assert_one_error(
-        code, out, err, f"error: VMCTL_TEMPLATE_TIMEOUT: expected a number of seconds greater than 0, got {value!r}",
+        code, out, err, f"error: VMCTL_TEMPLATE_TIMEOUT: expected a number of seconds greater than 0 and at most 86400, got {value!r}",
         exit_code=2,
     )
 
@@ -320,3 +320,128 @@ def test_import_without_size_has_empty_resources(vmctl) -> None:
     code, out, err = vmctl("create", "vm", "--volume-import", "type:ds,src:os/fedora,name:root", "-o", "json")
     assert code == 0, err
     assert json.loads(out)["spec"]["dataVolumeTemplates"][0]["spec"]["storage"] == {"resources": {}}
+
+
+# --- backend commands: environment, empty input, the user's order -----------------------------------------------
+
+def local(tmp_path: Path) -> list[str]:
+    """Backend flags for a throw-away state folder and libvirt's in-process test driver (no real libvirt)."""
+    return ["--backend", "local", "--state-dir", str(tmp_path / "state"), "--libvirt-uri", "test:///default"]
+
+
+def test_bad_backend_variable_is_named(vmctl, monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("VMCTL_BACKEND", "bogus")
+    assert_one_error(*vmctl("get", "vms", "--state-dir", str(tmp_path)),
+                     "error: VMCTL_BACKEND: expected 'local' or 'cluster', got 'bogus'", exit_code=2)
+    monkeypatch.delenv("VMCTL_BACKEND")
+    assert_one_error(*vmctl("get", "vms", "--backend", "bogus", "--state-dir", str(tmp_path)),
+                     "error: --backend: expected 'local' or 'cluster', got 'bogus'", exit_code=2)
+
+
+@pytest.mark.parametrize("name", ["VMCTL_HOOK_TIMEOUT", "VMCTL_PULL_TIMEOUT", "VMCTL_CONSOLE_DRAIN"])
+def test_backend_timeouts_are_parsed_when_used(monkeypatch, name: str) -> None:
+    """Read at use (not import): the modules import with a bad value; using the value is one usage error."""
+    import os
+    import subprocess
+    import sys
+
+    from vmctl import settings
+    from vmctl.errors import UsageError
+
+    modules = "vmctl.backends.local.hooks, vmctl.backends.local.images, vmctl.backends.local.console"
+    proc = subprocess.run([sys.executable, "-c", f"import {modules}"], env={**os.environ, name: "abc"},
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    monkeypatch.setenv(name, "abc")
+    read = {"VMCTL_HOOK_TIMEOUT": settings.hook_timeout, "VMCTL_PULL_TIMEOUT": settings.pull_timeout,
+            "VMCTL_CONSOLE_DRAIN": settings.console_drain}[name]
+    with pytest.raises(UsageError, match=rf"^{name}: expected a number of seconds greater than 0 and at most "):
+        read()
+
+
+def test_bad_config_file_is_one_error(vmctl, monkeypatch, tmp_path: Path) -> None:
+    config = tmp_path / "config" / "vmctl" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_bytes(b"\x80backend: local\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert_one_error(*vmctl("get", "vms", "--state-dir", str(tmp_path / "state")), f"error: {config}: not UTF-8 text")
+
+
+@pytest.mark.parametrize("text", ["", "# nothing\n", "just text\n"], ids=["empty", "comment", "text"])
+def test_apply_of_empty_input_names_it(vmctl, tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, "empty.yaml", text)
+    why = "the input is empty" if text != "just text\n" else "expected YAML or JSON documents with apiVersion and kind"
+    assert_one_error(*vmctl("apply", "-f", str(path), *local(tmp_path)),
+                     f"error: {path}: no Kubernetes objects ({why})")
+    assert not (tmp_path / "state").exists()  # nothing written: the backend was not even opened
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [(["soft-reboot", "nope"], 'Error soft rebooting VirtualMachineInstance nope: virtualmachineinstance.kubevirt.io '
+                               '"nope" not found'),
+     (["vnc", "nope"], 'virtualmachineinstances.kubevirt.io "nope" not found')],
+    ids=["soft-reboot", "vnc"],
+)
+def test_missing_object_is_reported_first(vmctl, monkeypatch, tmp_path: Path, args: list[str], expected: str) -> None:
+    """Not "no viewer installed" (the PATH has none) nor "libvirt-python is missing" (it is made unimportable)."""
+    import sys
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setitem(sys.modules, "libvirt", None)
+    assert_one_error(*vmctl(*args, *local(tmp_path)), f"error: {expected}")
+
+
+def test_delete_several_objects(vmctl, tmp_path: Path) -> None:
+    maps = write(tmp_path, "cm.yaml", "".join(
+        f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {n}\ndata:\n  k: v\n" for n in "abc"))
+    assert vmctl("apply", "-f", str(maps), *local(tmp_path))[0] == 0
+    assert vmctl("delete", "configmap", "a", "b", *local(tmp_path)) == (
+        0, 'configmap "a" deleted\nconfigmap "b" deleted\n', "")
+    code, out, err = vmctl("delete", "configmap/c", "configmap/nope", *local(tmp_path))
+    assert (code, out, err) == (1, 'configmap "c" deleted\n', 'error: configmaps "nope" not found\n')
+    assert_one_error(*vmctl("delete", "configmap/a", "b", *local(tmp_path)),
+                     "error: there is no need to specify a resource type as a separate argument when passing "
+                     "arguments in resource/name form (e.g. 'vm/a vm/b')", exit_code=2)
+
+
+@pytest.mark.parametrize("content", [b"hello\n", b"", b"x" * 1000], ids=["text", "empty", "unaligned"])
+def test_volume_import_refuses_what_is_no_disk_image(vmctl, tmp_path: Path, content: bytes) -> None:
+    import shutil
+
+    if shutil.which("qemu-img") is None:
+        pytest.skip("qemu-img is not installed")
+    path = write(tmp_path, "notes.txt", content)
+    assert_one_error(
+        *vmctl("volume", "import", "v1", "--from", str(path), "--state-dir", str(tmp_path / "state")),
+        f"error: --from {path}: not a disk image: qemu-img finds no image format, and its {len(content)} bytes are "
+        "not a raw disk (a whole, non-zero number of 512-byte sectors)",
+    )
+    assert not list((tmp_path / "state").rglob("*.qcow2"))
+
+
+@pytest.mark.parametrize("args", [["validate", "-f", "{d}"], ["get", "instancetypes", "--catalog", "{d}"],
+                                  ["template", "list", "--template-dir", "{d}"],
+                                  ["volume", "list", "-A", "--state-dir", "{s}"]],
+                         ids=["validate", "catalog", "template-dir", "volume-list"])
+def test_unreadable_folder_says_permission_denied(vmctl, monkeypatch, tmp_path: Path, args: list[str]) -> None:
+    """chmod cannot show this to root (the tests may run as root), so the folder's listing is refused instead."""
+    import os
+
+    folder, state = tmp_path / "locked", tmp_path / "state"
+    (folder / "sub").mkdir(parents=True)
+    (state / "volumes" / "default").mkdir(parents=True)
+    denied = str(state / "volumes") if "volume" in args else str(folder)
+    real_scandir, real_listdir = os.scandir, os.listdir
+
+    def refuse(real):  # noqa: ANN001, ANN202
+        def call(path="."):  # noqa: ANN001, ANN202
+            if os.fspath(path).rstrip("/") == denied:
+                raise PermissionError(13, "Permission denied", os.fspath(path))
+            return real(path)
+        return call
+
+    monkeypatch.setattr(os, "scandir", refuse(real_scandir))
+    monkeypatch.setattr(os, "listdir", refuse(real_listdir))
+    argv = [a.format(d=folder, s=state) for a in args]
+    assert_one_error(*vmctl(*argv), f"error: {denied}: cannot read folder: permission denied")

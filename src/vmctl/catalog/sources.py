@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -61,12 +60,9 @@ def read_path(path: Path) -> list[dict[str, Any]]:
     if path.is_file():
         files = [path]
     elif path.is_dir():
-        files = sorted(
-            Path(root) / name
-            for root, dirs, names in os.walk(path)
-            for name in names
-            if name.endswith(_SUFFIXES) and not name.startswith(".")
-        )
+        from vmctl.io.inputs import files_below
+
+        files = files_below(path, _SUFFIXES, skip_hidden=True)
     else:
         raise InputError(f"catalog {path}: no such file or directory")
     from vmctl.io.inputs import read_inputs  # imports PyYAML: only when a folder is really read

@@ -37,7 +37,8 @@ _RESOLVABLE = ("VirtualMachine", "VirtualMachineInstance")
 
 
 def _label(doc: Any, obj: dict[str, Any]) -> str:
-    name = (obj.get("metadata") or {}).get("name", "<no name>")
+    meta = obj.get("metadata")
+    name = meta.get("name", "<no name>") if isinstance(meta, dict) else "<no name>"  # any YAML may come in
     return f"{doc.where} {obj.get('kind')}/{name}"
 
 

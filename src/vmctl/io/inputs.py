@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,7 +11,7 @@ from vmctl.errors import InputError
 from vmctl.io.yamlio import Document, parse_documents
 from vmctl.settings import max_input_bytes
 
-_SUFFIXES = {".yaml", ".yml", ".json"}
+_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def _read(path: Path) -> str:
@@ -47,6 +48,27 @@ def _read_stdin() -> str:
         raise InputError("<stdin>: not UTF-8 text") from None
 
 
+def folder_error(exc: OSError, folder: Path) -> InputError:
+    """``FOLDER: cannot read folder: permission denied`` (or the system's reason)."""
+    problem = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+    return InputError(f"{exc.filename or folder}: cannot read folder: {problem}")
+
+
+def files_below(folder: Path, suffixes: Iterable[str], *, skip_hidden: bool = False) -> list[Path]:
+    """Every file below ``folder`` (recursively, sorted) whose name ends with one of ``suffixes``; a folder that
+    cannot be read is an error naming it (never silently skipped)."""
+    def refuse(exc: OSError) -> None:
+        raise folder_error(exc, folder)
+
+    ends = tuple(suffixes)
+    return sorted(
+        Path(root) / name
+        for root, _dirs, names in os.walk(folder, onerror=refuse)
+        for name in names
+        if name.endswith(ends) and not (skip_hidden and name.startswith("."))
+    )
+
+
 def read_text(source: str) -> str:
     """The text of one file, or of stdin for ``-`` (bounded, strict UTF-8)."""
     return _read_stdin() if source == "-" else _read(Path(source))
@@ -61,7 +83,7 @@ def read_inputs(sources: Iterable[str]) -> list[Document]:
             continue
         path = Path(source)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES)
+            files = files_below(path, _SUFFIXES)
             if not files:
                 raise InputError(f"{path}: directory holds no .yaml, .yml or .json file")
             for file in files:

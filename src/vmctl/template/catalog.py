@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from vmctl import paths
 from vmctl.errors import InputError, NotFoundError
-from vmctl.io.inputs import describe_objects, read_inputs, read_text
+from vmctl.io.inputs import describe_objects, folder_error, read_inputs, read_text
 from vmctl.io.yamlio import iter_objects, parse_documents
 from vmctl.settings import env_dirs
 from vmctl.template.model import Obj, is_template, template_name
@@ -50,7 +50,11 @@ def _scan(directory: Path, origin: str, problems: list[str] | None) -> list[Temp
     if not directory.is_dir():
         return []
     refs: list[TemplateRef] = []
-    for path in sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in _SUFFIXES):
+    try:
+        paths = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in _SUFFIXES)
+    except OSError as exc:
+        raise folder_error(exc, directory) from None
+    for path in paths:
         try:
             refs.extend(_load_file(path, origin))
         except InputError as exc:

@@ -116,7 +116,7 @@ def _deadline(seconds: float) -> Iterator[None]:
         raise RenderTimeout
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))  # a tiny value must not round to 0 (no timer)
     try:
         yield
     finally:
