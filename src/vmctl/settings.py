@@ -7,10 +7,11 @@ Limits cannot be switched off by accident: sizes and timeouts must be greater th
 
 from __future__ import annotations
 
-import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from vmctl.errors import UsageError
 
@@ -21,32 +22,28 @@ TEMPLATE_TIMEOUT = 10.0
 _WARNED: set[tuple[str, Path]] = set()
 
 
-def env_int(name: str, default: int, what: str, maximum: int) -> int:
-    """A whole number of ``what`` from 1 to ``maximum`` from ``name``, else ``default`` when unset."""
+def _env_number(name: str, default: Any, parse: Callable[[str], Any], maximum: float, expected: str) -> Any:
+    """``parse(os.environ[name])`` when it is more than 0 and at most ``maximum``, ``default`` when unset."""
     text = os.environ.get(name)
     if text is None:
         return default
     try:
-        value = int(text)
+        value = parse(text)
     except ValueError:
-        value = 0
-    if not 0 < value <= maximum:
-        raise UsageError(f"{name}: expected a whole number of {what} from 1 to {maximum}, got {text!r}")
+        value = None
+    if value is None or not 0 < value <= maximum:  # also refuses nan
+        raise UsageError(f"{name}: expected {expected}, got {text!r}")
     return value
+
+
+def env_int(name: str, default: int, what: str, maximum: int) -> int:
+    """A whole number of ``what`` from 1 to ``maximum`` from ``name``, else ``default`` when unset."""
+    return _env_number(name, default, int, maximum, f"a whole number of {what} from 1 to {maximum}")
 
 
 def env_seconds(name: str, default: float, maximum: float) -> float:
     """A number of seconds greater than 0 and at most ``maximum`` from ``name``, else ``default`` when unset."""
-    text = os.environ.get(name)
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value <= maximum:  # also false for nan
-        raise UsageError(f"{name}: expected a number of seconds greater than 0 and at most {maximum:g}, got {text!r}")
-    return value
+    return _env_number(name, default, float, maximum, f"a number of seconds greater than 0 and at most {maximum:g}")
 
 
 def max_input_bytes() -> int:

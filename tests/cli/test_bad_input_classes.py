@@ -8,28 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from test_bad_input import PLAIN_VM, assert_one_error, write
+from test_bad_input import PLAIN_VM, REQUIRED, assert_one_error, write
 
-TEMPLATE = """apiVersion: template.openshift.io/v1
-kind: Template
-metadata:
-  name: t
-parameters:
-- name: NAME
-objects:
-- apiVersion: kubevirt.io/v1
-  kind: VirtualMachine
-  metadata:
-    name: ${NAME}
-  spec:
-    runStrategy: Always
-    template:
-      spec:
-        domain:
-          memory:
-            guest: 128Mi
-          devices: {}
-"""
+TEMPLATE = REQUIRED.replace("  name: req\n", "  name: t\n").replace("  required: true\n", "")
 
 JINJA = """apiVersion: vmctl.dev/v1alpha1
 kind: JinjaTemplate

@@ -35,7 +35,7 @@ def catalog_objects(objs: Iterable[Any]) -> list[dict[str, Any]]:
             continue
         if obj.get("kind") == "List" and isinstance(obj.get("items"), list):
             found.extend(catalog_objects(obj["items"]))
-        elif obj.get("kind") in CATALOG_KINDS and _named(obj):
+        elif isinstance(obj.get("kind"), str) and obj["kind"] in CATALOG_KINDS and _named(obj):
             found.append(obj)
     return found
 
