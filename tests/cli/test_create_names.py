@@ -7,14 +7,15 @@ from typing import Any
 import pytest
 
 
-@pytest.mark.parametrize(("args", "flag"), [
-    (["--name", "UPPER_case"], "--name"),
-    (["--from-template", "cirros", "-p", "NAME=Bad_Name"], "--from-template"),
+@pytest.mark.parametrize(("args", "start"), [
+    (["--name", "UPPER_case"], 'failed to parse "--name" flag: metadata.name: Invalid value: '),
+    (["--from-template", "cirros", "-p", "NAME=Bad_Name"],
+     'cirros: parameter NAME: value "Bad_Name" makes an invalid VirtualMachine metadata.name: Invalid value: '),
 ])
-def test_invalid_vm_name_is_refused(vmctl: Any, args: list[str], flag: str) -> None:
+def test_invalid_vm_name_is_refused(vmctl: Any, args: list[str], start: str) -> None:
     code, out, err = vmctl("create", "vm", *args)
     assert (code, out) == (2, "")
-    assert err.startswith(f'error: failed to parse "{flag}" flag: metadata.name: Invalid value: ')
+    assert err.startswith(f"error: {start}")
     assert "RFC 1123 subdomain" in err
 
 

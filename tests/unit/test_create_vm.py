@@ -212,8 +212,8 @@ def test_volume_import_types() -> None:
         "sourceRef": {"kind": "DataSource", "name": "fedora", "namespace": "os-images"},
         "storage": {"resources": {"requests": {"storage": "30Gi"}}},
     }
-    assert dvts["ds2"] == {"sourceRef": {"kind": "DataSource", "name": "fedora"}, "storage": {}}
-    assert dvts["clone"] == {"source": {"pvc": {"name": "golden", "namespace": "ns"}}, "storage": {}}
+    assert dvts["ds2"] == {"sourceRef": {"kind": "DataSource", "name": "fedora"}, "storage": {"resources": {}}}
+    assert dvts["clone"] == {"source": {"pvc": {"name": "golden", "namespace": "ns"}}, "storage": {"resources": {}}}
     assert dvts["snap"]["source"] == {"snapshot": {"name": "snap", "namespace": "ns"}}
     assert dvts["blank"]["source"] == {"blank": {}}
     assert dvts["web"]["source"] == {

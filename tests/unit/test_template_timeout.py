@@ -16,7 +16,7 @@ def test_endless_loop_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VMCTL_TEMPLATE_TIMEOUT", "0.5")
     start = time.monotonic()
     with pytest.raises(InputError) as err:
-        render(SLOW, {}, "slow: template")
+        render(SLOW, {}, "slow", "template")
     assert time.monotonic() - start < 5
     assert str(err.value) == "slow: template: rendering took longer than 0.5 s (VMCTL_TEMPLATE_TIMEOUT)"
 
@@ -26,6 +26,6 @@ def test_fast_template_and_timer_restored(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setenv("VMCTL_TEMPLATE_TIMEOUT", "5")
     before = signal.getsignal(signal.SIGALRM)
-    assert render("{{ a }}-{{ b }}", {"a": 1, "b": "x"}, "t") == "1-x"
+    assert render("{{ a }}-{{ b }}", {"a": 1, "b": "x"}, "t", "template") == "1-x"
     assert signal.getsignal(signal.SIGALRM) is before
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -44,6 +44,8 @@ def load_config(path: Path | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Config()
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     from vmctl.io.yamlio import parse_documents
@@ -62,7 +64,7 @@ def load_config(path: Path | None = None) -> Config:
     if backend is not None and backend not in BACKENDS:
         raise InputError(f"{path}: backend: expected 'local' or 'cluster', got {backend!r}")
     for key in ("libvirtUri", "stateDir"):
-        if data.get(key) is not None and not isinstance(data[key], str):
+        if data.get(key) is not None and (not isinstance(data[key], str) or "\0" in data[key]):
             raise InputError(f"{path}: {key}: expected a string")
     allow = data.get("allowHooks", False)
     if not isinstance(allow, bool):
@@ -97,11 +99,12 @@ def choose_backend(backend: str | None, config: Config | None = None) -> str:
 
 def _choose(backend: str | None, config: Config | None) -> tuple[str, bool]:
     """(backend name, whether the user named it) — flag, env, config file, then the kubeconfig probe."""
+    source = "--backend"
     if backend is None:
-        backend = os.environ.get("VMCTL_BACKEND") or None
+        backend, source = os.environ.get("VMCTL_BACKEND") or None, "VMCTL_BACKEND"
     if backend is not None:
         if backend not in BACKENDS:
-            raise UsageError(f"--backend: expected 'local' or 'cluster', got {backend!r}")
+            raise UsageError(f"{source}: expected 'local' or 'cluster', got {backend!r}")
         return backend, True
     config = config or load_config()
     if config.backend:

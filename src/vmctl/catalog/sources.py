@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ def catalog_objects(objs: Iterable[Any]) -> list[dict[str, Any]]:
             continue
         if obj.get("kind") == "List" and isinstance(obj.get("items"), list):
             found.extend(catalog_objects(obj["items"]))
-        elif obj.get("kind") in CATALOG_KINDS and _named(obj):
+        elif isinstance(obj.get("kind"), str) and obj["kind"] in CATALOG_KINDS and _named(obj):
             found.append(obj)
     return found
 
@@ -61,12 +60,9 @@ def read_path(path: Path) -> list[dict[str, Any]]:
     if path.is_file():
         files = [path]
     elif path.is_dir():
-        files = sorted(
-            Path(root) / name
-            for root, dirs, names in os.walk(path)
-            for name in names
-            if name.endswith(_SUFFIXES) and not name.startswith(".")
-        )
+        from vmctl.io.inputs import files_below
+
+        files = files_below(path, _SUFFIXES, skip_hidden=True)
     else:
         raise InputError(f"catalog {path}: no such file or directory")
     from vmctl.io.inputs import read_inputs  # imports PyYAML: only when a folder is really read

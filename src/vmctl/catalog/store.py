@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -136,7 +135,9 @@ _TWINS = {
 
 
 def _env_dirs() -> list[Path]:
-    return [Path(p) for p in os.environ.get("VMCTL_CATALOG_PATH", "").split(os.pathsep) if p]
+    from vmctl.settings import env_dirs
+
+    return env_dirs("VMCTL_CATALOG_PATH")
 
 
 def _folder_layer(path: Path, *, required: bool) -> Layer | None:

@@ -51,13 +51,13 @@ def register(app: typer.Typer) -> None:
         from vmctl.cli.backend_flags import open_backend
         from vmctl.cli.output import object_name, render, warn
         from vmctl.errors import UsageError
-        from vmctl.io.inputs import read_inputs
+        from vmctl.io.inputs import read_objects
 
         if not filename:
             raise UsageError("-f/--filename is required")
         if timeout < 0:
             raise UsageError("--timeout: must be zero or more seconds")
-        docs = read_inputs(filename)
+        docs = read_objects(filename)  # an input with no objects is an error naming it, before the backend opens
         be = open_backend(flags, allow_hooks=allow_hooks or None)
         batch = admit_batch(docs, namespace, be.stored_kinds, be.lookup_source(), warn, stored=_stored(be),
                              cluster=be.cluster_config)

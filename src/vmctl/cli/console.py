@@ -26,25 +26,32 @@ Example: vmctl console vm1 --timeout 1 --force --escape '^A'
 TIMEOUT_MESSAGE = "Timeout trying to connect to the virtual machine instance"
 
 
+def find_vmi(backend: Any, name: str, namespace: str) -> dict[str, Any] | None:
+    """The VMI, or None while only a VM of that name exists (it may be starting); not found when neither does."""
+    from vmctl.backends.base import Ref
+    from vmctl.errors import NotFoundError
+
+    try:
+        return backend.get(Ref("VirtualMachineInstance", name, namespace))
+    except NotFoundError:
+        try:
+            backend.get(Ref("VirtualMachine", name, namespace))
+        except NotFoundError:
+            raise NotFoundError(f'virtualmachineinstances.kubevirt.io "{name}" not found') from None
+        return None
+
+
 def wait_running(backend: Any, name: str, namespace: str, timeout_s: float, *, poll: float = 1.0) -> dict[str, Any]:
     """Wait for the VMI to be Running (as virtctl retries while the API says "not running").
 
     A missing VMI is waited for only while a VM of that name exists (it may be starting); a VMI in a final
     phase fails at once.
     """
-    from vmctl.backends.base import Ref
-    from vmctl.errors import NotFoundError, VmctlError
+    from vmctl.errors import VmctlError
 
     deadline = time.monotonic() + timeout_s
     while True:
-        try:
-            vmi = backend.get(Ref("VirtualMachineInstance", name, namespace))
-        except NotFoundError:
-            try:
-                backend.get(Ref("VirtualMachine", name, namespace))
-            except NotFoundError:
-                raise NotFoundError(f'virtualmachineinstances.kubevirt.io "{name}" not found') from None
-            vmi = None
+        vmi = find_vmi(backend, name, namespace)
         phase = ((vmi or {}).get("status") or {}).get("phase")
         if phase == "Running":
             return vmi or {}

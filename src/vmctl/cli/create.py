@@ -51,6 +51,34 @@ Examples:
 
 StrList = list[str] | None
 
+#: Go's ``strconv.ParseBool`` spellings, as virtctl's boolean flags take them (``--infer-instancetype=false``).
+_GO_BOOLS = {**dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),
+             **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False)}
+
+
+class GoBoolFlagsCommand(typer.core.TyperCommand):
+    """A command whose ``--flag/--no-flag`` booleans also take virtctl's (pflag's) ``--flag=VALUE`` spelling, so
+    scripts written for virtctl keep working; a bad VALUE is pflag's error."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        from vmctl.errors import UsageError
+
+        flags = {name for param in self.params if getattr(param, "is_bool_flag", False) and param.secondary_opts
+                 for name in param.opts}
+        rewritten: list[str] = []
+        for i, arg in enumerate(args):
+            if arg == "--":
+                rewritten += args[i:]
+                break
+            flag, sep, value = arg.partition("=")
+            if sep and flag in flags:
+                if value not in _GO_BOOLS:
+                    raise UsageError(f'invalid argument "{value}" for "{flag}" flag: strconv.ParseBool: parsing '
+                                     f'"{value}": invalid syntax')
+                arg = flag if _GO_BOOLS[value] else "--no-" + flag[2:]
+            rewritten.append(arg)
+        return super().parse_args(ctx, rewritten)
+
 
 def register(app: typer.Typer) -> None:
     from vmctl.cli.main import lazy_group
@@ -67,7 +95,7 @@ def register(app: typer.Typer) -> None:
     )
     app.add_typer(sub, name="create")
 
-    @vm_app.command("vm", help=_VM_HELP, no_args_is_help=False)
+    @vm_app.command("vm", help=_VM_HELP, no_args_is_help=False, cls=GoBoolFlagsCommand)
     def create_vm(
         name: Annotated[str | None, typer.Option("--name", help="VM name (default vm-<5 random characters>, or the template's).")] = None,
         run_strategy: Annotated[str | None, typer.Option("--run-strategy", help="Always (default), Manual, Halted, Once or RerunOnFailure.")] = None,
@@ -83,10 +111,13 @@ def register(app: typer.Typer) -> None:
         volume_containerdisk: Annotated[StrList, typer.Option("--volume-containerdisk", help="src:IMAGE[,name:N][,bootorder:N]. Repeatable.")] = None,
         volume_pvc: Annotated[StrList, typer.Option("--volume-pvc", help="src:CLAIM[,name:N][,bootorder:N]. Repeatable.")] = None,
         volume_import: Annotated[StrList, typer.Option("--volume-import", help="type:blank|http|registry|pvc|ds|snapshot|gcs|s3|imageio|vddk,... (a dataVolumeTemplate). Repeatable.")] = None,
+        volume_datasource: Annotated[StrList, typer.Option("--volume-datasource", help="DEPRECATED (as in virtctl): --volume-import type:ds with the same params.")] = None,
+        volume_clone_pvc: Annotated[StrList, typer.Option("--volume-clone-pvc", help="DEPRECATED (as in virtctl): --volume-import type:pvc with the same params.")] = None,
+        volume_blank: Annotated[StrList, typer.Option("--volume-blank", help="DEPRECATED (as in virtctl): --volume-import type:blank with the same params.")] = None,
         volume_sysprep: Annotated[str | None, typer.Option("--volume-sysprep", help="src:NAME[,type:configmap|secret].")] = None,
         user: Annotated[str | None, typer.Option("--user", help="cloud-init user.")] = None,
         password_file: Annotated[str | None, typer.Option("--password-file", help="File with the cloud-init password (stored in cleartext in the VM!).")] = None,
-        ssh_key: Annotated[StrList, typer.Option("--ssh-key", help="SSH authorized key for cloud-init. Repeatable.")] = None,
+        ssh_key: Annotated[StrList, typer.Option("--ssh-key", help="SSH authorized key for cloud-init. Repeatable; each value is a CSV list (quote a key that holds a comma).")] = None,
         ga_manage_ssh: Annotated[bool | None, typer.Option("--ga-manage-ssh/--no-ga-manage-ssh", help="Let the guest agent manage SSH keys (cloud-init runcmd).")] = None,
         access_cred: Annotated[StrList, typer.Option("--access-cred", help="type:ssh|password,src:SECRET[,method:ga|nocloud|configdrive][,user:U]. Repeatable.")] = None,
         cloud_init: Annotated[str | None, typer.Option("--cloud-init", help="Data source: nocloud (default), configdrive or none.")] = None,
@@ -115,6 +146,7 @@ def register(app: typer.Typer) -> None:
             infer_instancetype_from=infer_instancetype_from, preference=preference,
             infer_preference=infer_preference, infer_preference_from=infer_preference_from,
             volume_containerdisk=volume_containerdisk, volume_pvc=volume_pvc, volume_import=volume_import,
+            volume_datasource=volume_datasource, volume_clone_pvc=volume_clone_pvc, volume_blank=volume_blank,
             volume_sysprep=volume_sysprep, user=user, password_file=password_file, ssh_key=ssh_key,
             ga_manage_ssh=ga_manage_ssh, access_cred=access_cred, cloud_init=cloud_init,
             cloud_init_user_data=cloud_init_user_data, cloud_init_user_data_file=cloud_init_user_data_file,

@@ -16,25 +16,40 @@ def register(app: typer.Typer) -> None:
     @app.command(
         "delete",
         help=(
-            "Delete an object: TYPE NAME or TYPE/NAME. Deleting a VM stops its VMI (gracefully, within its "
-            "terminationGracePeriodSeconds) and removes it.\n\n"
-            "Example: vmctl delete vm web1 --wait\n\nExample: vmctl delete configmap/app-config"
+            "Delete objects: TYPE NAME... or TYPE/NAME... (as kubectl). Deleting a VM stops its VMI (gracefully, "
+            "within its terminationGracePeriodSeconds) and removes it. A missing object is an error, after the "
+            "others were deleted.\n\n"
+            "Example: vmctl delete vm web1 web2 --wait\n\nExample: vmctl delete configmap/app-config"
         ),
     )
     @backend_command
     def delete(
-        args: Annotated[list[str], typer.Argument(help="TYPE NAME or TYPE/NAME", metavar="TYPE NAME")],
+        args: Annotated[list[str], typer.Argument(help="TYPE NAME... or TYPE/NAME...", metavar="TYPE NAME...")],
         namespace: Namespace = None,
         wait: Wait = False,
         timeout: DeleteTimeout = 300,
         flags: BackendFlags = NO_FLAGS,
     ) -> None:
+        import sys
+
         from vmctl.backends.base import Ref
         from vmctl.cli.backend_flags import open_backend
-        from vmctl.cli.resources import split_type_name
+        from vmctl.cli.resources import split_type_names
+        from vmctl.errors import NotFoundError
 
-        kind, name = split_type_name(args)
+        targets = split_type_names(args)
         ns = namespace or "default"
         be = open_backend(flags)
-        be.delete(Ref(kind.kind, name, ns), wait=wait, timeout=timeout)
-        typer.echo(f'{kind.singular}.{kind.group} "{name}" deleted' if kind.group else f'{kind.singular} "{name}" deleted')
+        missing: list[NotFoundError] = []
+        for kind, name in targets:  # as kubectl: a missing object does not stop the others
+            try:
+                be.delete(Ref(kind.kind, name, ns), wait=wait, timeout=timeout)
+            except NotFoundError as exc:
+                missing.append(exc)
+                continue
+            what = f"{kind.singular}.{kind.group}" if kind.group else kind.singular
+            typer.echo(f'{what} "{name}" deleted')
+        for exc in missing[:-1]:
+            sys.stderr.write(f"error: {exc.message}\n")
+        if missing:
+            raise missing[-1]

@@ -66,7 +66,44 @@ def load_module_commands(module: str) -> dict[str, click.Command]:
     return dict(group.commands)
 
 
-class LazyGroup(TyperGroup):
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance (the measure cobra suggests commands by)."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+class UnknownCommand(click.UsageError):
+    """An unknown (sub)command, with the closest commands as a hint."""
+
+    def __init__(self, message: str, ctx: click.Context, hint: str | None) -> None:
+        super().__init__(message, ctx)
+        self.hint = hint
+
+
+class SuggestingGroup(TyperGroup):
+    """A group whose unknown-command error says "did you mean ...", as cobra (kubectl, virtctl) does:
+    commands within two edits of what was typed, or starting with it."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            typed = name.lower()
+            close = [c for c in self.list_commands(ctx) if _distance(typed, c) <= 2 or c.startswith(typed)]
+            hint = ("did you mean " + " or ".join(f'"{c}"' for c in close) + "? " if close else "") + (
+                f"see '{ctx.command_path} --help'"
+            )
+            raise UnknownCommand(f"No such command {name!r}.", ctx, hint)
+        return super().resolve_command(ctx, args)
+
+
+class LazyGroup(SuggestingGroup):
     """A root group that imports a command's module only when that command is used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -112,7 +149,7 @@ def lazy_group(apps: dict[str, typer.Typer]) -> type[TyperGroup]:
     """A group class (``typer.Typer(cls=...)``) whose subcommands are ``apps`` (name -> app with one command
     registered, ``add_completion=False``), built only when used: ``vmctl create vm`` builds no other command."""
 
-    class LazySubGroup(TyperGroup):
+    class LazySubGroup(SuggestingGroup):
         def __init__(self, **kwargs: object) -> None:
             super().__init__(**kwargs)  # type: ignore[arg-type]
             lazy = LazyCommands(apps)
@@ -149,7 +186,9 @@ def _root() -> None:
 
 
 def report(message: str, hint: str | None = None) -> None:
-    """Write one diagnostic line (plus an optional hint line) to stderr."""
+    """Write one diagnostic line (plus an optional hint line) to stderr; line breaks in the message (a value
+    quoted in it) are escaped, so an error is always one line."""
+    message = message.replace("\r", "\\r").replace("\n", "\\n")
     sys.stderr.write(f"error: {message}\n")
     if hint:
         sys.stderr.write(f"hint: {hint}\n")
@@ -161,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
         code = app(args=argv, prog_name="vmctl", standalone_mode=False)
     except click.UsageError as exc:  # bad flags or arguments: kubectl-style one line, exit 2
         command = exc.ctx.command_path if exc.ctx else "vmctl"
-        report(exc.format_message(), f"see '{command} --help'")
+        report(exc.format_message(), getattr(exc, "hint", None) or f"see '{command} --help'")
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         report(exc.format_message())

@@ -25,8 +25,9 @@ Strict = Annotated[bool, typer.Option("--strict", help="Fail on unknown fields a
 Backend = Annotated[
     str | None,
     typer.Option(
-        "--backend", envvar="VMCTL_BACKEND",
-        help="Where VMs run: 'local' (libvirt) or 'cluster' (KubeVirt). Default: cluster when a kubeconfig exists, else local.",
+        "--backend",
+        help="Where VMs run: 'local' (libvirt) or 'cluster' (KubeVirt). Default: VMCTL_BACKEND, else cluster when a "
+        "kubeconfig exists, else local.",
     ),
 ]
 StateDir = Annotated[

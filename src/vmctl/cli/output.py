@@ -18,12 +18,14 @@ class Format(StrEnum):
 
 def object_name(obj: dict[str, Any]) -> str:
     """kubectl's ``-o name`` form: ``virtualmachine.kubevirt.io/web1``."""
-    kind = kinds.BY_KIND.get(obj.get("kind", ""))
-    name = (obj.get("metadata") or {}).get("name", "")
+    kind_text = obj.get("kind") if isinstance(obj.get("kind"), str) else str(obj.get("kind") or "")
+    kind = kinds.BY_KIND.get(kind_text)
+    meta = obj.get("metadata")
+    name = meta.get("name", "") if isinstance(meta, dict) else ""
     if kind is None:  # a kind vmctl does not know: the group comes from apiVersion, as kubectl does
         api_version = str(obj.get("apiVersion") or "")
         group = api_version.split("/", 1)[0] if "/" in api_version else ""
-        singular = str(obj.get("kind", "")).lower()
+        singular = kind_text.lower()
         return f"{singular}.{group}/{name}" if group else f"{singular}/{name}"
     prefix = f"{kind.singular}.{kind.group}" if kind.group else kind.singular
     return f"{prefix}/{name}"

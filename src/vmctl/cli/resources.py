@@ -43,6 +43,21 @@ def split_type_name(args: list[str]) -> tuple[Kind, str]:
     return resolve_kind(kind_text), name
 
 
+def split_type_names(args: list[str]) -> list[tuple[Kind, str]]:
+    """kubectl's ``TYPE NAME...`` or ``TYPE/NAME...`` (not mixed) → [(kind, name), ...]."""
+    from vmctl.errors import UsageError
+
+    slashed = [a for a in args if "/" in a]
+    if args and len(slashed) == len(args):
+        return [split_type_name([a]) for a in args]
+    if slashed:
+        raise UsageError("there is no need to specify a resource type as a separate argument when passing "
+                         "arguments in resource/name form (e.g. 'vm/a vm/b')")
+    if len(args) >= 2:
+        return [split_type_name([args[0], name]) for name in args[1:]]
+    return [split_type_name(args)]  # the usage error
+
+
 def human_age(created: str | None, now: datetime | None = None) -> str:
     """kubectl's ``HumanDuration`` of the time since ``created``."""
     if not created:

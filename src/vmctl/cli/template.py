@@ -66,7 +66,10 @@ def _write_json(body: Any) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from vmctl.cli.main import SuggestingGroup
+
     sub = typer.Typer(
+        cls=SuggestingGroup,
         help="List, inspect and process VM templates (OpenShift Template, KubeVirt VirtualMachineTemplate, "
         "vmctl JinjaTemplate).\n\nExample: vmctl template process fedora-server -p NAME=web1 | vmctl apply -f -",
         no_args_is_help=True,
@@ -183,7 +186,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from vmctl.cli.output import info, render, warn
         from vmctl.errors import UsageError
-        from vmctl.template import combine, locate, parse_param_args, process, read_param_file
+        from vmctl.template import check_names, combine, locate, parse_param_args, process, read_param_file
 
         positional = list(args or [])
         source = filename
@@ -203,7 +206,8 @@ def register(app: typer.Typer) -> None:
         problems: list[str] = []
         ref = locate(source, template_dir, problems)
         _warn_all(problems)
-        result = process(ref.obj, values, ignore_unknown=ignore_unknown, labels=_labels(labels))
+        result = process(ref.obj, values, ignore_unknown=ignore_unknown, labels=_labels(labels), origin=ref)
+        check_names(ref.obj, values, result.objects)
         for text in [*warnings, *result.warnings]:
             warn(text)
         if output is Format.json:

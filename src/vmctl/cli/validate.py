@@ -94,14 +94,16 @@ def semantic_problems(obj: dict[str, Any], source: Any) -> list[Any]:
 def _objects(docs: list[Any]) -> list[tuple[Any, str, dict[str, Any] | Any]]:
     """(document, field prefix, object) for every object; ``List`` items get the prefix ``items[i].``, the
     objects a template makes (processed with its defaults) ``objects[i].`` or ``spec.virtualMachine.``."""
+    from vmctl.io.yamlio import list_items
+
     out = []
     for doc in docs:
-        obj = doc.obj
-        if isinstance(obj, dict) and obj.get("kind") == "List" and isinstance(obj.get("items"), list):
-            out.extend((doc, f"items[{i}].", item) for i, item in enumerate(obj["items"]))
+        items = list_items(doc)
+        if items is None:
+            out.append((doc, "", doc.obj))
+            out.extend((doc, prefix, made) for prefix, made in _template_objects(doc.obj))
         else:
-            out.append((doc, "", obj))
-            out.extend((doc, prefix, made) for prefix, made in _template_objects(obj))
+            out.extend((doc, f"items[{i}].", item) for i, item in enumerate(items))
     return out
 
 
@@ -194,7 +196,7 @@ def _severity(reason: str, is_warning: Any) -> str:
 def _read_each(sources: list[str]) -> tuple[list[Any], list[Finding]]:
     """Every readable document; a file that cannot be read or parsed is one finding, the others are still read."""
     from vmctl.errors import InputError
-    from vmctl.io.inputs import input_files, read_inputs
+    from vmctl.io.inputs import input_files, read_objects
 
     docs: list[Any] = []
     unreadable: list[Finding] = []
@@ -205,7 +207,7 @@ def _read_each(sources: list[str]) -> tuple[list[Any], list[Finding]]:
             files, unreadable = [], [*unreadable, Finding(source, 0, None, "", "", "", exc.message, "error")]
         for file in files:
             try:
-                docs.extend(read_inputs([file]))
+                docs.extend(read_objects([file]))  # a file with no objects is an error too
             except InputError as exc:
                 unreadable.append(Finding(file, 0, None, "", "", "", exc.message, "error"))
     return docs, unreadable

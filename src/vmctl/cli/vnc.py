@@ -62,14 +62,15 @@ def _proxy(be: Any, name: str, ns: str, *, address: str, port: int, proxy_only: 
     import subprocess
 
     from vmctl.backends.base import Ref
-    from vmctl.cli.console import wait_running
+    from vmctl.cli.console import find_vmi, wait_running
     from vmctl.cli.output import info, warn
     from vmctl.errors import VmctlError
     from vmctl.streams import viewers
     from vmctl.streams.tcp import TcpProxy
 
     viewer_host = "127.0.0.1" if address in ("0.0.0.0", "", "::") else address
-    if not proxy_only:  # find the viewer first: no point in waiting for a VM we cannot show
+    if not proxy_only:  # a missing VMI first, then the viewer: no point in waiting for a VM we cannot show
+        find_vmi(be, name, ns)
         viewers.find_viewer(0, host=viewer_host, vnc_type=vnc_type, vnc_path=vnc_path)
     vmi = wait_running(be, name, ns, timeout * 60)
     ref = Ref("VirtualMachineInstance", name, ns)

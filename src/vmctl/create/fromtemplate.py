@@ -40,20 +40,23 @@ def vm_from_template(
     vm_name: str | None = None,
 ) -> TemplateVM:
     """Process the template; ``vm_name`` fills a ``NAME`` parameter the user did not set."""
-    from vmctl.template import find_template, parameters_of, process
+    from vmctl.template import check_names, locate, parameters_of, process
 
-    template = find_template(name_or_path, template_dirs)
+    ref = locate(name_or_path, template_dirs)
+    template = ref.obj
     values = dict(params)
     declared = {p.get("name") for p in parameters_of(template) if isinstance(p, dict)}
     if vm_name and "NAME" in declared and "NAME" not in values:
         values["NAME"] = vm_name
-    result = process(template, values, ignore_unknown=ignore_unknown)
+    result = process(template, values, ignore_unknown=ignore_unknown, origin=ref)
+    check_names(template, values, result.objects)
     found = [i for i, obj in enumerate(result.objects) if isinstance(obj, dict) and obj.get("kind") == "VirtualMachine"]
     where = name_or_path
     if not found:
-        kinds = sorted({str(o.get("kind")) for o in result.objects if isinstance(o, dict)})
+        from vmctl.io.inputs import describe_objects
+
         raise InputError(
-            f"template {where!r} produced no VirtualMachine (objects: {', '.join(kinds) or 'none'}); "
+            f"template {where!r} produced no VirtualMachine ({describe_objects(result.objects)}); "
             "vmctl create vm needs exactly one"
         )
     if len(found) > 1:

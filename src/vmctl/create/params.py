@@ -154,3 +154,73 @@ def supported(spec: Mapping[str, ParamType]) -> str:
     """``name:string,src:string,bootorder:uint`` for help texts."""
     shown = {"string": "string", "uint": "uint", "quantity": "resource.Quantity", "slice": "[]string"}
     return ",".join(f"{name}:{shown[kind]}" for name, kind in spec.items())
+
+
+def _go_quote(text: str) -> str:
+    """About Go's ``%q``: a double-quoted string with escapes."""
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
+def csv_record(flag: str, value: str) -> list[str]:
+    """The fields of a pflag StringSlice value: the first record of Go's ``encoding/csv`` reader (comma
+    separated; a field in double quotes may hold commas, ``""`` and line breaks; leading empty lines skipped).
+    A malformed value is pflag's ``invalid argument`` usage error with Go's parse error."""
+    text = value.replace("\r\n", "\n")
+    start = len(text) - len(text.lstrip("\n"))
+    line = start + 1
+    record_line = line
+    fields: list[str] = []
+    pos = start
+
+    def fail(line: int, column: int, problem: str) -> UsageError:
+        where = f"record on line {record_line}; " if line != record_line else ""
+        return UsageError(
+            f"invalid argument {_go_quote(value)} for \"--{flag}\" flag: {where}parse error on line {line}, "
+            f"column {column}: {problem}"
+        )
+
+    if pos >= len(text):
+        return []
+    line_start = pos
+    while True:
+        if pos < len(text) and text[pos] == '"':  # quoted field
+            pos += 1
+            field: list[str] = []
+            while True:
+                quote = text.find('"', pos)
+                if quote < 0:
+                    raise fail(text.count("\n", 0, len(text)) + 1, len(text) - text.rfind("\n") ,
+                               'extraneous or missing " in quoted-field')
+                chunk = text[pos:quote]
+                line += chunk.count("\n")
+                if "\n" in chunk:
+                    line_start = pos + chunk.rfind("\n") + 1
+                field.append(chunk)
+                after = text[quote + 1 : quote + 2]
+                if after == '"':
+                    field.append('"')
+                    pos = quote + 2
+                    continue
+                if after in ("", ",", "\n"):
+                    fields.append("".join(field))
+                    pos = quote + 2
+                    if after == ",":
+                        break
+                    return fields
+                raise fail(line, quote - line_start + 2, 'extraneous or missing " in quoted-field')
+            continue
+        end = len(text)
+        for stop in (",", "\n"):
+            found = text.find(stop, pos)
+            if 0 <= found < end:
+                end = found
+        field_text = text[pos:end]
+        if '"' in field_text:
+            raise fail(line, pos - line_start + field_text.index('"') + 1, 'bare " in non-quoted-field')
+        fields.append(field_text)
+        if end < len(text) and text[end] == ",":
+            pos = end + 1
+            continue
+        return fields

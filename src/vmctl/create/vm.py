@@ -15,6 +15,7 @@ from vmctl.core.fields import clone, dig, ensure
 from vmctl.create.params import (
     ParamType,
     check_dns1123_label,
+    csv_record,
     flag_error,
     get_param,
     map_params,
@@ -42,16 +43,18 @@ _SOURCE_KEYS = ("cloudInitNoCloud", "cloudInitConfigDrive")
 _CLOUD_INIT_KEY = {"nocloud": "cloudInitNoCloud", "configdrive": "cloudInitConfigDrive"}
 _GA_MANAGE_SSH_CMD = ["setsebool", "-P", "virt_qemu_ga_manage_ssh", "on"]
 
-#: Flag groups of which at most one flag may be given (cobra ``MarkFlagsMutuallyExclusive``); ours add
-#: ``--cpu`` and ``--cloud-init-user-data-file``.
-EXCLUSIVE_GROUPS: tuple[tuple[str, ...], ...] = (
+#: Flag groups of which at most one flag may be given: virtctl's (cobra ``MarkFlagsMutuallyExclusive``), checked
+#: first so that an error names the group virtctl names, then ours for ``--cpu`` and ``--cloud-init-user-data-file``.
+VIRTCTL_EXCLUSIVE_GROUPS: tuple[tuple[str, ...], ...] = (
     ("memory", "instancetype", "infer-instancetype", "infer-instancetype-from"),
-    ("cpu", "instancetype", "infer-instancetype", "infer-instancetype-from"),
     ("preference", "infer-preference", "infer-preference-from"),
     ("cloud-init-user-data", "user"),
     ("cloud-init-user-data", "password-file"),
     ("cloud-init-user-data", "ssh-key"),
     ("cloud-init-user-data", "ga-manage-ssh"),
+)
+VMCTL_EXCLUSIVE_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("cpu", "instancetype", "infer-instancetype", "infer-instancetype-from"),
     ("cloud-init-user-data", "cloud-init-user-data-file"),
     ("cloud-init-user-data-file", "user"),
     ("cloud-init-user-data-file", "password-file"),
@@ -86,6 +89,8 @@ IMPORT_PARAMS: dict[str, dict[str, ParamType]] = {
     "ds": {"name": "string", "src": "string", "size": "quantity", "type": "string", "bootorder": "uint"},
 }
 _SIZE_OPTIONAL = ("pvc", "snapshot", "ds")
+#: virtctl's deprecated volume flags, in its processing order, and the ``--volume-import`` type each stands for.
+DEPRECATED_VOLUME_FLAGS = {"volume-datasource": "ds", "volume-clone-pvc": "pvc", "volume-blank": "blank"}
 
 
 class VMOptions:
@@ -110,6 +115,9 @@ class VMOptions:
     volume_containerdisk: list[str] | None = None
     volume_pvc: list[str] | None = None
     volume_import: list[str] | None = None
+    volume_datasource: list[str] | None = None
+    volume_clone_pvc: list[str] | None = None
+    volume_blank: list[str] | None = None
     volume_sysprep: str | None = None
     user: str | None = None
     password_file: str | None = None
@@ -143,8 +151,10 @@ _FLAG_FIELDS: tuple[str, ...] = tuple(VMOptions.__annotations__)
 
 
 def check_exclusive(changed: set[str]) -> None:
-    """Raise cobra's mutual-exclusion error for the first violated group (groups sorted as cobra does)."""
-    for group in sorted(EXCLUSIVE_GROUPS, key=" ".join):
+    """Raise cobra's mutual-exclusion error for the first violated group (virtctl's groups first, each set sorted
+    as cobra does)."""
+    ordered = [*sorted(VIRTCTL_EXCLUSIVE_GROUPS, key=" ".join), *sorted(VMCTL_EXCLUSIVE_GROUPS, key=" ".join)]
+    for group in ordered:
         given = sorted(name for name in group if name in changed)
         if len(given) > 1:
             raise UsageError(
@@ -168,6 +178,7 @@ class _Builder:
         self.o = opts
         self.base = base
         self.warn = warn
+        self.imports = list(opts.volume_import or [])  # --volume-import values, deprecated aliases first
         self.boot_orders: dict[int, str] = {}
         self.cloud_init = opts.cloud_init if opts.cloud_init is not None else "nocloud"
         self.ga_manage_ssh = bool(opts.ga_manage_ssh)
@@ -193,6 +204,7 @@ class _Builder:
             self.with_containerdisks(vm)
         if self.changed("volume-pvc"):
             self.with_pvcs(vm)
+        self.alias_deprecated_volumes()
         if self.changed("volume-import"):
             self.with_imports(vm)
         if self.changed("volume-sysprep"):
@@ -363,9 +375,24 @@ class _Builder:
             self.add_volume(flag, vm, {"name": name, "persistentVolumeClaim": {"claimName": claim}})
             self.add_disk_with_boot_order(flag, vm, name, src.get("bootorder"))
 
+    def alias_deprecated_volumes(self) -> None:
+        """virtctl's deprecated ``--volume-datasource``, ``--volume-clone-pvc`` and ``--volume-blank`` are
+        ``--volume-import`` with ``type:ds|pvc|blank``; as in virtctl, each value is put *before* the imports
+        processed so far (so the last alias comes first) and the flag gets virtctl's deprecation notice."""
+        for flag, kind in DEPRECATED_VOLUME_FLAGS.items():
+            values = getattr(self.o, flag.replace("-", "_"))
+            if values is None:
+                continue
+            self.warn(f"Flag --{flag} has been deprecated, use flag --volume-import instead")
+            for value in values:
+                if not value:
+                    raise flag_error("volume-import", "params may not be empty")
+                self.imports.insert(0, f"type:{kind},{value}")
+            self.mark("volume-import")
+
     def with_imports(self, vm: Obj) -> None:
         flag = "volume-import"
-        for text in self.o.volume_import or []:
+        for text in self.imports:
             try:
                 kind = get_param("type", text)
             except ValueError as exc:
@@ -385,7 +412,7 @@ class _Builder:
             check_dns1123_label(flag, name)
             if name in _volume_names(vm):
                 raise flag_error(flag, f'there is already a volume with name "{name}"')
-            dv_spec["storage"] = {"resources": {"requests": {"storage": size}}} if size else {}
+            dv_spec["storage"] = {"resources": {"requests": {"storage": size}} if size else {}}
             vm["spec"].setdefault("dataVolumeTemplates", []).append({"metadata": {"name": name}, "spec": dv_spec})
             self.add_volume(flag, vm, {"name": name, "dataVolume": {"name": name}})
             self.add_disk_with_boot_order(flag, vm, name, src.get("bootorder"))
@@ -554,9 +581,11 @@ class _Builder:
         return "\n".join(lines)
 
     def ssh_keys(self) -> list[str]:
+        """The keys of every ``--ssh-key``: each value is a CSV record, as for virtctl's StringSlice flag (a
+        quoted key may hold commas); empty keys are left out."""
         keys: list[str] = []
         for value in self.o.ssh_key or []:
-            keys.extend(k for k in value.split(",") if k)  # a StringSlice flag also accepts comma lists
+            keys.extend(k for k in csv_record("ssh-key", value) if k)
         return keys
 
     def password(self) -> str:

@@ -7,24 +7,19 @@ so that a "billion laughs" document is rejected before anything walks it.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import yaml
 
+from vmctl import settings
 from vmctl.errors import InputError
 
 try:  # the C loader is ~10x faster; fall back to the pure-Python one
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
-
-#: Largest input accepted, in bytes (VMCTL_MAX_INPUT_BYTES overrides).
-MAX_INPUT_BYTES = int(os.environ.get("VMCTL_MAX_INPUT_BYTES", 16 * 1024 * 1024))
-#: Largest number of nodes a document may expand to once aliases are followed.
-MAX_EXPANDED_NODES = int(os.environ.get("VMCTL_MAX_EXPANDED_NODES", 2_000_000))
 
 
 class Document:
@@ -56,13 +51,15 @@ class Document:
 
 
 def _check_size(data: str | bytes, source: str) -> None:
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"{source}: input is {len(data)} bytes, more than the limit of {MAX_INPUT_BYTES} bytes")
+    limit = settings.max_input_bytes()
+    if len(data) > limit:
+        raise InputError(f"{source}: input is {len(data)} bytes, more than the limit of {limit} bytes")
 
 
 def _expanded_size(obj: Any, source: str, index: int) -> None:
     """Reject documents whose alias expansion would be huge (memoised walk, linear in distinct nodes)."""
     memo: dict[int, int] = {}
+    limit = settings.max_expanded_nodes()
 
     def size(node: Any) -> int:
         if isinstance(node, dict):
@@ -77,9 +74,9 @@ def _expanded_size(obj: Any, source: str, index: int) -> None:
             total = 1 + sum(size(v) for v in node)
         else:
             return 1
-        if total > MAX_EXPANDED_NODES:
+        if total > limit:
             raise InputError(
-                f"{source}: document {index + 1} expands to more than {MAX_EXPANDED_NODES} nodes "
+                f"{source}: document {index + 1} expands to more than {limit} nodes "
                 "(YAML aliases nested too deeply?)"
             )
         memo[key] = total
@@ -119,15 +116,33 @@ def parse_documents(text: str, source: str) -> list[Document]:
     return docs
 
 
+def list_items(doc: Document) -> list[Any] | None:
+    """The ``items`` of a ``kind: List`` document (missing or null: none), None for any other document;
+    ``items`` that is not a list is an error, as the API machinery's decoder says."""
+    obj = doc.obj
+    if not (isinstance(obj, dict) and obj.get("kind") == "List"):
+        return None
+    items = obj.get("items")
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        line = doc.line_of("items")
+        where = f"{doc.source}:{line}" if line else doc.source
+        raise InputError(
+            f"{where}: document {doc.index + 1} (List): items: expected a list of objects, got {type(items).__name__}"
+        )
+    return items
+
+
 def iter_objects(docs: list[Document]) -> Iterator[tuple[Document, dict[str, Any]]]:
     """Yield every object, flattening ``kind: List`` documents."""
     for doc in docs:
-        obj = doc.obj
-        if isinstance(obj, dict) and obj.get("kind") == "List" and isinstance(obj.get("items"), list):
-            for item in obj["items"]:
-                yield doc, item
+        items = list_items(doc)
+        if items is None:
+            yield doc, doc.obj
         else:
-            yield doc, obj
+            for item in items:
+                yield doc, item
 
 
 def dump_yaml(obj: Any) -> str:

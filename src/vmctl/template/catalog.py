@@ -8,14 +8,14 @@ folder holding a template of that ``metadata.name`` wins, so user templates shad
 from __future__ import annotations
 
 import difflib
-import os
 from pathlib import Path
 from typing import NamedTuple
 
 from vmctl import paths
 from vmctl.errors import InputError, NotFoundError
-from vmctl.io.inputs import read_inputs
-from vmctl.io.yamlio import iter_objects
+from vmctl.io.inputs import describe_objects, folder_error, read_inputs, read_text
+from vmctl.io.yamlio import iter_objects, parse_documents
+from vmctl.settings import env_dirs
 from vmctl.template.model import Obj, is_template, template_name
 
 _SUFFIXES = (".yaml", ".yml", ".json")
@@ -33,8 +33,7 @@ class TemplateRef(NamedTuple):  # a NamedTuple is much quicker to define than a 
 
 def search_dirs(extra_dirs: list[Path] | None = None) -> list[tuple[Path, str]]:
     dirs: list[tuple[Path, str]] = [(Path(d), "user") for d in extra_dirs or []]
-    env = os.environ.get("VMCTL_TEMPLATE_PATH", "")
-    dirs += [(Path(d), "user") for d in env.split(os.pathsep) if d]
+    dirs += [(d, "user") for d in env_dirs("VMCTL_TEMPLATE_PATH")]
     dirs.append((paths.config_home() / "templates", "user"))
     dirs.append((paths.bundled("templates"), "bundled"))
     return dirs
@@ -51,7 +50,11 @@ def _scan(directory: Path, origin: str, problems: list[str] | None) -> list[Temp
     if not directory.is_dir():
         return []
     refs: list[TemplateRef] = []
-    for path in sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in _SUFFIXES):
+    try:
+        paths = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in _SUFFIXES)
+    except OSError as exc:
+        raise folder_error(exc, directory) from None
+    for path in paths:
         try:
             refs.extend(_load_file(path, origin))
         except InputError as exc:
@@ -118,16 +121,7 @@ def locate(
     if _looks_like_path(name_or_path):
         if name_or_path != "-" and not Path(name_or_path).exists():
             raise InputError(f"{name_or_path}: no such file or directory")
-        docs = read_inputs([name_or_path])
-        templates = [obj for _, obj in iter_objects(docs) if is_template(obj)]
-        if not templates:
-            kinds = sorted({str(obj.get("kind")) for _, obj in iter_objects(docs) if isinstance(obj, dict)})
-            raise InputError(
-                f"{name_or_path}: holds no template (found kinds: {', '.join(kinds) or 'none'}; expected Template, "
-                "VirtualMachineTemplate or JinjaTemplate)"
-            )
-        path = None if name_or_path == "-" else Path(name_or_path)
-        return TemplateRef(templates[0], path, "file", docs[0].text if docs else "", len(docs))
+        return _locate_file(name_or_path)
     scratch: list[str] | None = [] if problems is not None else None
     found = _find_by_name(name_or_path, extra_dirs, scratch)
     if found is not None:
@@ -140,6 +134,32 @@ def locate(
     hint = f"did you mean {' or '.join(close)}? " if close else ""
     hint += "see 'vmctl template list'; a file path works too"
     raise NotFoundError(f'template "{name_or_path}" not found', hint=hint)
+
+
+def _locate_file(source: str) -> TemplateRef:
+    """The first template in a file (or stdin), or the file itself when it is a manifest with Go-template
+    placeholders (``{{ .NAME }}``)."""
+    from vmctl.template import gotemplate
+
+    text = read_text(source)
+    label = "<stdin>" if source == "-" else source
+    path = None if source == "-" else Path(source)
+    try:
+        docs = parse_documents(text, label)
+    except InputError:
+        if not gotemplate.is_go_template(text):
+            raise
+        docs = []  # placeholders outside quotes are no YAML until substituted
+    templates = [obj for _, obj in iter_objects(docs) if is_template(obj)]
+    if templates:
+        return TemplateRef(templates[0], path, "file", text, len(docs))
+    wrapped = gotemplate.wrap(text, label)
+    if wrapped is not None:
+        return TemplateRef(wrapped, path, "file", text, 1)
+    raise InputError(
+        f"{label}: holds no template ({describe_objects(obj for _, obj in iter_objects(docs))}; expected Template, "
+        "VirtualMachineTemplate, JinjaTemplate or a manifest with {{ .NAME }} placeholders)"
+    )
 
 
 def find_template(name_or_path: str, extra_dirs: list[Path] | None = None) -> Obj:

@@ -10,23 +10,22 @@ The ``yaml`` filter quotes a value as a YAML/JSON string so that newlines or ``:
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from vmctl import settings
 from vmctl.errors import InputError
-from vmctl.io.yamlio import MAX_INPUT_BYTES, iter_objects, parse_documents
+from vmctl.io.yamlio import iter_objects, parse_documents
 from vmctl.template.generator import Chooser, GeneratorError, generate_kubevirt
-from vmctl.template.model import Obj, ProcessResult, template_name
+from vmctl.template.model import Obj, ProcessResult, TemplateLineError, template_name
 from vmctl.template.openshift import merge_labels
 from vmctl.template.params import check_parameters, parameter_values
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_SEQUENCE = 1_000_000  # longest string/list a `*` may build
 MAX_POWER_BITS = 4096  # largest result of `**`
-DEFAULT_TIMEOUT = 10.0  # seconds a template may take to render (VMCTL_TEMPLATE_TIMEOUT)
 
 
 class TemplateFailure(Exception):
@@ -105,11 +104,11 @@ class RenderTimeout(Exception):
 
 @contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
-    """Raise RenderTimeout in this (main) thread after ``seconds``; a no-op off the main thread or for 0."""
+    """Raise RenderTimeout in this (main) thread after ``seconds``; a no-op off the main thread."""
     import signal
     import threading
 
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
 
@@ -117,7 +116,7 @@ def _deadline(seconds: float) -> Iterator[None]:
         raise RenderTimeout
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))  # a tiny value must not round to 0 (no timer)
     try:
         yield
     finally:
@@ -125,15 +124,42 @@ def _deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def render(text: str, variables: dict[str, Any], source: str) -> str:
-    """Render Jinja2 ``text`` in the sandbox, within a time bound; every failure becomes one InputError line."""
+#: Jinja2 statements that need a loader: a template is self-contained, so these are refused by name.
+_LOADER_STATEMENTS = {"Include": "include", "Import": "import", "FromImport": "from ... import", "Extends": "extends"}
+
+
+def _compile(env: Any, text: str, template: str, field: str) -> Any:
+    """Parse ``text``; a syntax error or a statement that needs a loader is a TemplateLineError."""
+    import jinja2.exceptions as jexc
+    from jinja2 import nodes
+
+    try:
+        tree = env.parse(text)
+        for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+            statement = _LOADER_STATEMENTS[type(node).__name__]
+            raise TemplateLineError(
+                template, field, node.lineno,
+                f"{{% {statement} %}} is not supported: a template is self-contained (no other files can be loaded)",
+            )
+        return env.from_string(tree)
+    except jexc.TemplateSyntaxError as exc:  # also an unknown filter or test, found when compiling
+        raise TemplateLineError(template, field, exc.lineno, f"template syntax error: {exc.message}") from None
+    except RecursionError:
+        raise InputError(f"{template}: {field}: template nested too deeply") from None
+
+
+def render(text: str, variables: dict[str, Any], template: str, field: str) -> str:
+    """Render the Jinja2 ``text`` of a template's ``field`` in the sandbox, within a time bound; every failure
+    becomes one InputError line."""
     import jinja2.exceptions as jexc
 
+    timeout = settings.template_timeout()
     env = _environment()
-    timeout = float(os.environ.get("VMCTL_TEMPLATE_TIMEOUT", DEFAULT_TIMEOUT))
+    source = f"{template}: {field}"
+    compiled = _compile(env, text, template, field)
     try:
         with _deadline(timeout):
-            return _render(env, text, variables, source)
+            return _render(compiled, variables, source)
     except RenderTimeout:
         raise InputError(f"{source}: rendering took longer than {timeout:g} s (VMCTL_TEMPLATE_TIMEOUT)") from None
     except InputError:
@@ -144,8 +170,6 @@ def render(text: str, variables: dict[str, Any], source: str) -> str:
         raise InputError(f"{source} blocked by the sandbox: {exc}") from None
     except jexc.UndefinedError as exc:
         raise InputError(f"{source}: {exc}") from None
-    except jexc.TemplateSyntaxError as exc:
-        raise InputError(f"{source}: line {exc.lineno}: template syntax error: {exc.message}") from None
     except jexc.TemplateError as exc:
         raise InputError(f"{source}: template error: {exc}") from None
     except RecursionError:
@@ -154,15 +178,15 @@ def render(text: str, variables: dict[str, Any], source: str) -> str:
         raise InputError(f"{source}: template failed: {type(exc).__name__}: {exc}") from None
 
 
-def _render(env: Any, text: str, variables: dict[str, Any], source: str) -> str:
-    """Compile and render, stopping as soon as the output passes the input size bound."""
-    compiled = env.from_string(text)
+def _render(compiled: Any, variables: dict[str, Any], source: str) -> str:
+    """Render, stopping as soon as the output passes the input size bound."""
     chunks: list[str] = []
     size = 0
+    limit = settings.max_input_bytes()
     for chunk in compiled.generate(**variables):
         size += len(chunk)
-        if size > MAX_INPUT_BYTES:
-            raise InputError(f"{source}: rendered output is larger than {MAX_INPUT_BYTES} bytes")
+        if size > limit:
+            raise InputError(f"{source}: rendered output is larger than {limit} bytes")
         chunks.append(chunk)
     return "".join(chunks)
 
@@ -185,7 +209,7 @@ def process(
     )
 
     variables: dict[str, Any] = {**values, "parameters": dict(values)}
-    text = render(body, variables, f"{name}: template")
+    text = render(body, variables, name, "template")
     docs = parse_documents(text, f"{name} (rendered)")
     objects: list[Obj] = []
     for doc, obj in iter_objects(docs):
@@ -203,5 +227,5 @@ def process(
         merge_labels(obj, merged)
 
     message = template.get("message")
-    rendered_message = render(message, variables, f"{name}: message").strip() if isinstance(message, str) and message else None
+    rendered_message = render(message, variables, name, "message").strip() if isinstance(message, str) and message else None
     return ProcessResult(objects, rendered_message or None)

@@ -94,8 +94,8 @@ def combine(cli: dict[str, str], files: list[tuple[str, dict[str, str]]]) -> tup
 
 
 def check_parameters(params: Any, where: str) -> list[Obj]:
-    """A template's parameter list (``None`` is empty): mappings with fields of the right type (as the Kubernetes
-    decoder insists)."""
+    """A template's parameter list (``None`` is empty): named mappings with fields of the right type (as the
+    Kubernetes decoder insists)."""
     params = params or []
     if not isinstance(params, list) or not all(isinstance(p, dict) for p in params):
         raise InputError(f"{where}: expected a list of parameter mappings")
@@ -107,6 +107,8 @@ def check_parameters(params: Any, where: str) -> list[Obj]:
                     f"{where}[{i}].{key}: expected a {'boolean' if expected is bool else 'string'}, got {got} "
                     f"{param[key]!r}" + (" (quote it)" if expected is str else "")
                 )
+        if not param.get("name"):
+            raise InputError(f'{where}[{i}].name: Invalid value: "": parameter name is empty')
     return params
 
 

@@ -383,8 +383,10 @@ class LocalBackend:
         self._vmi_verb(ref, api.check_unpause, lambda dom: dom.resume())
 
     def soft_reboot(self, ref: Ref) -> None:
-        libvirt = libvirt_module()
-        self._vmi_verb(ref, api.check_soft_reboot, lambda dom: dom.reboot(libvirt.VIR_DOMAIN_REBOOT_ACPI_POWER_BTN))
+        # libvirt is looked up only once the VMI was found, so a missing VMI is reported as such
+        self._vmi_verb(
+            ref, api.check_soft_reboot, lambda dom: dom.reboot(libvirt_module().VIR_DOMAIN_REBOOT_ACPI_POWER_BTN)
+        )
 
     def reset(self, ref: Ref) -> None:
         self._vmi_verb(ref, api.check_reset, lambda dom: dom.reset(0))

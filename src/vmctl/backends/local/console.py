@@ -10,7 +10,7 @@ calling thread copies stdin to the guest. Behaviour follows ``virtctl console``:
 * with stdin not a TTY (a pipe), bytes pass through untouched and the session ends when stdin closes, after a
   drain of the guest's output (exit 0) — so ``echo uname -a | vmctl console vm`` prints the answer: the drain
   waits for the guest to answer what was sent (at most ``DRAIN_MAX`` seconds), then until it has been quiet for
-  ``DRAIN_QUIET`` seconds;
+  ``VMCTL_CONSOLE_DRAIN`` seconds;
 * if the guest goes away (powered off, or another ``--force`` session took over) virtctl's disconnect message
   is printed and the exit code is 1.
 """
@@ -30,10 +30,9 @@ from typing import Any, Protocol
 from vmctl.errors import VmctlError
 from vmctl.streams.escape import DEFAULT_ESCAPE, describe_escape
 
-#: After stdin closes (pipe mode), keep printing guest output until it has been quiet this long (counted from
-#: the first output that follows the last input sent)...
-DRAIN_QUIET = float(os.environ.get("VMCTL_CONSOLE_DRAIN", "1.0"))
-#: ...but no longer than this after stdin closed (also the longest wait for a first answer).
+#: After stdin closes (pipe mode), guest output is printed until it has been quiet for ``VMCTL_CONSOLE_DRAIN``
+#: seconds (default 1; counted from the first output that follows the last input sent), but no longer than this
+#: after stdin closed (also the longest wait for a first answer).
 DRAIN_MAX = 5.0
 REPLAY_BYTES = 256 * 1024
 DISCONNECTED = (
@@ -126,7 +125,7 @@ class Session:
     def __init__(
         self, stream: Stream, *, escape: bytes = DEFAULT_ESCAPE, stdin_fd: int | None = None,
         stdout_fd: int | None = None, stderr: Any = None, tty: bool | None = None,
-        drain_quiet: float = DRAIN_QUIET, drain_max: float = DRAIN_MAX,
+        drain_quiet: float | None = None, drain_max: float = DRAIN_MAX,
     ) -> None:
         self.stream = stream
         self.escape = escape
@@ -134,6 +133,10 @@ class Session:
         self.stdout_fd = sys.stdout.fileno() if stdout_fd is None else stdout_fd
         self.stderr = sys.stderr if stderr is None else stderr
         self.tty = os.isatty(self.stdin_fd) if tty is None else tty
+        if drain_quiet is None:
+            from vmctl.settings import console_drain
+
+            drain_quiet = console_drain()
         self.drain_quiet = drain_quiet
         self.drain_max = drain_max
         self.closed = threading.Event()  # the guest side ended

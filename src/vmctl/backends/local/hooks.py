@@ -17,7 +17,6 @@ Whether hooks may run at all (``--allow-hooks``) is decided by the caller (the l
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
@@ -32,8 +31,6 @@ ON_DEFINE_DOMAIN = "onDefineDomain"
 PRE_CLOUD_INIT_ISO = "preCloudInitIso"
 HOOK_POINTS = (ON_DEFINE_DOMAIN, PRE_CLOUD_INIT_ISO)
 SHIM_VERSIONS = ("v1alpha1", "v1alpha2", "v1alpha3")
-#: Seconds a hook may run (VMCTL_HOOK_TIMEOUT overrides).
-DEFAULT_TIMEOUT = float(os.environ.get("VMCTL_HOOK_TIMEOUT", "60"))
 _FIELD = f"metadata.annotations.{ANNOTATION}"
 
 #: ``store_lookup(kind, namespace, name)`` -> stored object or None (``Store.get`` fits).
@@ -197,8 +194,13 @@ def _lookup(store_lookup: StoreLookup, kind: str, namespace: str, name: str) -> 
         return None
 
 
-def _run(script: HookScript, argv_tail: list[str], timeout: float) -> bytes:
-    """Run one script from a private 0700 folder; return stdout or raise with its stderr."""
+def _run(script: HookScript, argv_tail: list[str], timeout: float | None) -> bytes:
+    """Run one script from a private 0700 folder (at most ``timeout`` seconds, default ``VMCTL_HOOK_TIMEOUT``);
+    return stdout or raise with its stderr."""
+    if timeout is None:
+        from vmctl.settings import hook_timeout
+
+        timeout = hook_timeout()
     with tempfile.TemporaryDirectory(prefix="vmctl-hook-") as tmp:
         exe = Path(tmp) / script.hook_point
         exe.write_bytes(script.content)
@@ -221,7 +223,7 @@ def _run(script: HookScript, argv_tail: list[str], timeout: float) -> bytes:
 
 
 def run_on_define_domain(
-    vmi: dict[str, Any], xml: str, scripts: Sequence[HookScript], *, timeout: float = DEFAULT_TIMEOUT
+    vmi: dict[str, Any], xml: str, scripts: Sequence[HookScript], *, timeout: float | None = None
 ) -> str:
     """Chain every ``onDefineDomain`` script over ``xml``; return the final domain XML."""
     import xml.etree.ElementTree as ET
@@ -242,7 +244,7 @@ def run_on_define_domain(
 
 
 def run_pre_cloud_init_iso(
-    vmi: dict[str, Any], cloud_init: dict[str, Any], scripts: Sequence[HookScript], *, timeout: float = DEFAULT_TIMEOUT
+    vmi: dict[str, Any], cloud_init: dict[str, Any], scripts: Sequence[HookScript], *, timeout: float | None = None
 ) -> dict[str, Any]:
     """Run the first ``preCloudInitIso`` script on the CloudInitData JSON; return its (parsed) output."""
     for script in scripts:

@@ -32,7 +32,6 @@ from vmctl.errors import InputError, VmctlError
 
 LOCAL_REGISTRIES = ("localhost", "127.0.0.1", "[::1]", "::1")
 POLICIES = ("Always", "IfNotPresent", "Never")
-SKOPEO_TIMEOUT = float(os.environ.get("VMCTL_PULL_TIMEOUT", "1800"))
 
 
 @dataclass(frozen=True)
@@ -169,13 +168,16 @@ class ImageCache:
     def _skopeo(self, args: list[str], image: str, volume: str) -> str:
         if shutil.which("skopeo") is None:
             raise VmctlError(f"volume {volume}: cannot pull image {image}: skopeo is not installed (apt-get install skopeo)")
+        from vmctl.settings import pull_timeout
+
+        timeout = pull_timeout()
         try:
             proc = subprocess.run(
-                ["skopeo", *args], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=SKOPEO_TIMEOUT,
+                ["skopeo", *args], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise VmctlError(f"volume {volume}: pulling image {image} timed out after {SKOPEO_TIMEOUT:g}s") from None
+            raise VmctlError(f"volume {volume}: pulling image {image} timed out after {timeout:g}s") from None
         if proc.returncode != 0:
             raise _PullFailed(skopeo_message(proc.stderr))
         return proc.stdout

@@ -127,15 +127,21 @@ def describe_volume(state_dir: Path, namespace: str, name: str) -> NamedVolume:
 
 
 def list_volumes(state_dir: Path, namespace: str | None) -> list[NamedVolume]:
+    from vmctl.io.inputs import folder_error
+
     out = []
     base = volumes_dir(state_dir)
-    spaces = [namespace] if namespace else sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
-    for ns in spaces:
-        folder = base / ns
-        if not folder.is_dir():
-            continue
-        for file in sorted(folder.glob("*.qcow2")):
-            out.append(describe_volume(state_dir, ns, file.stem))
+    folder = base
+    try:  # an unreadable folder is an error, not "no volumes" (pathlib's glob would skip it silently)
+        spaces = [namespace] if namespace else sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+        for ns in spaces:
+            folder = base / ns
+            if not folder.is_dir():
+                continue
+            for file in sorted(p for p in folder.iterdir() if p.suffix == ".qcow2"):
+                out.append(describe_volume(state_dir, ns, file.stem))
+    except OSError as exc:
+        raise folder_error(exc, folder) from None
     return out
 
 
@@ -153,6 +159,10 @@ def create_volume(state_dir: Path, namespace: str, name: str, size: int) -> Name
     return describe_volume(state_dir, namespace, name)
 
 
+#: A raw disk is a whole number of these.
+SECTOR = 512
+
+
 def import_volume(state_dir: Path, namespace: str, name: str, source: Path, *, size: int | None = None) -> NamedVolume:
     """Convert a local qcow2/raw file into a new named qcow2 volume (optionally grown to ``size``)."""
     path = volume_path(state_dir, namespace, name)
@@ -165,6 +175,12 @@ def import_volume(state_dir: Path, namespace: str, name: str, source: Path, *, s
         raise InputError(f"--from {source}: unsupported image format {fmt!r} (expected qcow2 or raw)")
     if info.get("backing-filename"):
         raise InputError(f"--from {source}: has a backing file; import the flattened image instead")
+    raw_size = source.stat().st_size  # qemu-img rounds a raw file's virtual size up to a whole sector
+    if fmt == "raw" and (raw_size == 0 or raw_size % SECTOR):  # qemu-img found no format: it only guessed raw
+        raise InputError(
+            f"--from {source}: not a disk image: qemu-img finds no image format, and its {raw_size} bytes are not "
+            f"a raw disk (a whole, non-zero number of {SECTOR}-byte sectors)"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.importing")
     try:
