@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from vmctl.errors import InputError
@@ -44,12 +44,15 @@ def _read_stdin() -> str:
         raise InputError("<stdin>: not UTF-8 text") from None
 
 
-def read_inputs(sources: Iterable[str]) -> list[Document]:
-    """Parse every document of every source in order."""
+def read_inputs(
+    sources: Iterable[str], parse: Callable[[str, str], list[Document]] = parse_documents
+) -> list[Document]:
+    """Parse every document of every source in order (``parse(text, source)``: ``parse_documents`` or one
+    that returns the same documents, e.g. ``vmctl.batch.parse_big_yaml``)."""
     docs: list[Document] = []
     for source in sources:
         if source == "-":
-            docs.extend(parse_documents(_read_stdin(), "<stdin>"))
+            docs.extend(parse(_read_stdin(), "<stdin>"))
             continue
         path = Path(source)
         if path.is_dir():
@@ -57,7 +60,7 @@ def read_inputs(sources: Iterable[str]) -> list[Document]:
             if not files:
                 raise InputError(f"{path}: directory holds no .yaml, .yml or .json file")
             for file in files:
-                docs.extend(parse_documents(_read(file), str(file)))
+                docs.extend(parse(_read(file), str(file)))
         else:
-            docs.extend(parse_documents(_read(path), str(path)))
+            docs.extend(parse(_read(path), str(path)))
     return docs
