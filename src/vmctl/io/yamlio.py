@@ -336,6 +336,9 @@ def _scalar_text(value: str, cache: dict[str, Any], item: bool) -> tuple[str, li
     """How PyYAML writes the string ``value`` after "key: " (or "- " when ``item``), at column 0."""
     if _plain(value):
         return _cached(cache, value, (value, None, " " in value))
+    known = _quoted_or_literal(value)
+    if known is not None:
+        return _cached(cache, value, known)
     text = _pyyaml_dump([value] if item else {"a": value})
     lead = "- " if item else "a: "
     if not text.startswith(lead) or not text.endswith("\n") or any(c in text for c in _ODD_BREAKS):
@@ -350,6 +353,30 @@ def _scalar_text(value: str, cache: dict[str, Any], item: bool) -> tuple[str, li
     if not head.startswith("|") or "+" in head or any(line and not line.startswith("  ") for line in rest):
         raise _Fallback
     return _cached(cache, value, (head, rest, True))
+
+
+#: a line of a literal block the emitter writes itself: printable ASCII, no trailing space
+_LITERAL_LINE = re.compile(r"(?:[ -~]*[!-~])?")
+
+
+def _quoted_or_literal(value: str) -> tuple[str, list[str] | None, bool] | None:
+    """``_scalar_text`` of two common kinds of strings, without PyYAML: text of plain characters that would
+    read back as another type (``"1"``, ``"true"``: single-quoted), and lines of printable ASCII without
+    trailing spaces (a literal block, ``|`` or ``|-``); None for anything else."""
+    if len(value) <= _SHORT and _PLAIN_SAFE.fullmatch(value):  # not _plain: it resolves to another type
+        return f"'{value}'", None, " " in value
+    if "\n" not in value or value[0] in " \n":
+        return None
+    lines = value.split("\n")
+    chomp = "-"
+    if not lines[-1]:  # ends with a line break: "|", or "|+" (left to PyYAML) for more than one
+        lines.pop()
+        if not lines[-1]:
+            return None
+        chomp = ""
+    if not all(_LITERAL_LINE.fullmatch(line) for line in lines):
+        return None
+    return "|" + chomp, ["  " + line if line else "" for line in lines], True
 
 
 def _float_text(value: float) -> str:
