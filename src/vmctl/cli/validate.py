@@ -144,13 +144,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         import json
 
+        from vmctl.batch import parse_big_yaml
         from vmctl.errors import UsageError
         from vmctl.io.inputs import read_inputs
 
         sources = [*(filename or []), *(paths or [])]
         if not sources:
             raise UsageError("no input: give -f FILE (a file, a folder or '-' for stdin)")
-        docs = read_inputs(sources)
+        docs = read_inputs(sources, parse=parse_big_yaml)
         findings, count = validate_documents(docs, catalog, strict=strict)
         errors = sum(f.severity == "error" for f in findings)
         warnings = len(findings) - errors
