@@ -17,22 +17,6 @@ def clone(obj: Any) -> Any:
     return obj
 
 
-def copy_object(obj: dict[str, Any]) -> dict[str, Any]:
-    """``clone`` of a whole object, about 3x faster: the C pickler without its memo (shared parts are copied
-    apart, as ``clone`` does); ``clone`` itself for anything the pickler refuses (e.g. a cycle)."""
-    import io
-    import pickle
-
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True
-    try:
-        pickler.dump(obj)
-    except (pickle.PicklingError, TypeError, ValueError, RecursionError):
-        return clone(obj)
-    return pickle.loads(buffer.getbuffer())
-
-
 def dig(obj: Any, *keys: str | int, default: Any = None) -> Any:
     """``obj[k1][k2]...`` or ``default`` when any step is missing."""
     for key in keys:

@@ -21,7 +21,7 @@ from typing import Any
 from vmctl.core import defaults, presets, quantity
 from vmctl.core.api import Conflict, ObjectSource, Resolved
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
-from vmctl.core.fields import clone, copy_object
+from vmctl.core.fields import clone
 from vmctl.core.instancetype import apply_instancetype
 from vmctl.core.matchers import validate_matchers
 from vmctl.core.origin import OriginTracker
@@ -338,7 +338,7 @@ def _check_vm_copy(
 def _resolve_vm(
     obj: Obj, source: MemoSource, namespace: str | None, tracker: OriginTracker, cluster: ClusterConfig
 ) -> Resolved:
-    vm = copy_object(obj)
+    vm = clone(obj)
     ns = _namespace(vm, namespace)
     it_obj, pref_obj = _admit_vm(vm, ns, source)
     it_spec, pref_spec = _spec(it_obj), _spec(pref_obj)
@@ -396,7 +396,7 @@ def _resolve_vm(
 def _resolve_vmi(
     obj: Obj, source: MemoSource, namespace: str | None, tracker: OriginTracker, cluster: ClusterConfig
 ) -> Resolved:
-    vmi = copy_object(obj)
+    vmi = clone(obj)
     ns = _namespace(vmi, namespace)
     vmi.setdefault("spec", {})
     tracker.snap("vmi", vmi)
@@ -438,7 +438,7 @@ def expand_vm(
     """KubeVirt's expand-spec: the VM with its instancetype and preference written into the template."""
     if vm.get("kind") != "VirtualMachine":
         raise VmctlError(f"cannot expand kind {vm.get('kind')!r}: expected VirtualMachine")
-    out = copy_object(vm)
+    out = clone(vm)
     ns = _namespace(out, namespace)
     spec = out.get("spec") or {}
     tracker = OriginTracker(origins)
