@@ -46,8 +46,21 @@ class Outcome(NamedTuple):
     text: str
 
 
-def _write_stderr(text: str) -> None:
-    sys.stderr.write(text)
+class Job(NamedTuple):
+    """How to do a batch: ``step(obj)`` resolves one object, ``render(objs, fmt)`` renders plain results
+    (``fmt``: yaml, json or name), ``prepare()`` runs after a clean schema check and before the first step
+    (e.g. loading the catalog), as in one process. Schema findings and refusals are printed through ``warn``
+    and ``write_err`` in input order; ``warned`` collects the deprecations printed (once each)."""
+
+    step: Callable[[Any], Any]
+    fmt: str
+    show_origin: bool
+    render: Callable[..., str]
+    strict: bool
+    warned: set[str]
+    warn: Write
+    write_err: Write
+    prepare: Callable[[], Any]
 
 
 def _two_cpus() -> bool:
@@ -177,69 +190,35 @@ class _Half(NamedTuple):
     part: str | None
 
 
-def _do_half(
-    pairs: list[Pair], targets: list[Pair], step: Any, fmt: str, show_origin: bool, render: Any, strict: bool
-) -> _Half:
-    findings = schema_findings(pairs, strict=strict)
+def _do_half(pairs: list[Pair], targets: list[Pair], job: Job) -> _Half:
+    findings = schema_findings(pairs, strict=job.strict)
     if any(f.level == "error" for f in findings):  # the whole batch is refused before anything is resolved
         return _Half(findings, "", True, [], None)
     errors: list[str] = []
-    results, failed = resolve_all(targets, step, errors.append)
-    part = None if failed else render_part(results, fmt, show_origin, render)
+    results, failed = resolve_all(targets, job.step, errors.append)
+    part = None if failed else render_part(results, job.fmt, job.show_origin, job.render)
     warnings = [] if failed else [w for r in results for w in r.warnings]
     return _Half(findings, "".join(errors), failed, warnings, part)
 
 
-def run_batch(
-    pairs: list[Pair],
-    targets: list[Pair],
-    step: Callable[[Any], Any],
-    fmt: str,
-    show_origin: bool,
-    render: Any,
-    *,
-    strict: bool,
-    warned: set[str],
-    warn: Write,
-    write_err: Write | None = None,
-    prepare: Callable[[], Any] = lambda: None,
-) -> Outcome:
-    """Check ``pairs`` against the schema, then resolve ``targets`` (with ``step``) and render the results.
-
-    ``prepare()`` runs after a clean schema check and before the first ``step`` (e.g. loading the catalog),
-    as in one process; ``render(objs, fmt)`` renders plain results. Schema findings, refusals and warnings are
-    printed through ``warn``/``write_err`` (default: stderr) in input order; the outcome's warnings are the
-    pipeline's.
-    """
-    write_err = write_err or _write_stderr
+def run_batch(pairs: list[Pair], targets: list[Pair], job: Job) -> Outcome:
+    """Check ``pairs`` against the schema, then resolve ``targets`` and render the results (see ``Job``);
+    the outcome's warnings are the pipeline's."""
     if len(targets) >= max(PARALLEL_MIN, 2) and _two_cpus():
-        done = _in_two_processes(
-            pairs, targets, step, fmt, show_origin, render, strict, warned, warn, write_err, prepare
-        )
+        done = _in_two_processes(pairs, targets, job)
         if done is not None:
             return done
-    if not report_findings(schema_findings(pairs, strict=strict), warned, warn, write_err):
+    if not report_findings(schema_findings(pairs, strict=job.strict), job.warned, job.warn, job.write_err):
         return Outcome(True, [], "")
-    prepare()
-    results, failed = resolve_all(targets, step, write_err)
+    job.prepare()
+    results, failed = resolve_all(targets, job.step, job.write_err)
     if failed:
         return Outcome(True, [], "")
-    return Outcome(False, [w for r in results for w in r.warnings], render_all(results, fmt, show_origin, render))
+    warnings = [w for r in results for w in r.warnings]
+    return Outcome(False, warnings, render_all(results, job.fmt, job.show_origin, job.render))
 
 
-def _in_two_processes(
-    pairs: list[Pair],
-    targets: list[Pair],
-    step: Any,
-    fmt: str,
-    show_origin: bool,
-    render: Any,
-    strict: bool,
-    warned: set[str],
-    warn: Write,
-    write_err: Write,
-    prepare: Callable[[], Any],
-) -> Outcome | None:
+def _in_two_processes(pairs: list[Pair], targets: list[Pair], job: Job) -> Outcome | None:
     """The outcome of a big batch done in two halves, or None (nothing printed) to do it in one process."""
     import contextlib
     import io
@@ -247,7 +226,7 @@ def _in_two_processes(
     said = io.StringIO()  # what ``prepare`` prints comes after the schema findings, as in one process
     try:
         with contextlib.redirect_stderr(said):
-            prepare()
+            job.prepare()
     except VmctlError:
         return None  # the one-process run reports it after the schema check, as always
     split = min(max(1, len(targets) - int(len(targets) * CHILD_SHARE)), len(targets) - 1)
@@ -255,8 +234,8 @@ def _in_two_processes(
     # the child checks the objects from its first target on
     start = next(i for i, (doc, obj) in enumerate(pairs) if doc is second[0][0] and obj is second[0][1])
     try:
-        with _Forked(lambda: _do_half(pairs[start:], second, step, fmt, show_origin, render, strict)) as child:
-            mine = _do_half(pairs[:start], first, step, fmt, show_origin, render, strict)
+        with _Forked(lambda: _do_half(pairs[start:], second, job)) as child:
+            mine = _do_half(pairs[:start], first, job)
             theirs = child.result()
     except Exception:  # noqa: BLE001 - anything unexpected here: the one-process run meets it itself
         return None
@@ -266,12 +245,12 @@ def _in_two_processes(
     refused = any(f.level == "error" for f in findings) or mine.failed or theirs.failed
     if not refused and (mine.part is None or theirs.part is None):
         return None  # the text needs the whole batch: render it in one process
-    if not report_findings(findings, warned, warn, write_err):
+    if not report_findings(findings, job.warned, job.warn, job.write_err):
         return Outcome(True, [], "")
-    write_err(said.getvalue() + mine.errors + theirs.errors)
-    if refused:
+    job.write_err(said.getvalue() + mine.errors + theirs.errors)
+    if refused or mine.part is None or theirs.part is None:
         return Outcome(True, [], "")
-    return Outcome(False, mine.warnings + theirs.warnings, join_parts([mine.part, theirs.part], fmt, show_origin))
+    return Outcome(False, mine.warnings + theirs.warnings, join_parts([mine.part, theirs.part], job.fmt, job.show_origin))
 
 
 # --- rendering ----------------------------------------------------------------------------------------------

@@ -8,22 +8,24 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
 from vmctl import batch
 
-VM = """apiVersion: kubevirt.io/v1
-kind: VirtualMachine
-metadata:
-  name: web1
-spec:
-  runStrategy: Always
-  instancetype:
-    name: u1.medium
-  template:
-    spec:
-      domain:
-        devices: {}
-"""
+#: 12 lines: kind on line 2, name on 4, runStrategy on 6
+VM = yaml.safe_dump(
+    {
+        "apiVersion": "kubevirt.io/v1",
+        "kind": "VirtualMachine",
+        "metadata": {"name": "web1"},
+        "spec": {
+            "runStrategy": "Always",
+            "instancetype": {"name": "u1.medium"},
+            "template": {"spec": {"domain": {"devices": {}}}},
+        },
+    },
+    sort_keys=False,
+)
 
 OFFLINE = ["validate", "resolve", "expand"]
 

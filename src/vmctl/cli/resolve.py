@@ -67,7 +67,7 @@ def _run(
     expand: bool,
     strict: bool,
 ) -> None:
-    from vmctl.batch import label, parse_big_yaml, run_batch
+    from vmctl.batch import Job, label, parse_big_yaml, run_batch
     from vmctl.catalog import load_catalog
     from vmctl.cli.output import render, warn
     from vmctl.core.pipeline import MemoSource, expand_vm, resolve
@@ -106,10 +106,8 @@ def _run(
         return resolve(obj, sources[0], namespace=namespace, origins=show_origin)
 
     warned: set[str] = set()
-    fmt = Format(output)
-    failed, warnings, text = run_batch(
-        pairs, targets, step, fmt, show_origin, render, strict=strict, warned=warned, warn=warn, prepare=prepare
-    )
+    job = Job(step, Format(output), show_origin, render, strict, warned, warn, sys.stderr.write, prepare)
+    failed, warnings, text = run_batch(pairs, targets, job)
     if failed:
         raise typer.Exit(EXIT_ERROR)
     for warning in warnings:
