@@ -1,8 +1,8 @@
 """Parsed YAML files kept as JSON in the user's cache folder, so a command that reads the same template on
 every run does not import and run the YAML parser each time.
 
-An entry is named by the SHA-256 of the file's text (and of this format's version): a changed file has
-another name, so a result is never stale. Only plain JSON data is cached (YAML dates or binary values are
+An entry is named by the SHA-256 of the file's text, of vmctl's version and of this format's version: a
+changed file (or another vmctl) has another name, so a result is never stale. Only plain JSON data is cached (YAML dates or binary values are
 not). The folder is ``$XDG_CACHE_HOME/vmctl/parsed`` (``~/.cache/vmctl/parsed``); when it cannot be read or
 written the file is simply parsed, and nothing is reported.
 """
@@ -34,7 +34,9 @@ def _digest(text: str) -> str:
             from _sha256 import sha256  # type: ignore[import-not-found, no-redef]
         except ImportError:  # pragma: no cover - a build without the built-in hashes
             from hashlib import sha256  # type: ignore[no-redef]
-    return sha256(f"{FORMAT}\0{text}".encode()).hexdigest()
+    from vmctl import __version__
+
+    return sha256(f"{FORMAT}\0{__version__}\0{text}".encode()).hexdigest()
 
 
 def _plain(node: Any) -> bool:
