@@ -147,6 +147,7 @@ def test_the_resolver_copy_equals_pyyaml() -> None:
         ]
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="0123456789.:-+eEtTyYnNoOfF_xXabl ~<=", min_size=1, max_size=12))
 def test_implicit_tag_equals_pyyaml(text: str) -> None:
     assert implicit_tag(text) == yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))
