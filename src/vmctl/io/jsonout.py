@@ -30,12 +30,32 @@ def dumps_indented(obj: Any) -> str:
         return json.dumps(obj, indent=2, sort_keys=True)
 
 
+#: ``"key": `` texts already written (a batch repeats the same keys in every object)
+_KEYS: dict[str, str] = {}
+_KEYS_LIMIT = 10_000
+
+
 def indented(obj: Any, indent: str) -> str:
     """The ``dumps_indented`` text of plain ``obj`` placed at ``indent``; NotPlain for other data."""
     from json.encoder import encode_basestring_ascii as quote
 
     parts: list[str] = []
     add = parts.append
+    keys = _KEYS
+
+    def scalar(node: Any) -> None:
+        if node is None:
+            add("null")
+        elif node is True:
+            add("true")
+        elif node is False:
+            add("false")
+        elif type(node) is int:
+            add(int.__repr__(node))
+        elif type(node) is float:
+            add(_float_text(node))
+        else:
+            raise NotPlain
 
     def value(node: Any, indent: str) -> None:
         kind = type(node)
@@ -47,14 +67,23 @@ def indented(obj: Any, indent: str) -> str:
                 return
             inner = indent + "  "
             sep = "{\n" + inner
+            next_sep = ",\n" + inner
             for key in sorted(node):
-                if type(key) is not str:
-                    raise NotPlain
+                head = keys.get(key)
+                if head is None:
+                    if type(key) is not str:
+                        raise NotPlain
+                    if len(keys) >= _KEYS_LIMIT:
+                        keys.clear()
+                    head = keys[key] = quote(key) + ": "
                 add(sep)
-                add(quote(key))
-                add(": ")
-                value(node[key], inner)
-                sep = ",\n" + inner
+                add(head)
+                item = node[key]
+                if type(item) is str:
+                    add(quote(item))
+                else:
+                    value(item, inner)
+                sep = next_sep
             add("\n" + indent + "}")
         elif kind is list:
             if not node:
@@ -62,23 +91,17 @@ def indented(obj: Any, indent: str) -> str:
                 return
             inner = indent + "  "
             sep = "[\n" + inner
+            next_sep = ",\n" + inner
             for item in node:
                 add(sep)
-                value(item, inner)
-                sep = ",\n" + inner
+                if type(item) is str:
+                    add(quote(item))
+                else:
+                    value(item, inner)
+                sep = next_sep
             add("\n" + indent + "]")
-        elif node is None:
-            add("null")
-        elif node is True:
-            add("true")
-        elif node is False:
-            add("false")
-        elif kind is int:
-            add(int.__repr__(node))
-        elif kind is float:
-            add(_float_text(node))
         else:
-            raise NotPlain
+            scalar(node)
 
     value(obj, indent)
     return "".join(parts)
