@@ -91,6 +91,8 @@ def parse_big_yaml(text: str, source: str) -> list[Document]:
             payload = child.result()
     except VmctlError:  # a problem anywhere: the one-process parse finds the first one, as it always does
         return parse_documents(text, source)
+    except OSError:  # no pipe or no fork (process limits): one process
+        return parse_documents(text, source)
     if payload is None:
         try:
             payload = second_half()

@@ -135,3 +135,19 @@ def test_schema_findings_carry_whole_file_lines_and_document_numbers(
     path.write_text("".join("---\n" + d for d in docs))
     code, _, err = serial_and_split(vmctl, monkeypatch, "resolve", "-f", path)
     assert code == 1 and f"{path}:{35 * 13 + 7}: document 36 (VirtualMachine/vm-35)" in err
+
+
+@needs_two_cpus
+def test_no_fork_means_one_process(vmctl, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text(many_vms(30))
+    expected = vmctl("resolve", "-f", path, "-o", "name")
+    monkeypatch.setattr(batch, "PARALLEL_PARSE_MIN_BYTES", 1)
+    monkeypatch.setattr(batch, "PARALLEL_MIN", 2)
+
+    def no_fork() -> int:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert vmctl("resolve", "-f", path, "-o", "name") == expected
+    assert expected[0] == 0 and expected[1].count("\n") == 30
