@@ -80,6 +80,14 @@ def test_an_unclosed_quote_is_reported_where_it_opens(text: str, line: int) -> N
     assert error(text) == UNCLOSED.format(line)
 
 
+def test_a_bad_escape_in_a_closed_quote_keeps_libyamls_message() -> None:
+    assert error('a: 1\nb: "x\\qy"\nc: 2\n') == "f.yaml:2: invalid YAML: found unknown escape character"
+
+
+def test_a_quote_that_runs_into_the_next_document_is_unclosed() -> None:
+    assert error('a: "x\n---\nb: 1\n') == UNCLOSED.format(1)
+
+
 def test_a_quoted_scalar_over_several_lines_is_fine() -> None:
     assert objects('a: "hello\n  world"\nb: 1\n') == [{"a": "hello world", "b": 1}]
 

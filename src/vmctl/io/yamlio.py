@@ -152,7 +152,9 @@ def _unclosed_quote(exc: Any, text: str) -> int | None:
     quote after swallowing whole lines of YAML (``key:`` or ``- item`` lines) and the error came after it.
     """
     if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None:
-        return exc.context_mark.line + 1
+        if exc.problem in ("found unexpected end of stream", "found unexpected document indicator"):
+            return exc.context_mark.line + 1
+        return None  # e.g. a bad escape inside a closed quote: libyaml's own message is right
     mark = exc.problem_mark or exc.context_mark
     if mark is None:
         return None
