@@ -16,9 +16,10 @@ SHARED = Path(os.environ.get("VMCTL_SHARED_DIR", REPO.parent / "shared"))
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the user's real ~/.config/vmctl and catalog paths out of every test."""
+    """Keep the user's real ~/.config/vmctl, ~/.cache/vmctl and catalog paths out of every test."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.delenv("VMCTL_CATALOG_PATH", raising=False)
     monkeypatch.delenv("VMCTL_TEMPLATE_PATH", raising=False)
     monkeypatch.delenv("VMCTL_BACKEND", raising=False)

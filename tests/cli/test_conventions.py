@@ -513,31 +513,46 @@ def test_show_completion_script() -> None:
 # --- start-up stays light ---------------------------------------------------------------------------------------
 
 
-def _imported(args: list[str]) -> tuple[str, set[str]]:
-    """Run vmctl in a fresh interpreter; (its stdout, heavy top-level packages it imported)."""
+HEAVY = {"jinja2", "libvirt", "kubernetes", "rich"}
+
+
+def _imported(args: list[str], env: dict[str, str] | None = None) -> tuple[str, set[str]]:
+    """Run vmctl in a fresh interpreter; (its stdout, the top-level packages it imported)."""
     code = (
         "import json, sys\nfrom vmctl.cli.main import main\n"
         f"try:\n    main({args!r})\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-        "heavy = {'jinja2', 'libvirt', 'kubernetes', 'rich'}\n"
-        "sys.stderr.write(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & heavy)))\n"
+        "sys.stderr.write(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
     )
-    proc = subprocess.run([str(PYTHON), "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [str(PYTHON), "-c", code], capture_output=True, text=True, timeout=60, check=False, env={**os.environ, **(env or {})}
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout, set(json.loads(proc.stderr.splitlines()[-1]))
 
 
+CREATE_RESOLVE = ["create", "vm", "--from-template", "cirros", "-p", "NAME=x", "--instancetype", "u1.medium", "--resolve"]
+
+
 def test_version_imports_nothing_heavy() -> None:
-    out, heavy = _imported(["version"])
+    out, loaded = _imported(["version"])
     assert out.startswith("vmctl ")
-    assert heavy == set()
+    assert loaded & HEAVY == set()
+    assert "yaml" not in loaded
 
 
-def test_create_resolve_imports_no_backend_or_rich() -> None:
-    out, heavy = _imported(
-        ["create", "vm", "--from-template", "cirros", "-p", "NAME=x", "--instancetype", "u1.medium", "--resolve"]
-    )
+@pytest.mark.parametrize("args", [CREATE_RESOLVE, ["create", "vm", "--name", "a", "--instancetype", "u1.small"]])
+def test_create_vm_imports_nothing_heavy(args: list[str]) -> None:
+    out, loaded = _imported(args)
+    assert "kind: VirtualMachine" in out
+    assert loaded & HEAVY == set()
+
+
+def test_a_cached_bundled_template_needs_no_yaml_parser(tmp_path: Path) -> None:
+    env = {"XDG_CACHE_HOME": str(tmp_path)}
+    _imported(CREATE_RESOLVE, env)  # the first run parses the template and caches it
+    out, loaded = _imported(CREATE_RESOLVE, env)
     assert "kind: VirtualMachineInstance" in out
-    assert heavy <= {"jinja2"}  # cirros is an OpenShift template: no jinja2 needed, but allowed
+    assert "yaml" not in loaded
 
 
 def test_version_starts_fast() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from vmctl.cli import resolve as resolve_module
+from vmctl import batch as batch_module
 from vmctl.cli.main import main
 
 pytestmark = pytest.mark.skipif(
@@ -73,9 +73,9 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 def both(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
     """Run in one process and in two; assert the same result and return it."""
-    monkeypatch.setattr(resolve_module, "PARALLEL_MIN", 10**9)
+    monkeypatch.setattr(batch_module, "PARALLEL_MIN", 10**9)
     serial = run(argv, capsys)
-    monkeypatch.setattr(resolve_module, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(batch_module, "PARALLEL_MIN", 2)
     forks: list[int] = []
     real_fork = os.fork
     monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real_fork())
@@ -150,10 +150,10 @@ def test_a_child_that_sends_nothing_is_redone_here(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write(tmp_path, [vm(i) for i in range(6)])
-    monkeypatch.setattr(resolve_module, "PARALLEL_MIN", 10**9)
+    monkeypatch.setattr(batch_module, "PARALLEL_MIN", 10**9)
     serial = run(["resolve", "-f", path, "-o", "json"], capsys)
-    monkeypatch.setattr(resolve_module, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(resolve_module, "_child", lambda *a: os._exit(3))
+    monkeypatch.setattr(batch_module, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(batch_module, "_child", lambda *a: os._exit(3))
     assert run(["resolve", "-f", path, "-o", "json"], capsys) == serial
     assert serial[0] == 0 and len(json.loads(serial[1])["items"]) == 6
 
@@ -162,10 +162,10 @@ def test_json_that_needs_the_whole_batch_is_rendered_here(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = write(tmp_path, [vm(i) for i in range(6)])
-    monkeypatch.setattr(resolve_module, "PARALLEL_MIN", 10**9)
+    monkeypatch.setattr(batch_module, "PARALLEL_MIN", 10**9)
     serial = run(["resolve", "-f", path, "-o", "json"], capsys)
-    monkeypatch.setattr(resolve_module, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(resolve_module, "_render_part", lambda *a: None)
+    monkeypatch.setattr(batch_module, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(batch_module, "render_part", lambda *a: None)
     assert run(["resolve", "-f", path, "-o", "json"], capsys) == serial
 
 

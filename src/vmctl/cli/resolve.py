@@ -34,61 +34,7 @@ ShowOrigin = Annotated[
 ]
 
 _RESOLVABLE = ("VirtualMachine", "VirtualMachineInstance")
-
-
-def _label(doc: Any, obj: dict[str, Any], exc: Exception | None = None) -> str:
-    """``FILE:LINE: document N (Kind/name)`` as ``vmctl validate`` writes it; the line is that of the first
-    cause's field, of the matcher of a missing instancetype or preference, or of the document."""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    causes = getattr(exc, "causes", None) or []
-    line = doc.line_of(causes[0].field if causes else getattr(exc, "field", ""))
-    where = f"{doc.source}:{line}" if line else doc.source
-    return f"{where}: document {doc.index + 1} ({obj.get('kind') or '<no kind>'}/{meta.get('name') or '<no name>'})"
-
-
-def _report(label: str, exc: Exception) -> str:
-    """The stderr lines for an object KubeVirt would refuse."""
-    from vmctl.errors import ObjectRejected, VmctlError
-
-    message = exc.message if isinstance(exc, VmctlError) else str(exc)
-    lines = [f"error: {label}: {message}\n"]
-    if isinstance(exc, ObjectRejected):
-        for cause in exc.causes:
-            lines.append(f"  {cause.field}: {cause.message}\n" if cause.field else f"  {cause.message}\n")
-    hint = getattr(exc, "hint", None)
-    if hint:
-        lines.append(f"hint: {hint}\n")
-    return "".join(lines)
-
-
-def check_schema(pairs: list[tuple[Any, Any]], *, strict: bool, warned: set[str]) -> bool:
-    """Report what KubeVirt's API server would refuse (errors) or drop (unknown fields: warnings, errors with
-    ``strict``) for every input object, one line each on stderr; True when nothing is an error. Deprecation
-    warnings are printed once per text (collected in ``warned``), as they concern the kind, not the object."""
-    from vmctl.cli.output import warn
-    from vmctl.schema import WARNING_REASONS, validate_object
-
-    ok = True
-    memo: dict[str, Any] = {}  # batches of near-identical objects (names apart) are walked once
-    for doc, obj in pairs:
-        for problem in validate_object(obj, memo=memo):
-            if problem.reason == "Deprecated":
-                if problem.message not in warned:
-                    warned.add(problem.message)
-                    warn(problem.message)
-                continue
-            line = doc.line_of(problem.field) if problem.field else None
-            where = f"{doc.source}:{line}" if line else doc.source
-            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-            what = f"{obj.get('kind') or '<no kind>'}/{meta.get('name') or '<no name>'}"
-            field = f"{problem.field}: " if problem.field else ""
-            text = f"{where}: document {doc.index + 1} ({what}): {field}{problem.message}"
-            if problem.reason in WARNING_REASONS and not (strict and problem.reason == "FieldValueUnknown"):
-                warn(text)
-            else:
-                sys.stderr.write(f"error: {text}\n")
-                ok = False
-    return ok
+_REPLICATED = ("VirtualMachinePool", "VirtualMachineInstanceReplicaSet")
 
 
 def run(
@@ -127,6 +73,7 @@ def _run(
     strict: bool,
     index: int = 0,
 ) -> None:
+    from vmctl.batch import Job, label, parse_big_yaml, report_findings, run_batch, schema_findings
     from vmctl.catalog import load_catalog
     from vmctl.cli.members import member_pairs
     from vmctl.cli.output import render, warn
@@ -140,7 +87,7 @@ def _run(
         raise UsageError(f"-f/--filename is required, e.g. 'vmctl {command} -f vm.yaml'")
     if show_origin and Format(output) is Format.name:
         raise UsageError("--show-origin works with -o yaml or -o json, not -o name")
-    docs = read_inputs(files)
+    docs = read_inputs(files, parse=parse_big_yaml)
     pairs = list(iter_objects(docs))
     for doc, obj in pairs:
         if not isinstance(obj, dict):
@@ -148,31 +95,31 @@ def _run(
     if expand:
         for doc, obj in pairs:
             if obj.get("kind") == "VirtualMachineInstance":
-                raise VmctlError(f"{_label(doc, obj)}: expand takes VirtualMachines; use 'vmctl resolve' for VMIs")
+                raise VmctlError(f"{label(doc, obj)}: expand takes VirtualMachines; use 'vmctl resolve' for VMIs")
     warned: set[str] = set()
-    if not check_schema(pairs, strict=strict, warned=warned):
-        raise typer.Exit(EXIT_ERROR)
-    pairs = member_pairs(pairs, index, expand=expand)
-    source = MemoSource(load_catalog([obj for _, obj in pairs], extra_dirs=catalog))
+    owners = [(doc, obj) for doc, obj in pairs if obj.get("kind") in _REPLICATED]
+    if owners:  # a pool or replica set stands for one member: check it as written, then use the member
+        if not report_findings(schema_findings(owners, strict=strict), warned, warn, sys.stderr.write):
+            raise typer.Exit(EXIT_ERROR)
+        pairs = member_pairs(pairs, index, expand=expand)
     wanted = ("VirtualMachine",) if expand else _RESOLVABLE
     targets = [(doc, obj) for doc, obj in pairs if obj.get("kind") in wanted]
-    if not targets:
-        kinds = " or ".join(wanted)
-        raise VmctlError(f"no {kinds} in the input ({', '.join(files)})")
-    fmt = Format(output)
+    sources: list[MemoSource] = []
+
+    def prepare() -> None:
+        """After a clean schema check: the catalog, and at least one object to resolve."""
+        if not sources:
+            sources.append(MemoSource(load_catalog([obj for _, obj in pairs], extra_dirs=catalog)))
+        if not targets:
+            raise VmctlError(f"no {' or '.join(wanted)} in the input ({', '.join(files)})")
 
     def step(obj: dict[str, Any]) -> Any:
         if expand:
-            return expand_vm(obj, source, namespace=namespace, origins=show_origin)
-        return resolve(obj, source, namespace=namespace, origins=show_origin)
+            return expand_vm(obj, sources[0], namespace=namespace, origins=show_origin)
+        return resolve(obj, sources[0], namespace=namespace, origins=show_origin)
 
-    done = _in_two_processes(targets, step, fmt, show_origin, render)
-    if done is None:
-        results, failed = _resolve_all(targets, step, sys.stderr.write)
-        warnings = [w for r in results for w in r.warnings] if not failed else []
-        text = "" if failed else _render(results, fmt, show_origin, render)
-    else:
-        failed, warnings, text = done
+    job = Job(step, Format(output), show_origin, render, strict, warned, warn, sys.stderr.write, prepare)
+    failed, warnings, text = run_batch(pairs, targets, job)
     if failed:
         raise typer.Exit(EXIT_ERROR)
     for warning in warnings:
@@ -181,243 +128,6 @@ def _run(
             warn(warning)
     sys.stdout.write(text)
     sys.stdout.flush()
-
-
-def _resolve_all(targets: list[tuple[Any, Any]], step: Any, write: Any) -> tuple[list[Any], bool]:
-    """Resolve every target in order; refusals are written (``write``) as they come. (results, any refused)."""
-    from vmctl.errors import VmctlError
-
-    results = []
-    failed = False
-    for doc, obj in targets:
-        try:
-            results.append(step(obj))
-        except VmctlError as exc:
-            write(_report(_label(doc, obj, exc), exc))
-            failed = True
-    return results, failed
-
-
-# --- big batches: two processes ----------------------------------------------------------------------------
-
-#: Batches of at least this many objects are split in two: this process resolves and renders the first half
-#: while a forked child does the second; the texts are joined in input order (where ``os.fork`` exists and
-#: there are two CPUs). Anything unexpected in the child and this process redoes its half itself, so the
-#: output, messages and exit code are exactly the one-process ones.
-PARALLEL_MIN = 2000
-#: Share of the objects the child takes (this process also joins and writes the output).
-CHILD_SHARE = 0.5
-
-
-def _in_two_processes(
-    targets: list[tuple[Any, Any]], step: Any, fmt: Format, show_origin: bool, render: Any
-) -> tuple[bool, list[str], str] | None:
-    """(refused, warnings, stdout text) for a big batch, or None to run in one process."""
-    import os
-
-    if len(targets) < max(PARALLEL_MIN, 2) or not hasattr(os, "fork") or len(os.sched_getaffinity(0)) < 2:
-        return None
-    split = min(max(1, len(targets) - int(len(targets) * CHILD_SHARE)), len(targets) - 1)
-    first, second = targets[:split], targets[split:]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read_fd)
-        _child(second, step, fmt, show_origin, render, write_fd)
-    os.close(write_fd)
-    reaped = False
-    try:
-        results, failed = _resolve_all(first, step, sys.stderr.write)
-        part = None if failed else _render_part(results, fmt, show_origin, render)
-        payload = _receive(read_fd)
-        os.waitpid(pid, 0)
-        reaped = True
-    finally:
-        os.close(read_fd)
-        if not reaped:
-            import signal
-
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-    if payload is not None:
-        errors, failed_second, warnings_second, part_second = payload
-        sys.stderr.write(errors)
-        if failed or failed_second:
-            return True, [], ""
-        if part is not None and part_second is not None:
-            warnings = [w for r in results for w in r.warnings] + warnings_second
-            return False, warnings, _join_parts([part, part_second], fmt, show_origin)
-    # the child could not do its half (or the text needs the whole batch): redo it here
-    more, failed_second = _resolve_all(second, step, sys.stderr.write)
-    if failed or failed_second:
-        return True, [], ""
-    results += more
-    return False, [w for r in results for w in r.warnings], _render(results, fmt, show_origin, render)
-
-
-def _child(targets: list[tuple[Any, Any]], step: Any, fmt: Format, show_origin: bool, render: Any, fd: int) -> None:
-    """Resolve and render ``targets``, send (errors, refused, warnings, text or None) on ``fd``, exit."""
-    import os
-    import pickle
-
-    try:
-        errors: list[str] = []
-        results, failed = _resolve_all(targets, step, errors.append)
-        part = None if failed else _render_part(results, fmt, show_origin, render)
-        warnings = [] if failed else [w for r in results for w in r.warnings]
-        data = pickle.dumps(("".join(errors), failed, warnings, part), protocol=pickle.HIGHEST_PROTOCOL)
-    except BaseException:  # noqa: BLE001 - anything at all: the parent redoes this half and meets it itself
-        data = b""
-    try:
-        with os.fdopen(fd, "wb") as pipe:
-            pipe.write(data)
-    finally:
-        os._exit(0)
-
-
-def _receive(fd: int) -> tuple[str, bool, list[str], str | None] | None:
-    import os
-    import pickle
-
-    chunks = []
-    while True:
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    if not chunks:
-        return None
-    try:
-        return pickle.loads(b"".join(chunks))
-    except Exception:  # noqa: BLE001 - a cut-short message: redo the half here
-        return None
-
-
-def _render_part(results: list[Any], fmt: Format, show_origin: bool, render: Any) -> str | None:
-    """What ``_render`` writes for ``results`` inside the whole batch's text (see ``_join_parts``); None when
-    the JSON text needs the whole batch (data ``dumps_indented`` leaves to ``json.dumps``)."""
-    if fmt is Format.json:
-        try:
-            if show_origin:
-                return ",\n  ".join(_indented({"object": r.obj, "origins": r.origins}, "  ") for r in results)
-            return ",\n    ".join(_indented(r.obj, "    ") for r in results)
-        except (_NotPlain, RecursionError):
-            return None
-    if not show_origin:
-        return render([r.obj for r in results], fmt)
-    from vmctl.core.origin import render_yaml_with_origins
-
-    return "---\n".join(render_yaml_with_origins(r.obj, r.origins) for r in results)
-
-
-def _join_parts(parts: list[str], fmt: Format, show_origin: bool) -> str:
-    """``_render`` of a batch of two or more results from the ``_render_part`` texts of its pieces."""
-    if fmt is Format.json:
-        if show_origin:
-            return "[\n  " + ",\n  ".join(parts) + "\n]\n"
-        return '{\n  "apiVersion": "v1",\n  "items": [\n    ' + ",\n    ".join(parts) + '\n  ],\n  "kind": "List"\n}\n'
-    if fmt is Format.name:
-        return "".join(parts)
-    return "---\n".join(parts)
-
-
-def _render(results: list[Any], fmt: Format, show_origin: bool, render: Any) -> str:
-    if fmt is Format.json:
-        body: Any
-        if show_origin:
-            body = [{"object": r.obj, "origins": r.origins} for r in results]
-            body = body[0] if len(body) == 1 else body
-        else:  # what ``render`` prints for -o json, written faster
-            objs = [r.obj for r in results]
-            body = objs[0] if len(objs) == 1 else {"apiVersion": "v1", "kind": "List", "items": objs}
-        return dumps_indented(body) + "\n"
-    if not show_origin:
-        return render([r.obj for r in results], fmt)
-    from vmctl.core.origin import render_yaml_with_origins
-
-    return "---\n".join(render_yaml_with_origins(r.obj, r.origins) for r in results)
-
-
-class _NotPlain(Exception):
-    """Raised inside ``dumps_indented`` for data it leaves to the standard encoder."""
-
-
-def _float_text(value: float) -> str:
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "Infinity" if value > 0 else "-Infinity"
-    return float.__repr__(value)
-
-
-def dumps_indented(obj: Any) -> str:
-    """``json.dumps(obj, indent=2, sort_keys=True)``, same text, ~2.5x faster for plain JSON data.
-
-    The standard library drops to its pure-Python encoder whenever it indents; this walks plain dicts,
-    lists and scalars directly and hands anything else (subclasses, non-string keys) to ``json.dumps``.
-    """
-    import json
-
-    try:
-        return _indented(obj, "")
-    except (_NotPlain, RecursionError):
-        return json.dumps(obj, indent=2, sort_keys=True)
-
-
-def _indented(obj: Any, indent: str) -> str:
-    """The ``dumps_indented`` text of plain ``obj`` placed at ``indent``; _NotPlain for other data."""
-    from json.encoder import encode_basestring_ascii as quote
-
-    parts: list[str] = []
-    add = parts.append
-
-    def value(node: Any, indent: str) -> None:
-        kind = type(node)
-        if kind is str:
-            add(quote(node))
-        elif kind is dict:
-            if not node:
-                add("{}")
-                return
-            inner = indent + "  "
-            sep = "{\n" + inner
-            for key in sorted(node):
-                if type(key) is not str:
-                    raise _NotPlain
-                add(sep)
-                add(quote(key))
-                add(": ")
-                value(node[key], inner)
-                sep = ",\n" + inner
-            add("\n" + indent + "}")
-        elif kind is list:
-            if not node:
-                add("[]")
-                return
-            inner = indent + "  "
-            sep = "[\n" + inner
-            for item in node:
-                add(sep)
-                value(item, inner)
-                sep = ",\n" + inner
-            add("\n" + indent + "]")
-        elif node is None:
-            add("null")
-        elif node is True:
-            add("true")
-        elif node is False:
-            add("false")
-        elif kind is int:
-            add(int.__repr__(node))
-        elif kind is float:
-            add(_float_text(node))
-        else:
-            raise _NotPlain
-
-    value(obj, indent)
-    return "".join(parts)
 
 
 def register(app: typer.Typer) -> None:

@@ -47,26 +47,99 @@ class OriginTracker:
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
-        self._last: dict[str, Any] = {}
+        self._last: Any = _MISSING  # a snapshot (``_frozen``) of the last snapped view
         self._origin: dict[str, str] = {}
 
     def snap(self, stage: str, view: Obj) -> None:
+        """Attribute to ``stage`` every leaf of ``view`` (as ``flatten`` names them) that is new or changed
+        (another value, or another type) since the last snap."""
         if not self.enabled:
             return
-        flat = flatten(view)
-        last = self._last
-        origin = self._origin
-        for path, value in flat.items():
-            old = last.get(path, _MISSING)
-            if old is _MISSING or old != value or type(old) is not type(value):
-                origin[path] = stage
-        self._last = flat
+        self._last = _changed(self._last, view, "", self._origin, stage)
 
     def origins(self, final: Obj, default: str = "default") -> dict[str, str]:
         """Origins of every leaf of ``final`` (snap it first to attribute the last stage's changes)."""
         if not self.enabled:
             return {}
         return {path: self._origin.get(path, default) for path in flatten(final)}
+
+
+class _Exact:
+    """A leaf of a snapshot other than a string or None: equal only to the same value of the same type
+    (``1``, ``True`` and ``1.0`` are different leaves), so whole snapshots compare with ``==``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self.value) and other == self.value
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _frozen(node: Any) -> Any:
+    """A snapshot of live data: containers copied, leaves other than strings and None wrapped in ``_Exact``."""
+    if isinstance(node, dict):
+        return {k: _frozen(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_frozen(v) for v in node]
+    return node if node is None or type(node) is str else _Exact(node)
+
+
+def _changed(before: Any, new: Any, path: str, origin: dict[str, str], stage: str) -> Any:
+    """Set ``origin[p] = stage`` for every ``flatten`` path ``p`` of ``new`` whose leaf is not in the
+    snapshot ``before`` (missing, another value or another type); return the snapshot of ``new``, sharing
+    ``before``'s unchanged parts. Unchanged subtrees are compared in one ``==`` and never walked."""
+    if isinstance(new, dict):
+        if type(before) is dict and before == new:
+            return before
+        if not new:
+            origin[path] = stage
+            return {}
+        if type(before) is not dict:
+            for sub in flatten(new, path):
+                origin[sub] = stage
+            return _frozen(new)
+        out = {}
+        get = before.get
+        for key, value in new.items():
+            old = get(key, _MISSING)
+            if isinstance(value, (dict, list)):
+                out[key] = _changed(old, value, f"{path}.{key}" if path else str(key), origin, stage)
+            elif old is _MISSING or old != value:
+                origin[f"{path}.{key}" if path else str(key)] = stage
+                out[key] = _frozen(value)
+            else:
+                out[key] = old
+        return out
+    if isinstance(new, list):
+        if type(before) is list and before == new:
+            return before
+        if not new:
+            origin[path] = stage
+            return []
+        if type(before) is not list:
+            for sub in flatten(new, path):
+                origin[sub] = stage
+            return _frozen(new)
+        count = len(before)
+        items = []
+        for i, value in enumerate(new):
+            old = before[i] if i < count else _MISSING
+            if isinstance(value, (dict, list)):
+                items.append(_changed(old, value, f"{path}[{i}]", origin, stage))
+            elif old is _MISSING or old != value:
+                origin[f"{path}[{i}]"] = stage
+                items.append(_frozen(value))
+            else:
+                items.append(old)
+        return items
+    if before is _MISSING or before != new:
+        origin[path] = stage
+        return _frozen(new)
+    return before
 
 
 # --- YAML with a trailing origin comment per leaf ----------------------------------------------------
@@ -84,7 +157,24 @@ def _plain_ok(text: str) -> bool:
     return bool(re.fullmatch(_PLAIN, text)) and text.lower() not in _SPECIAL and not re.fullmatch(_NUMBERISH, text)
 
 
+#: texts already written by ``_text`` (a batch repeats the same strings in every object)
+_TEXTS: dict[str, str] = {}
+_TEXTS_LIMIT = 100_000
+
+
+def _text(text: str) -> str:
+    """``text`` as it is when plain, else JSON-quoted."""
+    found = _TEXTS.get(text)
+    if found is None:
+        if len(_TEXTS) >= _TEXTS_LIMIT:
+            _TEXTS.clear()
+        found = _TEXTS[text] = text if _plain_ok(text) else json.dumps(text, ensure_ascii=False)
+    return found
+
+
 def _scalar(value: Any) -> str:
+    if type(value) is str:
+        return _text(value)
     if value is None:
         return "null"
     if value is True:
@@ -97,13 +187,11 @@ def _scalar(value: Any) -> str:
         return "{}"
     if isinstance(value, list):
         return "[]"
-    text = str(value)
-    return text if _plain_ok(text) else json.dumps(text, ensure_ascii=False)
+    return _text(str(value))
 
 
 def _key(key: Any) -> str:
-    text = str(key)
-    return text if _plain_ok(text) else json.dumps(text, ensure_ascii=False)
+    return _text(str(key))
 
 
 def render_yaml_with_origins(obj: Obj, origins: dict[str, str]) -> str:

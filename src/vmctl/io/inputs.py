@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from vmctl.errors import InputError
@@ -74,15 +74,18 @@ def read_text(source: str) -> str:
     return _read_stdin() if source == "-" else _read(Path(source))
 
 
-def read_inputs(sources: Iterable[str]) -> list[Document]:
-    """Parse every document of every source in order."""
+def read_inputs(
+    sources: Iterable[str], parse: Callable[[str, str], list[Document]] = parse_documents
+) -> list[Document]:
+    """Parse every document of every source in order (``parse(text, source)``: ``parse_documents`` or one
+    that returns the same documents, e.g. ``vmctl.batch.parse_big_yaml``)."""
     docs: list[Document] = []
     for source in sources:
         if source == "-":
-            docs.extend(parse_documents(_read_stdin(), "<stdin>"))
+            docs.extend(parse(_read_stdin(), "<stdin>"))
             continue
         for file in input_files(source):
-            docs.extend(parse_documents(_read(Path(file)), file))
+            docs.extend(parse(_read(Path(file)), file))
     return docs
 
 

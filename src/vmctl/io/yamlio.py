@@ -1,7 +1,8 @@
 """Safe, bounded loading of YAML and JSON documents.
 
-Every document is loaded with a safe loader, the input size is bounded, and alias expansion is bounded
-so that a "billion laughs" document is rejected before anything walks it.
+Every document is loaded with a safe loader (libyaml's, strict about repeated keys: see ``yamlloader``), the
+input size is bounded, and alias expansion is bounded so that a "billion laughs" document is rejected before
+anything walks it. PyYAML is imported only when YAML is really read or written by PyYAML.
 """
 
 from __future__ import annotations
@@ -11,15 +12,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import yaml
-
 from vmctl import settings
 from vmctl.errors import InputError
-
-try:  # the C loader is ~10x faster; fall back to the pure-Python one
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
 
 
 class Document:
@@ -50,7 +44,7 @@ class Document:
         return self._lines.get("", None)
 
 
-def _check_size(data: str | bytes, source: str) -> None:
+def check_size(data: str | bytes, source: str) -> None:
     limit = settings.max_input_bytes()
     if len(data) > limit:
         raise InputError(f"{source}: input is {len(data)} bytes, more than the limit of {limit} bytes")
@@ -87,7 +81,7 @@ def _expanded_size(obj: Any, source: str, index: int) -> None:
 
 def parse_documents(text: str, source: str) -> list[Document]:
     """Parse a multi-document YAML (or JSON) text into documents; empty documents are skipped."""
-    _check_size(text, source)
+    check_size(text, source)
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
@@ -97,23 +91,111 @@ def parse_documents(text: str, source: str) -> list[Document]:
                 raise InputError(f"{source}:{exc.lineno}: invalid JSON: {exc.msg}") from None
         else:
             return [Document(obj, source, 0, text)]
+    return load_yaml(text, source)[0]
+
+
+def load_yaml(text: str, source: str, chunk: str | None = None) -> tuple[list[Document], int]:
+    """(documents, how many the stream holds, empty ones included) of the YAML ``text``, or of ``chunk``:
+    a run of whole documents of ``text`` starting on a document start (see ``split_documents``)."""
+    import yaml
+
+    from vmctl.io.yamlloader import loader
+
+    stream = text if chunk is None else chunk
     docs: list[Document] = []
+    count = 0
+    reader = loader()(stream)
     try:
-        for i, obj in enumerate(yaml.load_all(text, Loader=_Loader)):
+        while reader.check_data():
+            obj = reader.get_data()
+            index = count
+            count += 1
             if obj is None:
                 continue
-            _expanded_size(obj, source, i)
-            docs.append(Document(obj, source, i, text))
+            size = reader.last_size
+            if size is None or size > settings.max_expanded_nodes():
+                _expanded_size(obj, source, index)
+            docs.append(Document(obj, source, index, text))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise InputError(f"{source}{line}: invalid YAML: {problem}") from None
+        raise InputError(f"{source}{_yaml_problem(exc, stream)}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: invalid YAML: {exc}") from None
     except RecursionError:
         raise InputError(f"{source}: invalid YAML: nested too deeply") from None
-    return docs
+    finally:
+        reader.dispose()
+    return docs, count
+
+
+#: A quoted scalar that ran past its line and swallowed this (a key, or a list item): its quote was not closed.
+_SWALLOWED = re.compile(r"\n[ \t]*(?:- |[^\s\"'#][^\n\"']*?:(?:[ \t]|$))", re.M)
+
+
+def _yaml_problem(exc: Any, text: str) -> str:
+    """``:LINE: invalid YAML: PROBLEM`` for a YAML error; an unclosed quote is reported where it opened."""
+    opened = _unclosed_quote(exc, text)
+    if opened is not None:
+        return f":{opened}: invalid YAML: unclosed quote: the quoted scalar that starts on this line never ends"
+    mark = exc.problem_mark or exc.context_mark
+    line = f":{mark.line + 1}" if mark else ""
+    problem = exc.problem or exc.context or "invalid YAML"
+    return f"{line}: invalid YAML: {problem}"
+
+
+def _unclosed_quote(exc: Any, text: str) -> int | None:
+    """The 1-based line of the quote a YAML error comes from, if it comes from one that was never closed.
+
+    Either libyaml reached the end of the text inside the quoted scalar, or the scalar ended at some later
+    quote after swallowing whole lines of YAML (``key:`` or ``- item`` lines) and the error came after it.
+    """
+    if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None:
+        if exc.problem in ("found unexpected end of stream", "found unexpected document indicator"):
+            return exc.context_mark.line + 1
+        return None  # e.g. a bad escape inside a closed quote: libyaml's own message is right
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return None
+    import yaml
+
+    from vmctl.io.yamlloader import loader
+
+    scanner = loader()(text)
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()
+            if token.start_mark.line > mark.line:
+                break
+            if (
+                isinstance(token, yaml.ScalarToken)
+                and token.style in ("'", '"')
+                and token.end_mark.line > token.start_mark.line
+                and _SWALLOWED.search(text, token.start_mark.index, token.end_mark.index)
+            ):
+                return token.start_mark.line + 1
+    except yaml.YAMLError:
+        pass
+    finally:
+        scanner.dispose()
+    return None
+
+
+#: A line that starts a YAML document (``---`` alone or followed by a space): never inside a scalar.
+_DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|$)", re.M)
+
+
+def split_documents(text: str, parts: int) -> list[str]:
+    """``text`` cut into at most ``parts`` runs of whole documents of similar size, each after the first
+    starting on a ``---`` line; joined, they are ``text``. Texts with directives (``%``) are not cut."""
+    if parts < 2 or "\n%" in text or text.startswith("%"):
+        return [text]
+    cuts = [0]
+    for n in range(1, parts):
+        found = _DOCUMENT_START.search(text, max(len(text) * n // parts, cuts[-1] + 1))
+        if found is None:
+            break
+        cuts.append(found.start())
+    cuts.append(len(text))
+    return [text[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
 def list_items(doc: Document) -> list[Any] | None:
@@ -160,7 +242,9 @@ def dump_yaml(obj: Any) -> str:
 
 
 def _pyyaml_dump(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=_Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True, width=1000)
+    import yaml
+
+    return yaml.dump(obj, Dumper=_dumper(), default_flow_style=False, sort_keys=True, allow_unicode=True, width=1000)
 
 
 # --- a fast emitter for plain data ------------------------------------------------------------------------
@@ -181,8 +265,50 @@ _SHORT = 200
 _WIDTH = 900
 #: longest key the emitter writes itself (PyYAML writes keys longer than 128 as "? key")
 _SHORT_KEY = 100
-_RESOLVER = yaml.resolver.Resolver()
-_FIRST_CHARS = frozenset(_RESOLVER.yaml_implicit_resolvers)
+#: PyYAML's implicit resolvers (``yaml.resolver.Resolver``), copied so that writing plain data needs no
+#: PyYAML import: (tag, pattern, re flags, first characters), in PyYAML's order. A test keeps them equal.
+IMPLICIT_RESOLVERS: tuple[tuple[str, str, int, str], ...] = (
+    ("tag:yaml.org,2002:bool", r'''^(?:yes|Yes|YES|no|No|NO
+                    |true|True|TRUE|false|False|FALSE
+                    |on|On|ON|off|Off|OFF)$''', re.X, "yYnNtTfFoO"),
+    ("tag:yaml.org,2002:float", r'''^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+                    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+                    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$''', re.X, "-+0123456789."),
+    ("tag:yaml.org,2002:int", r'''^(?:[-+]?0b[0-1_]+
+                    |[-+]?0[0-7_]+
+                    |[-+]?(?:0|[1-9][0-9_]*)
+                    |[-+]?0x[0-9a-fA-F_]+
+                    |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$''', re.X, "-+0123456789"),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", 0, "<"),
+    ("tag:yaml.org,2002:null", r'''^(?: ~
+                    |null|Null|NULL
+                    | )$''', re.X, "~nN"),
+    ("tag:yaml.org,2002:timestamp", r'''^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+                    |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+                     (?:[Tt]|[ \t]+)[0-9][0-9]?
+                     :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+                     (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$''', re.X, "0123456789"),
+    ("tag:yaml.org,2002:value", r"^(?:=)$", 0, "="),
+    ("tag:yaml.org,2002:yaml", r"^(?:!|&|\*)$", 0, "!&*"),
+)
+_FIRST_CHARS = frozenset("".join(first for *_, first in IMPLICIT_RESOLVERS))
+_implicit: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+
+
+def implicit_tag(text: str) -> str:
+    """The tag PyYAML's resolver gives the non-empty plain scalar ``text`` (``str`` unless it reads as
+    something else), as ``Resolver().resolve(ScalarNode, text, (True, False))`` returns it."""
+    if not _implicit:
+        for tag, pattern, flags, first in IMPLICIT_RESOLVERS:
+            compiled = re.compile(pattern, flags)
+            for char in first:
+                _implicit.setdefault(char, []).append((tag, compiled))
+    for tag, pattern in _implicit.get(text[0], ()):
+        if pattern.match(text):
+            return tag
+    return _STR_TAG
 _ODD_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
 #: caches of rendered scalars: text -> (rendering, continuation lines or None, contains a space)
 _KEYS: dict[str, str] = {}
@@ -201,7 +327,7 @@ def _plain(text: str, longest: int = _SHORT) -> bool:
     if len(text) > longest or not _PLAIN_SAFE.fullmatch(text):
         return False
     if text[0] in _FIRST_CHARS:
-        return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
+        return implicit_tag(text) == _STR_TAG
     return True
 
 
@@ -227,6 +353,9 @@ def _scalar_text(value: str, cache: dict[str, Any], item: bool) -> tuple[str, li
     """How PyYAML writes the string ``value`` after "key: " (or "- " when ``item``), at column 0."""
     if _plain(value):
         return _cached(cache, value, (value, None, " " in value))
+    known = _quoted_or_literal(value)
+    if known is not None:
+        return _cached(cache, value, known)
     text = _pyyaml_dump([value] if item else {"a": value})
     lead = "- " if item else "a: "
     if not text.startswith(lead) or not text.endswith("\n") or any(c in text for c in _ODD_BREAKS):
@@ -241,6 +370,30 @@ def _scalar_text(value: str, cache: dict[str, Any], item: bool) -> tuple[str, li
     if not head.startswith("|") or "+" in head or any(line and not line.startswith("  ") for line in rest):
         raise _Fallback
     return _cached(cache, value, (head, rest, True))
+
+
+#: a line of a literal block the emitter writes itself: printable ASCII, no trailing space
+_LITERAL_LINE = re.compile(r"(?:[ -~]*[!-~])?")
+
+
+def _quoted_or_literal(value: str) -> tuple[str, list[str] | None, bool] | None:
+    """``_scalar_text`` of two common kinds of strings, without PyYAML: text of plain characters that would
+    read back as another type (``"1"``, ``"true"``: single-quoted), and lines of printable ASCII without
+    trailing spaces (a literal block, ``|`` or ``|-``); None for anything else."""
+    if len(value) <= _SHORT and _PLAIN_SAFE.fullmatch(value):  # not _plain: it resolves to another type
+        return f"'{value}'", None, " " in value
+    if "\n" not in value or value[0] in " \n":
+        return None
+    lines = value.split("\n")
+    chomp = "-"
+    if not lines[-1]:  # ends with a line break: "|", or "|+" (left to PyYAML) for more than one
+        lines.pop()
+        if not lines[-1]:
+            return None
+        chomp = ""
+    if not all(_LITERAL_LINE.fullmatch(line) for line in lines):
+        return None
+    return "|" + chomp, ["  " + line if line else "" for line in lines], True
 
 
 def _float_text(value: float) -> str:
@@ -357,24 +510,33 @@ def _fast_dump(obj: dict[str, Any]) -> str:
     return "".join(out)
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """Safe dumper that never emits anchors/aliases (outputs are for kubectl)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+_dumpers: list[type] = []
 
 
-def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    if "\n" in data:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+def _dumper() -> type:
+    """The safe dumper for outputs (built on first use): no anchors/aliases (outputs are for kubectl), and
+    multi-line strings as literal blocks."""
+    if not _dumpers:
+        import yaml
 
+        class Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+            def ignore_aliases(self, data: Any) -> bool:
+                return True
 
-_Dumper.add_representer(str, _str_presenter)
+        def str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+            if "\n" in data:
+                return dumper.represent_scalar(_STR_TAG, data, style="|")
+            return dumper.represent_scalar(_STR_TAG, data)
+
+        Dumper.add_representer(str, str_presenter)
+        _dumpers.append(Dumper)
+    return _dumpers[0]
 
 
 def _line_index(text: str, index: int) -> dict[str, int]:
     """Map dotted field paths of document ``index`` to 1-based line numbers."""
+    import yaml
+
     lines: dict[str, int] = {}
     try:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))

@@ -40,7 +40,9 @@ def search_dirs(extra_dirs: list[Path] | None = None) -> list[tuple[Path, str]]:
 
 
 def _load_file(path: Path, origin: str) -> list[TemplateRef]:
-    docs = read_inputs([str(path)])
+    from vmctl.io.parsecache import parse_cached
+
+    docs = read_inputs([str(path)], parse=parse_cached)
     text = docs[0].text if docs else ""
     found = [obj for _, obj in iter_objects(docs) if is_template(obj)]
     return [TemplateRef(obj, path, origin, text, len(docs)) for obj in found]
