@@ -81,7 +81,7 @@ def violations(table: dict[str, set[str]], modules: list[tuple[Path, str]]) -> l
                 target = unit_of(name)
                 if target != unit and target not in allowed:
                     out.append(f"{module}: {unit} imports {name} ({target} is not allowed)")
-            elif top not in sys.stdlib_module_names and top not in allowed:
+            elif top not in sys.stdlib_module_names and not top.startswith("_") and top not in allowed:
                 out.append(f"{module}: {unit} imports the package {top}")
     return out
 

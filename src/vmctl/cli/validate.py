@@ -195,6 +195,7 @@ def _severity(reason: str, is_warning: Any) -> str:
 
 def _read_each(sources: list[str]) -> tuple[list[Any], list[Finding]]:
     """Every readable document; a file that cannot be read or parsed is one finding, the others are still read."""
+    from vmctl.batch import parse_big_yaml
     from vmctl.errors import InputError
     from vmctl.io.inputs import input_files, read_objects
 
@@ -207,7 +208,7 @@ def _read_each(sources: list[str]) -> tuple[list[Any], list[Finding]]:
             files, unreadable = [], [*unreadable, Finding(source, 0, None, "", "", "", exc.message, "error")]
         for file in files:
             try:
-                docs.extend(read_objects([file]))  # a file with no objects is an error too
+                docs.extend(read_objects([file], parse_big_yaml))  # a file with no objects is an error too
             except InputError as exc:
                 unreadable.append(Finding(file, 0, None, "", "", "", exc.message, "error"))
     return docs, unreadable

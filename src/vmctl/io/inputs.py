@@ -113,14 +113,16 @@ def describe_objects(objects: Iterable[object]) -> str:
     return "no Kubernetes objects"
 
 
-def read_objects(sources: Iterable[str]) -> list[Document]:
+def read_objects(
+    sources: Iterable[str], parse: Callable[[str, str], list[Document]] = parse_documents
+) -> list[Document]:
     """``read_inputs``, where a source that holds no Kubernetes object (empty, or text such as ``/etc/passwd``)
     is an error naming it: CI must not pass on an empty render."""
     from vmctl.io.yamlio import iter_objects
 
     docs: list[Document] = []
     for source in sources:
-        found = read_inputs([source])
+        found = read_inputs([source], parse)
         if not any(is_object(obj) for _, obj in iter_objects(found)):
             why = "the input is empty" if not found else "expected YAML or JSON documents with apiVersion and kind"
             raise InputError(f"{'<stdin>' if source == '-' else source}: no Kubernetes objects ({why})")

@@ -351,6 +351,8 @@ def _key_text(key: str) -> str:
 
 def _scalar_text(value: str, cache: dict[str, Any], item: bool) -> tuple[str, list[str] | None, bool]:
     """How PyYAML writes the string ``value`` after "key: " (or "- " when ``item``), at column 0."""
+    if not value:
+        return ("''", None, False)  # an empty string (e.g. the uid of an owner that has none)
     if _plain(value):
         return _cached(cache, value, (value, None, " " in value))
     known = _quoted_or_literal(value)
