@@ -79,6 +79,10 @@ class Backend(Protocol):
     #: The kinds ``apply`` stores (KubeVirt kinds plus ConfigMap and Secret).
     stored_kinds: frozenset[str]
 
+    @property
+    def default_namespace(self) -> str:
+        """The namespace of a command without ``-n``: "default" locally, the kubeconfig context's on a cluster."""
+
     def lookup_source(self) -> ObjectSource:
         """Instancetypes, preferences and presets as this backend's resolution sees them."""
 

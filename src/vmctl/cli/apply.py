@@ -59,7 +59,8 @@ def register(app: typer.Typer) -> None:
             raise UsageError("--timeout: must be zero or more seconds")
         docs = read_inputs(filename)
         be = open_backend(flags, allow_hooks=allow_hooks or None)
-        batch = admit_batch(docs, namespace, be.stored_kinds, be.lookup_source(), warn, stored=_stored(be))
+        batch = admit_batch(docs, namespace, be.stored_kinds, be.lookup_source(), warn, stored=_stored(be),
+                            default_namespace=be.default_namespace)
         if not batch:
             raise UsageError("no objects passed to apply")
         failure: ApplyError | None = None
@@ -96,7 +97,7 @@ def _wait(be: Backend, results: list[tuple[dict[str, Any], str]], timeout: int) 
     """``--wait``: every applied VM where its runStrategy heads it, every VMI Ready."""
     from vmctl.backends.base import Ref
 
-    refs = [Ref(o["kind"], o["metadata"]["name"], o["metadata"].get("namespace") or "default")
+    refs = [Ref(o["kind"], o["metadata"]["name"], o["metadata"].get("namespace") or be.default_namespace)
             for o, _ in results if o["kind"] in ("VirtualMachine", "VirtualMachineInstance")]
     if refs:
         be.wait_desired(refs, timeout)

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         from vmctl.cli.resources import split_type_name
 
         kind, name = split_type_name(args)
-        ns = namespace or "default"
         be = open_backend(flags)
+        ns = namespace or be.default_namespace
         be.delete(Ref(kind.kind, name, ns), wait=wait, timeout=timeout)
         typer.echo(f'{kind.singular}.{kind.group} "{name}" deleted' if kind.group else f'{kind.singular} "{name}" deleted')

@@ -84,6 +84,11 @@ class ClusterBackend:
         self.conn = conn
         self.reporter = reporter or SilentReporter()
 
+    @property
+    def default_namespace(self) -> str:
+        """The kubeconfig context's namespace (in a pod: the service account's), else "default"."""
+        return self.conn.namespace
+
     # --- objects -------------------------------------------------------------------------------------
     def lookup_source(self) -> ClusterSource:
         return ClusterSource(self.conn)

@@ -63,6 +63,7 @@ class LocalBackend:
 
     name = "local"
     stored_kinds = frozenset(STORED_BY_KIND)
+    default_namespace = "default"
 
     def __init__(self, state_dir: Path, uri: str, *, allow_hooks: bool = False,
                  reporter: Reporter | None = None) -> None:
