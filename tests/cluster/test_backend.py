@@ -154,7 +154,6 @@ def test_streams_say_they_are_not_there_yet(apiserver: Any, namespace: str) -> N
         (lambda: be.vnc_stream(ref), "vnc"),
         (lambda: be.screenshot(ref), "vnc screenshot"),
         (lambda: be.port_connector(ref, 22, "tcp"), "port-forward"),
-        (lambda: be.console(ref, timeout=1, force=False, escape=b"\x1d"), "console"),
     ):
         with pytest.raises(VmctlError) as exc:
             call()

@@ -9,7 +9,9 @@ What it answers (virtctl.md §b, §d):
 - ``PUT .../virtualmachines/NAME/{start,stop,restart}`` → 202 with no body;
 - ``PUT .../virtualmachineinstances/NAME/{pause,unpause,softreboot,reset}`` → 200 with no body;
 - a websocket upgrade of ``.../virtualmachineinstances/NAME/console`` with subprotocol ``plain.kubevirt.io``
-  → binary frames echoed back (a loopback serial port, no guest).
+  → binary frames echoed back (a loopback serial port), or, for a name in ``consoles``, bridged to that console
+  (``bridge_frames`` carries the websocket side: a real guest's serial console in the libvirt tests);
+- names in ``not_running`` get virt-api's 400 ``VMI is not running`` for their console that many times first.
 
 Names listed in ``refuse`` get a 409 ``Status`` with the given message, as virt-api answers state conflicts.
 Every request is recorded (method, path, body, remote user). It does not run guests or change any object.
@@ -18,6 +20,7 @@ Every request is recorded (method, path, body, remote user). It does not run gue
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import ssl
@@ -88,6 +91,9 @@ class VirtApiStandIn:
     key: Path
     requests: list[Recorded] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)  # object name → 409 message
+    not_running: dict[str, int] = field(default_factory=dict)  # VMI name → console attaches refused with 400
+    #: VMI name → ``serve(rfile, wfile)`` run after the upgrade instead of the echo (e.g. ``bridge_frames``)
+    consoles: dict[str, Any] = field(default_factory=dict)
     port: int = 0
     _server: ThreadingHTTPServer | None = None
 
@@ -167,6 +173,11 @@ class VirtApiStandIn:
                 if not path.endswith("/console") or "plain.kubevirt.io" not in offered:
                     self._reply(400, status(400, "BadRequest", "unsupported stream"))
                     return
+                name = path.rstrip("/").split("/")[-2]
+                if standin.not_running.get(name, 0) > 0:
+                    standin.not_running[name] -= 1
+                    self._reply(400, status(400, "BadRequest", "VMI is not running"))
+                    return
                 key = self.headers.get("Sec-WebSocket-Key", "")
                 accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
                 self.send_response(101)
@@ -177,6 +188,9 @@ class VirtApiStandIn:
                 self.end_headers()
                 self.wfile.flush()
                 self.close_connection = True
+                if name in standin.consoles:
+                    standin.consoles[name](self.rfile, self.wfile)
+                    return
                 while True:
                     frame = read_frame(self.rfile)
                     if frame is None or frame[0] == 0x8:  # gone, or a close frame
@@ -239,3 +253,46 @@ class VirtApiStandIn:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+def bridge_frames(rfile: Any, wfile: Any, *, recv: Any, send: Any, close: Any) -> None:
+    """Carry a console websocket to a byte stream: frames from the client → ``send(bytes)``, ``recv(n)``
+    (``b""`` at the end) → binary frames; either side ending ends both (virt-handler's splice)."""
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def out() -> None:
+        try:
+            while not done.is_set():
+                data = recv(4096)
+                if not data:
+                    break
+                with lock:
+                    write_frame(wfile, 0x2, data)
+        except Exception:  # the stream broke
+            pass
+        finally:
+            done.set()
+            with lock, contextlib.suppress(OSError, ValueError):
+                write_frame(wfile, 0x8, b"")
+
+    reader = threading.Thread(target=out, daemon=True)
+    reader.start()
+    try:
+        while not done.is_set():
+            frame = read_frame(rfile)
+            if frame is None or frame[0] == 0x8:
+                break
+            opcode, payload = frame
+            if opcode == 0x9:
+                with lock:
+                    write_frame(wfile, 0xA, payload)
+            elif opcode in (0x1, 0x2) and payload:
+                send(payload)
+    except OSError:
+        pass
+    finally:
+        done.set()
+        with contextlib.suppress(Exception):
+            close()
+        reader.join(timeout=2)

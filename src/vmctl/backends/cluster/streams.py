@@ -60,12 +60,27 @@ def open_websocket(
 
 
 class ConsoleStream:
-    """A console websocket as the blocking byte stream vmctl's console session drives: ``recv``, ``send``,
-    ``abort`` (the ``Stream`` protocol of ``backends/local/console.py``). Pings are answered by the client."""
+    """A console websocket as the blocking byte stream ``vmctl.streams.console.Session`` drives: ``recv``,
+    ``send``, ``abort``. Reads block without a deadline (an idle console is not an error); a ping every
+    ``keepalive`` seconds keeps load balancers from cutting an idle session (KubeVirt's console has no
+    keepalive of its own, virtctl.md §b); pings from the server are answered by the client."""
 
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: Any, *, keepalive: float | None = 30.0) -> None:
+        import threading
+
         self._ws = ws
         self._pending = b""
+        self._done = threading.Event()
+        ws.settimeout(None)
+        if keepalive:
+            threading.Thread(target=self._ping, args=(keepalive,), name="console-ping", daemon=True).start()
+
+    def _ping(self, every: float) -> None:
+        while not self._done.wait(every):
+            try:
+                self._ws.ping()
+            except Exception:  # the stream is gone: the reader sees it too
+                return
 
     def recv(self, nbytes: int) -> bytes:
         """Up to ``nbytes`` bytes of guest output; ``b""`` once the server closed the stream."""
@@ -74,10 +89,12 @@ class ConsoleStream:
         while not self._pending:
             try:
                 opcode, data = self._ws.recv_data()
-            except (websocket.WebSocketConnectionClosedException, OSError):
+            except (websocket.WebSocketException, OSError):
                 return b""
             if opcode == websocket.ABNF.OPCODE_CLOSE:
                 return b""
+            if opcode not in (websocket.ABNF.OPCODE_BINARY, websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_CONT):
+                continue
             self._pending = data if isinstance(data, bytes) else bytes(data)
         out, self._pending = self._pending[:nbytes], self._pending[nbytes:]
         return out
@@ -87,11 +104,13 @@ class ConsoleStream:
         return len(data)
 
     def abort(self) -> None:
-        self._ws.close()
+        self._done.set()
+        self._ws.close(timeout=1)
 
 
 def console(conn: Connection, name: str, namespace: str | None = None, *, timeout: float = 30) -> Any:
-    """The serial console of the VMI ``name``: a websocket of raw bytes (``send_binary`` / ``recv``)."""
+    """The serial console of the VMI ``name``: a websocket of raw bytes (``send_binary`` / ``recv``). A VMI that
+    is not running is virt-api's 400 (``errors.ClusterError`` with ``status`` 400)."""
     ns = namespace or conn.namespace
     path = subresource_path(ns, "virtualmachineinstances", name, "console")
     return open_websocket(
