@@ -11,7 +11,9 @@ What it answers (virtctl.md §b, §d):
 - a websocket upgrade of ``.../virtualmachineinstances/NAME/console`` with subprotocol ``plain.kubevirt.io``
   → binary frames echoed back (a loopback serial port), or, for a name in ``consoles``, bridged to that console
   (``bridge_frames`` carries the websocket side: a real guest's serial console in the libvirt tests);
-- names in ``not_running`` get virt-api's 400 ``VMI is not running`` for their console that many times first.
+- names in ``not_running`` get virt-api's 400 ``VMI is not running`` for their console that many times first;
+- the ``vnc`` and ``portforward/{port}/{protocol}`` websockets (``plain.kubevirt.io``) echo binary frames too,
+  and ``GET .../vnc/screenshot`` answers ``screenshot_png`` as ``image/png``.
 
 Names listed in ``refuse`` get a 409 ``Status`` with the given message, as virt-api answers state conflicts.
 Every request is recorded (method, path, body, remote user). It does not run guests or change any object.
@@ -94,6 +96,7 @@ class VirtApiStandIn:
     not_running: dict[str, int] = field(default_factory=dict)  # VMI name → console attaches refused with 400
     #: VMI name → ``serve(rfile, wfile)`` run after the upgrade instead of the echo (e.g. ``bridge_frames``)
     consoles: dict[str, Any] = field(default_factory=dict)
+    screenshot_png: bytes = b"\x89PNG\r\n\x1a\n(stand-in)"
     port: int = 0
     _server: ThreadingHTTPServer | None = None
 
@@ -120,6 +123,16 @@ class VirtApiStandIn:
             def do_GET(self) -> None:
                 if self.headers.get("Upgrade", "").lower() == "websocket":
                     self._websocket()
+                    return
+                if self.path.split("?")[0].endswith("/vnc/screenshot"):
+                    standin.requests.append(
+                        Recorded("GET", self.path, b"", self.headers.get("X-Remote-User", ""), "")
+                    )
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/png")
+                    self.send_header("Content-Length", str(len(standin.screenshot_png)))
+                    self.end_headers()
+                    self.wfile.write(standin.screenshot_png)
                     return
                 if self.path.split("?")[0] in (f"/apis/{GROUP}/v1", f"/apis/{GROUP}/v1/"):
                     resources = [
@@ -170,10 +183,13 @@ class VirtApiStandIn:
                 path = self.path.split("?")[0]
                 standin.requests.append(Recorded("GET", path, b"", self.headers.get("X-Remote-User", ""), ""))
                 offered = [p.strip() for p in self.headers.get("Sec-WebSocket-Protocol", "").split(",")]
-                if not path.endswith("/console") or "plain.kubevirt.io" not in offered:
+                parts = path.strip("/").split("/")  # apis GROUP v1 namespaces NS virtualmachineinstances NAME SUB...
+                sub = "/".join(parts[7:])
+                known = sub in ("console", "vnc") or (sub.startswith("portforward/") and len(parts) in (9, 10))
+                if len(parts) < 8 or not known or "plain.kubevirt.io" not in offered:
                     self._reply(400, status(400, "BadRequest", "unsupported stream"))
                     return
-                name = path.rstrip("/").split("/")[-2]
+                name = parts[6]
                 if standin.not_running.get(name, 0) > 0:
                     standin.not_running[name] -= 1
                     self._reply(400, status(400, "BadRequest", "VMI is not running"))
@@ -188,7 +204,7 @@ class VirtApiStandIn:
                 self.end_headers()
                 self.wfile.flush()
                 self.close_connection = True
-                if name in standin.consoles:
+                if sub == "console" and name in standin.consoles:
                     standin.consoles[name](self.rfile, self.wfile)
                     return
                 while True:
