@@ -45,18 +45,32 @@ _FLAGS = tuple(
 )
 
 
-def backend_command(func: F) -> F:
-    """Give a command the backend flags; it receives them as one ``flags: BackendFlags`` argument."""
+#: kubectl's global flags alone, for commands that only read from a cluster (``resolve --from-cluster``).
+_KUBECTL_FLAGS = tuple(p for p in _FLAGS if p.name in ("kubeconfig", "context", "impersonate", "request_timeout"))
+
+
+def _with_flags(func: F, flags: tuple[inspect.Parameter, ...]) -> F:
     signature = inspect.signature(func, eval_str=True)
     params = [p for name, p in signature.parameters.items() if name != "flags"]
 
     @functools.wraps(func)
     def command(*args: Any, **kwargs: Any) -> Any:
-        flags = BackendFlags(**{name: kwargs.pop(name, None) for name in BackendFlags._fields})
-        return func(*args, flags=flags, **kwargs)
+        given = BackendFlags(**{name: kwargs.pop(name, None) for name in BackendFlags._fields})
+        return func(*args, flags=given, **kwargs)
 
-    command.__signature__ = signature.replace(parameters=[*params, *_FLAGS])  # type: ignore[attr-defined]
+    command.__signature__ = signature.replace(parameters=[*params, *flags])  # type: ignore[attr-defined]
     return command  # type: ignore[return-value]
+
+
+def backend_command(func: F) -> F:
+    """Give a command the backend flags; it receives them as one ``flags: BackendFlags`` argument."""
+    return _with_flags(func, _FLAGS)
+
+
+def cluster_command(func: F) -> F:
+    """Give an offline command that may read from a cluster kubectl's global flags (``--kubeconfig``,
+    ``--context``, ``--as``, ``--request-timeout``), received as ``flags: BackendFlags``."""
+    return _with_flags(func, _KUBECTL_FLAGS)
 
 
 class CliReporter:
