@@ -27,20 +27,14 @@ NS_KIND = "VirtualMachineInstancetype"
 
 
 @pytest.fixture
-def cluster(apiserver: Any, namespace: str, kubectl: Any, tmp_path: Path) -> Any:
+def cluster(namespace: str, kubectl: Any, context_kubeconfig: Path) -> Path:
     """A namespaced instancetype ``small`` and a VM ``web`` using it on the cluster; a kubeconfig whose context
     names the test's namespace."""
     it = {"apiVersion": "instancetype.kubevirt.io/v1beta1", "kind": "VirtualMachineInstancetype",
           "metadata": {"name": "small"}, "spec": {"cpu": {"guest": 3}, "memory": {"guest": "768Mi"}}}
     kubectl("apply", "--validate=false", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(it))
     kubectl.server_side_apply(namespace, VM.format(name="web", it="small", kind=NS_KIND))
-    config = yaml.safe_load(apiserver.kubeconfig.read_text())
-    for ctx in config["contexts"]:
-        ctx["context"]["namespace"] = namespace
-    kc = tmp_path / "kubeconfig"
-    kc.write_text(yaml.safe_dump(config))
-    kc.chmod(0o600)
-    return kc
+    return context_kubeconfig
 
 
 def test_resolve_a_vm_read_from_the_cluster(vmctl: Any, cluster: Path, namespace: str) -> None:

@@ -9,50 +9,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from test_backend import vm_yaml  # beside this file: pytest puts tests/cluster on sys.path
 
 pytestmark = pytest.mark.cluster
-
-VM = """apiVersion: kubevirt.io/v1
-kind: VirtualMachine
-metadata:
-  name: {name}
-spec:
-  runStrategy: Halted
-  template:
-    spec:
-      domain:
-        devices: {{}}
-        memory: {{guest: 128Mi}}
-"""
-
-
-@pytest.fixture
-def kubeconfig_in(apiserver: Any, namespace: str, tmp_path: Path) -> Path:
-    """A copy of the test kubeconfig whose ``admin`` context names the test's namespace."""
-    config = yaml.safe_load(apiserver.kubeconfig.read_text())
-    for ctx in config["contexts"]:
-        ctx["context"]["namespace"] = namespace
-    path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
-    return path
 
 
 @pytest.fixture
 def manifest(tmp_path: Path) -> Path:
     path = tmp_path / "vm.yaml"
-    path.write_text(VM.format(name="web"))
+    path.write_text(vm_yaml("web"))
     return path
 
 
 def test_kubeconfig_flag_picks_the_cluster_and_the_context_namespace(
-    vmctl: Any, kubectl: Any, kubeconfig_in: Path, manifest: Path, namespace: str,
+    vmctl: Any, kubectl: Any, context_kubeconfig: Path, manifest: Path, namespace: str,
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config, no KUBECONFIG: only the flag says where
     monkeypatch.delenv("KUBECONFIG", raising=False)
-    kc = ("--kubeconfig", str(kubeconfig_in))
+    kc = ("--kubeconfig", str(context_kubeconfig))
     assert vmctl("apply", "-f", manifest, *kc) == (0, "virtualmachine.kubevirt.io/web created\n", "")
     # no -n: the context's namespace, on the server as kubectl sees it
     assert kubectl("get", "vm", "-n", namespace, "-o", "name").stdout == "virtualmachine.kubevirt.io/web\n"
@@ -65,14 +40,14 @@ def test_kubeconfig_flag_picks_the_cluster_and_the_context_namespace(
 
 
 def test_n_still_wins_over_the_context_namespace(
-    vmctl: Any, kubectl: Any, apiserver: Any, kubeconfig_in: Path, manifest: Path, namespace: str
+    vmctl: Any, kubectl: Any, apiserver: Any, context_kubeconfig: Path, manifest: Path, namespace: str
 ) -> None:
     other = f"{namespace}-b"
     apiserver.admin.create(
         "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": other}}
     )
     try:
-        kc = ("--kubeconfig", str(kubeconfig_in))
+        kc = ("--kubeconfig", str(context_kubeconfig))
         assert vmctl("apply", "-f", manifest, "-n", other, *kc)[0] == 0
         assert kubectl("get", "vm", "-n", other, "-o", "name").stdout == "virtualmachine.kubevirt.io/web\n"
         assert kubectl("get", "vm", "-n", namespace, "-o", "name").stdout == ""
@@ -83,9 +58,9 @@ def test_n_still_wins_over_the_context_namespace(
 
 
 def test_context_flag_chooses_the_user(
-    vmctl: Any, apiserver: Any, kubeconfig_in: Path, manifest: Path, namespace: str
+    vmctl: Any, apiserver: Any, context_kubeconfig: Path, manifest: Path, namespace: str
 ) -> None:
-    code, out, err = vmctl("get", "vm", "--kubeconfig", kubeconfig_in, "--context", "viewer")
+    code, out, err = vmctl("get", "vm", "--kubeconfig", context_kubeconfig, "--context", "viewer")
     assert (code, out) == (1, "")
     assert err.splitlines()[0].startswith("error: forbidden (403): ")
     assert 'User "viewer" cannot list resource "virtualmachines"' in err and f'in the namespace "{namespace}"' in err
@@ -93,9 +68,9 @@ def test_context_flag_chooses_the_user(
 
 
 def test_as_impersonates(
-    vmctl: Any, apiserver: Any, kubeconfig_in: Path, manifest: Path, namespace: str
+    vmctl: Any, apiserver: Any, context_kubeconfig: Path, manifest: Path, namespace: str
 ) -> None:
-    kc = ("--kubeconfig", str(kubeconfig_in))
+    kc = ("--kubeconfig", str(context_kubeconfig))
     assert vmctl("apply", "-f", manifest, *kc)[0] == 0
     # the admin may impersonate; the server then decides as "viewer", who may not read VMs
     code, out, err = vmctl("get", "vm", "web", *kc, "--as", "viewer")
@@ -108,8 +83,8 @@ def test_as_impersonates(
     assert (code, err) == (0, "") and json.loads(out)["metadata"]["name"] == "web"
 
 
-def test_request_timeout(vmctl: Any, kubeconfig_in: Path, manifest: Path) -> None:
-    kc = ("--kubeconfig", str(kubeconfig_in))
+def test_request_timeout(vmctl: Any, context_kubeconfig: Path, manifest: Path) -> None:
+    kc = ("--kubeconfig", str(context_kubeconfig))
     assert vmctl("apply", "-f", manifest, *kc, "--request-timeout", "1m30s")[0] == 0
     assert vmctl("get", "vm", "-o", "name", *kc, "--request-timeout", "0") == (
         0, "virtualmachine.kubevirt.io/web\n", ""

@@ -8,10 +8,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 from test_backend import POOL_YAML  # beside this file: pytest puts tests/cluster on sys.path
 
 pytestmark = pytest.mark.cluster
@@ -20,7 +18,7 @@ KUBECTL = Path(os.environ.get("VMCTL_KUBECTL", "/usr/bin/kubectl"))
 
 
 @pytest.fixture
-def plugin_env(apiserver: Any, namespace: str, tmp_path: Path) -> dict[str, str]:
+def plugin_env(context_kubeconfig: Path, tmp_path: Path) -> dict[str, str]:
     """PATH with the installed ``kubectl-vmctl`` first; KUBECONFIG a copy of the test kubeconfig whose context
     names the test's namespace (kubectl passes its environment to plugins)."""
     script = Path(sys.executable).parent / "kubectl-vmctl"
@@ -28,14 +26,8 @@ def plugin_env(apiserver: Any, namespace: str, tmp_path: Path) -> dict[str, str]
         pytest.skip(f"{script} not installed (pip install -e .)")
     if not os.access(KUBECTL, os.X_OK):
         pytest.skip(f"kubectl not found at {KUBECTL}")
-    config = yaml.safe_load(apiserver.kubeconfig.read_text())
-    for ctx in config["contexts"]:
-        ctx["context"]["namespace"] = namespace
-    kc = tmp_path / "kubeconfig"
-    kc.write_text(yaml.safe_dump(config))
-    kc.chmod(0o600)
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMCTL_BACKEND")}
-    env.update(PATH=f"{script.parent}{os.pathsep}{env.get('PATH', '')}", KUBECONFIG=str(kc), HOME=str(tmp_path),
+    env.update(PATH=f"{script.parent}{os.pathsep}{env.get('PATH', '')}", KUBECONFIG=str(context_kubeconfig), HOME=str(tmp_path),
                XDG_CONFIG_HOME=str(tmp_path / ".config"))
     return env
 
