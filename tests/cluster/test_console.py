@@ -98,3 +98,19 @@ def test_guest_going_away_is_virtctls_disconnect(
     assert code == 1
     assert out == b"login: "
     assert DISCONNECTED in err.decode()
+
+
+def test_idle_console_sends_keepalive_pings(apiserver: Any, virt_api: Any, namespace: str) -> None:
+    """KubeVirt's console has no keepalive: vmctl pings, and an idle stream has no read deadline."""
+    from vmctl.backends.cluster import streams
+    from vmctl.backends.cluster.connection import connect
+
+    conn = connect(apiserver.kubeconfig, "admin", namespace, environ={})
+    before = virt_api.pings
+    stream = streams.ConsoleStream(streams.console(conn, "web", timeout=2), keepalive=0.2)
+    time.sleep(2.5)  # longer than the connect timeout: reads must not time out
+    assert stream.send(b"still here\n") == 11
+    assert stream.recv(100) == b"still here\n"
+    stream.abort()
+    conn.close()
+    assert virt_api.pings - before >= 5

@@ -96,6 +96,7 @@ class VirtApiStandIn:
     not_running: dict[str, int] = field(default_factory=dict)  # VMI name → console attaches refused with 400
     #: VMI name → ``serve(rfile, wfile)`` run after the upgrade instead of the echo (e.g. ``bridge_frames``)
     consoles: dict[str, Any] = field(default_factory=dict)
+    pings: int = 0  # websocket pings received on echoed streams
     screenshot_png: bytes = b"\x89PNG\r\n\x1a\n(stand-in)"
     port: int = 0
     _server: ThreadingHTTPServer | None = None
@@ -214,6 +215,7 @@ class VirtApiStandIn:
                         return
                     opcode, payload = frame
                     if opcode == 0x9:  # ping → pong
+                        standin.pings += 1
                         write_frame(self.wfile, 0xA, payload)
                     elif opcode in (0x1, 0x2):
                         write_frame(self.wfile, 0x2, payload)  # the guest's serial port echoes
