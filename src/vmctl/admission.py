@@ -55,8 +55,10 @@ class BatchSource:
         return [mine[k] for k in sorted(mine)]
 
 
-def _identified(docs: Iterable[Any], namespace: str | None, stored_kinds: frozenset[str]) -> list[tuple[Any, Obj]]:
-    """Every document as (document, object copy): a mapping with a stored kind and a name, namespace set."""
+def _identified(docs: Iterable[Any], namespace: str | None, stored_kinds: frozenset[str],
+                default_namespace: str = "default") -> list[tuple[Any, Obj]]:
+    """Every document as (document, object copy): a mapping with a stored kind and a name, namespace set (``-n``,
+    else the object's, else ``default_namespace``)."""
     from vmctl.core.kinds import BY_KIND, kind_hint
     from vmctl.errors import InputError
     from vmctl.io.yamlio import iter_objects
@@ -85,6 +87,8 @@ def _identified(docs: Iterable[Any], namespace: str | None, stored_kinds: frozen
                     f"{namespace!r}. You must pass '--namespace={given}' to perform this operation."
                 )
             obj["metadata"]["namespace"] = namespace
+        elif BY_KIND[kind].namespaced and not meta.get("namespace"):
+            obj["metadata"]["namespace"] = default_namespace
         out.append((doc, obj))
     return out
 
@@ -116,16 +120,18 @@ def admit_batch(
     docs: Iterable[Any], namespace: str | None, stored_kinds: frozenset[str], fallback: ObjectSource,
     warn: Callable[[str], None], stored: Callable[[str, str, str], Obj | None] | None = None,
     cluster: ClusterConfig | None = None,
+    default_namespace: str = "default",
 ) -> list[Admitted]:
     """Check every object before anything is stored; the first problem raises ``InputError`` naming its
     file and line. VMs and VMIs come back with the VMI they resolve to. ``stored(kind, namespace, name)``
     gives the object an update replaces (a pool's selector may not change); ``cluster``: the KubeVirt settings
-    (feature gates) of the backend."""
+    (feature gates) of the backend. Objects without a namespace (and no ``namespace``) go to
+    ``default_namespace`` (the backend's)."""
     from vmctl.core.defaults import DEFAULT_CLUSTER
     from vmctl.core.pipeline import admit
     from vmctl.errors import InputError, ObjectRejected
 
-    objs = _identified(docs, namespace, stored_kinds)
+    objs = _identified(docs, namespace, stored_kinds, default_namespace)
     _check_schema(objs, warn)
     source = BatchSource([o for _, o in objs], fallback)
     out: list[Admitted] = []

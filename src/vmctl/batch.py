@@ -208,10 +208,10 @@ def _do_half(pairs: list[Pair], targets: list[Pair], job: Job) -> _Half:
     return _Half(findings, "".join(errors), failed, warnings, part)
 
 
-def run_batch(pairs: list[Pair], targets: list[Pair], job: Job) -> Outcome:
+def run_batch(pairs: list[Pair], targets: list[Pair], job: Job, *, parallel: bool = True) -> Outcome:
     """Check ``pairs`` against the schema, then resolve ``targets`` and render the results (see ``Job``);
-    the outcome's warnings are the pipeline's."""
-    if len(targets) >= max(PARALLEL_MIN, 2) and _two_cpus():
+    the outcome's warnings are the pipeline's. ``parallel``: a big batch may be done in two processes."""
+    if parallel and len(targets) >= max(PARALLEL_MIN, 2) and _two_cpus():
         done = _in_two_processes(pairs, targets, job)
         if done is not None:
             return done

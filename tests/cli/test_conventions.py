@@ -432,6 +432,8 @@ def test_shared_flags_are_spelled_the_same_everywhere(path: tuple[str, ...]) -> 
         assert {"json"} <= choices
         if path not in (("validate",), ("controller", "status"), ("rollout", "status")):  # findings, states: text or json
             assert {"yaml", "json", "name"} <= choices, choices
+    if "--backend" in options:  # a backend command: kubectl's global flags too, spelled as kubectl does
+        assert {"--kubeconfig", "--context", "--as", "--request-timeout", "--state-dir", "--libvirt-uri"} <= set(options)
 
 
 def test_every_offline_command_with_output_is_covered() -> None:

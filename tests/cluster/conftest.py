@@ -177,6 +177,21 @@ def namespace(apiserver: Any) -> Iterator[str]:
 
 
 @pytest.fixture
+def context_kubeconfig(apiserver: Any, namespace: str, tmp_path: Path) -> Path:
+    """A copy of the test kubeconfig whose contexts name the test's namespace (as ``kubectl config set-context
+    --namespace`` would)."""
+    import yaml
+
+    config = yaml.safe_load(apiserver.kubeconfig.read_text())
+    for ctx in config["contexts"]:
+        ctx["context"]["namespace"] = namespace
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
 def conn(apiserver: Any, namespace: str) -> Iterator[Any]:
     """A vmctl connection as the admin user, defaulting to the test's namespace."""
     from vmctl.backends.cluster.connection import connect

@@ -13,7 +13,6 @@ import yaml
 
 from vmctl.backends.base import ApplyError, Ref
 from vmctl.backends.cluster import objects, open_backend
-from vmctl.errors import VmctlError
 
 pytestmark = pytest.mark.cluster
 
@@ -144,23 +143,6 @@ def test_wait_watches_the_vmi(apiserver: Any, namespace: str) -> None:
         objects.WaitTimeout, match="timed out after 1s waiting for VirtualMachineInstance web to be Paused"
     ):
         be.wait(Ref("VirtualMachineInstance", "web", namespace), "Paused", 1)
-    be.close()
-
-
-def test_streams_say_they_are_not_there_yet(apiserver: Any, namespace: str) -> None:
-    be = open_backend(kubeconfig=str(apiserver.kubeconfig), namespace=namespace)
-    ref = Ref("VirtualMachineInstance", "web", namespace)
-    for call, verb in (
-        (lambda: be.vnc_stream(ref), "vnc"),
-        (lambda: be.screenshot(ref), "vnc screenshot"),
-        (lambda: be.port_connector(ref, 22, "tcp"), "port-forward"),
-        (lambda: be.console(ref, timeout=1, force=False, escape=b"\x1d"), "console"),
-    ):
-        with pytest.raises(VmctlError) as exc:
-            call()
-        assert (
-            exc.value.message == f"{verb} is not available with the cluster backend yet; use --backend local"
-        )
     be.close()
 
 

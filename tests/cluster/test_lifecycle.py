@@ -131,7 +131,7 @@ def test_console_session_in_pipe_mode(virt_api: Any, conn: Connection) -> None:
     import os
 
     from vmctl.backends.cluster import streams
-    from vmctl.backends.local.console import Session
+    from vmctl.streams.console import Session
 
     stdin_r, stdin_w = os.pipe()
     stdout_r, stdout_w = os.pipe()

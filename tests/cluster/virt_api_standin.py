@@ -9,7 +9,11 @@ What it answers (virtctl.md §b, §d):
 - ``PUT .../virtualmachines/NAME/{start,stop,restart}`` → 202 with no body;
 - ``PUT .../virtualmachineinstances/NAME/{pause,unpause,softreboot,reset}`` → 200 with no body;
 - a websocket upgrade of ``.../virtualmachineinstances/NAME/console`` with subprotocol ``plain.kubevirt.io``
-  → binary frames echoed back (a loopback serial port, no guest).
+  → binary frames echoed back (a loopback serial port), or, for a name in ``consoles``, bridged to that console
+  (``bridge_frames`` carries the websocket side: a real guest's serial console in the libvirt tests);
+- names in ``not_running`` get virt-api's 400 ``VMI is not running`` for their console that many times first;
+- the ``vnc`` and ``portforward/{port}/{protocol}`` websockets (``plain.kubevirt.io``) echo binary frames too,
+  and ``GET .../vnc/screenshot`` answers ``screenshot_png`` as ``image/png``.
 
 Names listed in ``refuse`` get a 409 ``Status`` with the given message, as virt-api answers state conflicts.
 Every request is recorded (method, path, body, remote user). It does not run guests or change any object.
@@ -18,6 +22,7 @@ Every request is recorded (method, path, body, remote user). It does not run gue
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import ssl
@@ -88,6 +93,11 @@ class VirtApiStandIn:
     key: Path
     requests: list[Recorded] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)  # object name → 409 message
+    not_running: dict[str, int] = field(default_factory=dict)  # VMI name → console attaches refused with 400
+    #: VMI name → ``serve(rfile, wfile)`` run after the upgrade instead of the echo (e.g. ``bridge_frames``)
+    consoles: dict[str, Any] = field(default_factory=dict)
+    pings: int = 0  # websocket pings received on echoed streams
+    screenshot_png: bytes = b"\x89PNG\r\n\x1a\n(stand-in)"
     port: int = 0
     _server: ThreadingHTTPServer | None = None
 
@@ -114,6 +124,16 @@ class VirtApiStandIn:
             def do_GET(self) -> None:
                 if self.headers.get("Upgrade", "").lower() == "websocket":
                     self._websocket()
+                    return
+                if self.path.split("?")[0].endswith("/vnc/screenshot"):
+                    standin.requests.append(
+                        Recorded("GET", self.path, b"", self.headers.get("X-Remote-User", ""), "")
+                    )
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/png")
+                    self.send_header("Content-Length", str(len(standin.screenshot_png)))
+                    self.end_headers()
+                    self.wfile.write(standin.screenshot_png)
                     return
                 if self.path.split("?")[0] in (f"/apis/{GROUP}/v1", f"/apis/{GROUP}/v1/"):
                     resources = [
@@ -164,8 +184,16 @@ class VirtApiStandIn:
                 path = self.path.split("?")[0]
                 standin.requests.append(Recorded("GET", path, b"", self.headers.get("X-Remote-User", ""), ""))
                 offered = [p.strip() for p in self.headers.get("Sec-WebSocket-Protocol", "").split(",")]
-                if not path.endswith("/console") or "plain.kubevirt.io" not in offered:
+                parts = path.strip("/").split("/")  # apis GROUP v1 namespaces NS virtualmachineinstances NAME SUB...
+                sub = "/".join(parts[7:])
+                known = sub in ("console", "vnc") or (sub.startswith("portforward/") and len(parts) in (9, 10))
+                if len(parts) < 8 or not known or "plain.kubevirt.io" not in offered:
                     self._reply(400, status(400, "BadRequest", "unsupported stream"))
+                    return
+                name = parts[6]
+                if standin.not_running.get(name, 0) > 0:
+                    standin.not_running[name] -= 1
+                    self._reply(400, status(400, "BadRequest", "VMI is not running"))
                     return
                 key = self.headers.get("Sec-WebSocket-Key", "")
                 accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
@@ -177,6 +205,9 @@ class VirtApiStandIn:
                 self.end_headers()
                 self.wfile.flush()
                 self.close_connection = True
+                if sub == "console" and name in standin.consoles:
+                    standin.consoles[name](self.rfile, self.wfile)
+                    return
                 while True:
                     frame = read_frame(self.rfile)
                     if frame is None or frame[0] == 0x8:  # gone, or a close frame
@@ -184,6 +215,7 @@ class VirtApiStandIn:
                         return
                     opcode, payload = frame
                     if opcode == 0x9:  # ping → pong
+                        standin.pings += 1
                         write_frame(self.wfile, 0xA, payload)
                     elif opcode in (0x1, 0x2):
                         write_frame(self.wfile, 0x2, payload)  # the guest's serial port echoes
@@ -239,3 +271,46 @@ class VirtApiStandIn:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+def bridge_frames(rfile: Any, wfile: Any, *, recv: Any, send: Any, close: Any) -> None:
+    """Carry a console websocket to a byte stream: frames from the client → ``send(bytes)``, ``recv(n)``
+    (``b""`` at the end) → binary frames; either side ending ends both (virt-handler's splice)."""
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def out() -> None:
+        try:
+            while not done.is_set():
+                data = recv(4096)
+                if not data:
+                    break
+                with lock:
+                    write_frame(wfile, 0x2, data)
+        except Exception:  # the stream broke
+            pass
+        finally:
+            done.set()
+            with lock, contextlib.suppress(OSError, ValueError):
+                write_frame(wfile, 0x8, b"")
+
+    reader = threading.Thread(target=out, daemon=True)
+    reader.start()
+    try:
+        while not done.is_set():
+            frame = read_frame(rfile)
+            if frame is None or frame[0] == 0x8:
+                break
+            opcode, payload = frame
+            if opcode == 0x9:
+                with lock:
+                    write_frame(wfile, 0xA, payload)
+            elif opcode in (0x1, 0x2) and payload:
+                send(payload)
+    except OSError:
+        pass
+    finally:
+        done.set()
+        with contextlib.suppress(Exception):
+            close()
+        reader.join(timeout=2)

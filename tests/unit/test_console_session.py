@@ -1,4 +1,5 @@
-"""Console session logic against a socketpair standing in for the libvirt stream (openConsole needs a guest)."""
+"""Console session logic (``vmctl.streams.console``) against a socketpair standing in for a backend's console
+stream, and the local backend's libvirt attach (openConsole needs a guest)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from vmctl.backends.local import console
-from vmctl.errors import UsageError
+from vmctl.backends.local import console as local_console
+from vmctl.errors import UsageError, VmctlError
+from vmctl.streams import console
 from vmctl.streams.escape import DEFAULT_ESCAPE, parse_escape
 
 
@@ -237,8 +239,8 @@ def test_refused_attach_prints_nothing_on_stdout(tmp_path: Path, capfd: pytest.C
     pytest.importorskip("libvirt")
     log = tmp_path / "console.log"
     log.write_bytes(b"EARLIER BOOT OUTPUT\r\nvmctl-guest# ")
-    with pytest.raises(console.VmctlError) as err:
-        console.run_session(StreamConn(), RefusingDomain(), force=False, replay_log=log, name="dev1")
+    with pytest.raises(VmctlError) as err:
+        local_console.run_session(StreamConn(), RefusingDomain(), force=False, replay_log=log, name="dev1")
     assert err.value.message == "another console session is attached to dev1"
     assert err.value.hint == "take it over with: vmctl console dev1 --force"
     out, errtext = capfd.readouterr()

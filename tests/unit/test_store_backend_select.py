@@ -133,3 +133,38 @@ def test_libvirtd_down_is_one_line() -> None:
     with pytest.raises(VmctlError) as err:
         open_connection("qemu+unix:///system?socket=/nonexistent/libvirt-sock")
     assert str(err.value) == "libvirtd is not running: start it with 'libvirtd -d' (or 'systemctl start libvirtd')"
+
+
+KUBECONFIG_TEXT = (
+    "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+    "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+    "users: [{name: c, user: {token: t}}, {name: d, user: {token: u}}]\n"
+    "contexts: [{name: c, context: {cluster: c, user: c, namespace: team}},\n"
+    "           {name: d, context: {cluster: c, user: d, namespace: other}}]\n"
+)
+
+
+def test_kubectl_flags_reach_the_cluster_connection(home: Path) -> None:
+    pytest.importorskip("kubernetes")
+    kc = home / "kc"
+    kc.write_text(KUBECONFIG_TEXT)
+    flags = select.ClusterFlags(kubeconfig=str(kc), context="d", impersonate="ann", request_timeout="1m30s")
+    be = select.get_backend(None, None, None, cluster=flags)  # --kubeconfig alone chooses the cluster
+    assert (be.name, be.default_namespace, be.conn.settings.context) == ("cluster", "other", "d")
+    assert be.conn.timeout == 90 and be.conn.default_headers()["Impersonate-User"] == "ann"
+    be.close()
+
+
+def test_local_backend_ignores_the_kubectl_flags(home: Path) -> None:
+    flags = select.ClusterFlags(kubeconfig=str(home / "absent"), context="x", request_timeout="soon")
+    be = select.get_backend("local", home / "st", "test:///default", cluster=flags)
+    assert (be.name, be.default_namespace) == ("local", "default")
+
+
+def test_kubectl_plugin_prefers_the_cluster(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (home / ".kube").mkdir()
+    (home / ".kube" / "config").write_text(KUBECONFIG_TEXT)
+    assert select._choose(None, None) == ("cluster", False)  # a kubeconfig alone: a suggestion
+    monkeypatch.setattr(select, "PREFER_CLUSTER", True)
+    assert select._choose(None, None) == ("cluster", True)  # as kubectl-vmctl: the cluster
+    assert select._choose("local", None) == ("local", True)

@@ -30,7 +30,7 @@ def test_bad_port_spec(text: str) -> None:
 
 
 def test_targets() -> None:
-    assert parse_target("vm/web", None) == ("VirtualMachine", "web", "default")
+    assert parse_target("vm/web", None) == ("VirtualMachine", "web", "")
     assert parse_target("vmi/web/dev", "other") == ("VirtualMachineInstance", "web", "dev")
     assert parse_target("VirtualMachines/web", "ns1") == ("VirtualMachine", "web", "ns1")
     with pytest.raises(UsageError, match="expected vm/NAME or vmi/NAME"):

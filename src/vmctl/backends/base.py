@@ -82,6 +82,10 @@ class Backend(Protocol):
     #: The KubeVirt settings its admission and resolution follow (feature gates, defaults).
     cluster_config: ClusterConfig
 
+    @property
+    def default_namespace(self) -> str:
+        """The namespace of a command without ``-n``: "default" locally, the kubeconfig context's on a cluster."""
+
     def lookup_source(self) -> ObjectSource:
         """Instancetypes, preferences and presets as this backend's resolution sees them."""
 

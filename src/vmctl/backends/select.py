@@ -2,7 +2,9 @@
 
 A kubeconfig only *suggests* the cluster backend: while the cluster backend is not complete, that implicit choice
 falls back to local with a one-line ``notice:`` on stderr. An explicit choice (flag, environment, config file)
-of ``cluster`` opens it (the kubeconfig by kubectl's rules; a missing or broken one is a clear error).
+of ``cluster`` opens it (the kubeconfig by kubectl's rules; a missing or broken one is a clear error); so does
+``--kubeconfig`` or ``--context`` when no backend is named, and running as the kubectl plugin (``kubectl-vmctl``).
+kubectl's global flags (``ClusterFlags``) reach the cluster backend's connection; the local backend ignores them.
 
 Config file ``~/.config/vmctl/config.yaml`` (``$XDG_CONFIG_HOME/vmctl/config.yaml``) keys: ``backend``
 (local|cluster), ``libvirtUri``, ``stateDir``, ``allowHooks`` (bool). Flags and environment win over the file.
@@ -21,6 +23,23 @@ if TYPE_CHECKING:
     from vmctl.backends.base import Backend, Reporter
 
 BACKENDS = ("local", "cluster")
+#: Set by the ``kubectl-vmctl`` entry point: a kubeconfig then means the cluster, as it does for kubectl.
+PREFER_CLUSTER = False
+
+
+@dataclass(frozen=True)
+class ClusterFlags:
+    """kubectl's global flags vmctl shares (None: not given)."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    impersonate: str | None = None  # --as
+    request_timeout: str | None = None  # as typed ("30s", "1m30s", "0")
+
+    @property
+    def names_cluster(self) -> bool:
+        """Whether the user pointed at a cluster (--kubeconfig or --context)."""
+        return bool(self.kubeconfig or self.context)
 
 
 @dataclass(frozen=True)
@@ -97,8 +116,11 @@ def choose_backend(backend: str | None, config: Config | None = None) -> str:
     return name
 
 
-def _choose(backend: str | None, config: Config | None) -> tuple[str, bool]:
-    """(backend name, whether the user named it) — flag, env, config file, then the kubeconfig probe."""
+def _choose(
+    backend: str | None, config: Config | None, cluster: ClusterFlags | None = None
+) -> tuple[str, bool]:
+    """(backend name, whether the user named it) — flag, env, config file, --kubeconfig/--context or the kubectl
+    plugin, then the kubeconfig probe."""
     source = "--backend"
     if backend is None:
         backend, source = os.environ.get("VMCTL_BACKEND") or None, "VMCTL_BACKEND"
@@ -109,10 +131,12 @@ def _choose(backend: str | None, config: Config | None) -> tuple[str, bool]:
     config = config or load_config()
     if config.backend:
         return config.backend, True
+    if (cluster is not None and cluster.names_cluster) or (PREFER_CLUSTER and _has_kubeconfig()):
+        return "cluster", True
     return ("cluster" if _has_kubeconfig() else "local"), False
 
 
-def _open_cluster(explicit: bool, reporter: Reporter) -> Backend | None:
+def _open_cluster(explicit: bool, reporter: Reporter, flags: ClusterFlags) -> Backend | None:
     """The cluster backend when the user chose it; a kubeconfig alone still means local (with a notice) while the
     cluster backend lacks streams (console, VNC, port-forward)."""
     if not explicit:
@@ -124,7 +148,10 @@ def _open_cluster(explicit: bool, reporter: Reporter) -> Backend | None:
         return None
     from vmctl.backends.cluster import open_backend
 
-    return open_backend(reporter=reporter)
+    return open_backend(
+        kubeconfig=flags.kubeconfig, context=flags.context, impersonate=flags.impersonate,
+        request_timeout=flags.request_timeout, reporter=reporter,
+    )
 
 
 def default_libvirt_uri() -> str:
@@ -133,18 +160,20 @@ def default_libvirt_uri() -> str:
 
 def get_backend(
     backend: str | None, state_dir: Path | None, libvirt_uri: str | None, *, allow_hooks: bool | None = None,
-    reporter: Reporter | None = None,
+    reporter: Reporter | None = None, cluster: ClusterFlags | None = None,
 ) -> Backend:
-    """Open the backend a command should talk to; it tells the user things through ``reporter``."""
+    """Open the backend a command should talk to; it tells the user things through ``reporter``. ``cluster``
+    (kubectl's global flags) reaches the cluster backend only."""
     from vmctl.backends.base import SilentReporter
 
     reporter = reporter or SilentReporter()
+    cluster = cluster or ClusterFlags()
     config = load_config()
-    name, explicit = _choose(backend, config)
+    name, explicit = _choose(backend, config, cluster)
     if name == "cluster":
-        cluster = _open_cluster(explicit, reporter)
-        if cluster is not None:
-            return cluster
+        opened = _open_cluster(explicit, reporter, cluster)
+        if opened is not None:
+            return opened
     from vmctl.backends.local.backend import LocalBackend
     from vmctl.paths import default_state_dir
 

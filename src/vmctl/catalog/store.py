@@ -170,3 +170,37 @@ def load_catalog(documents: Iterable[Any] = (), extra_dirs: Iterable[Path] | Non
     bundled = paths.bundled("instancetypes")
     layers.append(Layer("bundled", lambda: read_bundled(bundled)))
     return Catalog(layers)
+
+
+def input_catalog(documents: Iterable[Any]) -> Catalog:
+    """A catalog of the input documents alone."""
+    from vmctl.catalog.sources import catalog_objects
+
+    docs = [d.obj if hasattr(d, "obj") and not isinstance(d, dict) else d for d in documents]
+    return Catalog([Layer("input", lambda: catalog_objects(docs))])
+
+
+class Chained:
+    """``ObjectSource``: ``first`` (e.g. the input documents), then ``then`` (e.g. a cluster, read-only)."""
+
+    def __init__(self, first: Any, then: Any) -> None:
+        self.first = first
+        self.then = then
+
+    def find_instancetype(self, name: str, kind: str, namespace: str) -> Obj:
+        try:
+            return self.first.find_instancetype(name, kind, namespace)  # type: ignore[no-any-return]
+        except NotFoundError:
+            return self.then.find_instancetype(name, kind, namespace)  # type: ignore[no-any-return]
+
+    def find_preference(self, name: str, kind: str, namespace: str) -> Obj:
+        try:
+            return self.first.find_preference(name, kind, namespace)  # type: ignore[no-any-return]
+        except NotFoundError:
+            return self.then.find_preference(name, kind, namespace)  # type: ignore[no-any-return]
+
+    def presets(self, namespace: str) -> list[Obj]:
+        mine = {p["metadata"]["name"]: p for p in self.first.presets(namespace)}
+        for preset in self.then.presets(namespace):
+            mine.setdefault(preset["metadata"]["name"], preset)
+        return [mine[k] for k in sorted(mine)]

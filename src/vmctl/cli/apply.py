@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
         docs = read_objects(filename)  # an input with no objects is an error naming it, before the backend opens
         be = open_backend(flags, allow_hooks=allow_hooks or None)
         batch = admit_batch(docs, namespace, be.stored_kinds, be.lookup_source(), warn, stored=_stored(be),
-                             cluster=be.cluster_config)
+                             cluster=be.cluster_config, default_namespace=be.default_namespace)
         if not batch:
             raise UsageError("no objects passed to apply")
         failure: ApplyError | None = None
@@ -97,7 +97,7 @@ def _wait(be: Backend, results: list[tuple[dict[str, Any], str]], timeout: int) 
     """``--wait``: every applied VM where its runStrategy heads it, every VMI Ready."""
     from vmctl.backends.base import Ref
 
-    refs = [Ref(o["kind"], o["metadata"]["name"], o["metadata"].get("namespace") or "default")
+    refs = [Ref(o["kind"], o["metadata"]["name"], o["metadata"].get("namespace") or be.default_namespace)
             for o, _ in results if o["kind"] in ("VirtualMachine", "VirtualMachineInstance")]
     if refs:
         be.wait_desired(refs, timeout)

@@ -1,5 +1,7 @@
-"""The backend flags every command that talks to a backend shares (``--backend``, ``--state-dir``,
-``--libvirt-uri``), declared once, and how such a command opens its backend."""
+"""The backend flags every command that talks to a backend shares, declared once, and how such a command opens
+its backend: ``--backend``, the local backend's ``--state-dir`` and ``--libvirt-uri``, and kubectl's global flags
+for the cluster backend (``--kubeconfig``, ``--context``, ``--as``, ``--request-timeout``; the local backend
+ignores them)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from vmctl.cli.options import Backend, LibvirtUri, StateDir
+from vmctl.cli.options import As, Backend, Context, Kubeconfig, LibvirtUri, RequestTimeout, StateDir
 
 if TYPE_CHECKING:
     from vmctl.backends.base import Backend as BackendProtocol
@@ -24,29 +26,51 @@ class BackendFlags(NamedTuple):
     backend: str | None = None
     state_dir: Path | None = None
     libvirt_uri: str | None = None
+    kubeconfig: str | None = None
+    context: str | None = None
+    impersonate: str | None = None  # kubectl's --as
+    request_timeout: str | None = None  # as typed: "30s", "1m30s", "0"
 
 
 NO_FLAGS = BackendFlags()
 
-_FLAGS = (
-    inspect.Parameter("backend", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Backend),
-    inspect.Parameter("state_dir", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=StateDir),
-    inspect.Parameter("libvirt_uri", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=LibvirtUri),
+_ANNOTATIONS: dict[str, Any] = {
+    "backend": Backend, "state_dir": StateDir, "libvirt_uri": LibvirtUri, "kubeconfig": Kubeconfig,
+    "context": Context, "impersonate": As, "request_timeout": RequestTimeout,
+}
+assert tuple(_ANNOTATIONS) == BackendFlags._fields
+_FLAGS = tuple(
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+    for name, annotation in _ANNOTATIONS.items()
 )
 
 
-def backend_command(func: F) -> F:
-    """Give a command the three backend flags; it receives them as one ``flags: BackendFlags`` argument."""
+#: kubectl's global flags alone, for commands that only read from a cluster (``resolve --from-cluster``).
+_KUBECTL_FLAGS = tuple(p for p in _FLAGS if p.name in ("kubeconfig", "context", "impersonate", "request_timeout"))
+
+
+def _with_flags(func: F, flags: tuple[inspect.Parameter, ...]) -> F:
     signature = inspect.signature(func, eval_str=True)
     params = [p for name, p in signature.parameters.items() if name != "flags"]
 
     @functools.wraps(func)
-    def command(*args: Any, backend: str | None = None, state_dir: Path | None = None,
-                libvirt_uri: str | None = None, **kwargs: Any) -> Any:
-        return func(*args, flags=BackendFlags(backend, state_dir, libvirt_uri), **kwargs)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        given = BackendFlags(**{name: kwargs.pop(name, None) for name in BackendFlags._fields})
+        return func(*args, flags=given, **kwargs)
 
-    command.__signature__ = signature.replace(parameters=[*params, *_FLAGS])  # type: ignore[attr-defined]
+    command.__signature__ = signature.replace(parameters=[*params, *flags])  # type: ignore[attr-defined]
     return command  # type: ignore[return-value]
+
+
+def backend_command(func: F) -> F:
+    """Give a command the backend flags; it receives them as one ``flags: BackendFlags`` argument."""
+    return _with_flags(func, _FLAGS)
+
+
+def cluster_command(func: F) -> F:
+    """Give an offline command that may read from a cluster kubectl's global flags (``--kubeconfig``,
+    ``--context``, ``--as``, ``--request-timeout``), received as ``flags: BackendFlags``."""
+    return _with_flags(func, _KUBECTL_FLAGS)
 
 
 class CliReporter:
@@ -94,7 +118,8 @@ class CliReporter:
 
 def open_backend(flags: BackendFlags, *, allow_hooks: bool | None = None) -> BackendProtocol:
     """The backend a command talks to (``--backend``, environment, config file, kubeconfig probe)."""
-    from vmctl.backends.select import get_backend
+    from vmctl.backends.select import ClusterFlags, get_backend
 
+    cluster = ClusterFlags(flags.kubeconfig, flags.context, flags.impersonate, flags.request_timeout)
     return get_backend(flags.backend, flags.state_dir, flags.libvirt_uri, allow_hooks=allow_hooks,
-                       reporter=CliReporter())
+                       reporter=CliReporter(), cluster=cluster)

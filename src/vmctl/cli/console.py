@@ -81,8 +81,8 @@ def register(app: typer.Typer) -> None:
         if timeout < 0:
             raise UsageError("--timeout: must be zero or more minutes")
         key = parse_escape(escape)
-        ns = namespace or "default"
         be = open_backend(flags)
+        ns = namespace or be.default_namespace
         try:
             # the backend waits (up to the timeout) for the VMI: the local one starts a VM that is due to run
             # paused and resumes it once attached, so no boot output is lost

@@ -38,8 +38,8 @@ def register(app: typer.Typer) -> None:
         from vmctl.errors import NotFoundError
 
         targets = split_type_names(args)
-        ns = namespace or "default"
         be = open_backend(flags)
+        ns = namespace or be.default_namespace
         missing: list[NotFoundError] = []
         for kind, name in targets:  # as kubectl: a missing object does not stop the others
             try:

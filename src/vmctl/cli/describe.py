@@ -144,6 +144,6 @@ def register(app: typer.Typer) -> None:
 
         kind, name = split_type_name(args)
         be = open_backend(flags)
-        ref = Ref(kind.kind, name, namespace or "default")
+        ref = Ref(kind.kind, name, namespace or be.default_namespace)
         obj = be.get(ref)
         sys.stdout.write(describe_text(obj, be.events(ref)))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from vmctl.cli.backend_flags import NO_FLAGS, BackendFlags, cluster_command
 from vmctl.cli.members import Index
 from vmctl.cli.options import Catalog, Files, Namespace, Output, Strict
 from vmctl.cli.output import Format
-from vmctl.cli.resolve import ShowOrigin, run
+from vmctl.cli.resolve import FromCluster, ShowOrigin, Targets, run
 
 HELP = """Expand VMs: write the instancetype and preference into spec.template and drop the matchers.
 
@@ -20,12 +21,16 @@ Example: vmctl expand -f vm.yaml -o json
 Example: vmctl expand -f vm.yaml --show-origin
 
 Example: vmctl expand -f pool.yaml --index 2
+
+Example: vmctl expand vm/web -n prod --from-cluster
 """
 
 
 def register(app: typer.Typer) -> None:
     @app.command("expand", help=HELP)
+    @cluster_command
     def expand_cmd(
+        targets: Targets = None,
         files: Files = [],  # noqa: B006 - typer reads the default, never mutates it
         catalog: Catalog = None,
         namespace: Namespace = None,
@@ -33,5 +38,8 @@ def register(app: typer.Typer) -> None:
         show_origin: ShowOrigin = False,
         strict: Strict = False,
         index: Index = 0,
+        from_cluster: FromCluster = False,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
-        run(files, catalog, namespace, output, show_origin, expand=True, strict=strict, index=index)
+        run(files, catalog, namespace, output, show_origin, expand=True, strict=strict, index=index,
+            targets=targets, from_cluster=from_cluster, flags=flags)

@@ -79,7 +79,7 @@ def _schedule(be: Any, name: str, namespace: str | None, verb: str, error_key: s
     then, with ``--wait``, wait for the ``wait_for`` condition."""
     from vmctl.backends.base import Ref
 
-    ref = Ref("VirtualMachine", name, namespace or "default")
+    ref = Ref("VirtualMachine", name, namespace or be.default_namespace)
     with _virtctl_error(error_key, name):
         act(be, ref)
     typer.echo(f"VM {name} was scheduled to {verb}")
@@ -171,7 +171,7 @@ def register(app: typer.Typer) -> None:
 
             which = _vm_or_vmi(kind)
             be = _backend(flags)
-            ns = namespace or "default"
+            ns = namespace or be.default_namespace
             if which == "VirtualMachine":
                 with _virtctl_error("get-vm", name):
                     vm = be.get(Ref("VirtualMachine", name, ns))
@@ -211,7 +211,7 @@ def register(app: typer.Typer) -> None:
             from vmctl.backends.base import Ref
 
             be = _backend(flags)
-            ref = Ref("VirtualMachineInstance", name, namespace or "default")
+            ref = Ref("VirtualMachineInstance", name, namespace or be.default_namespace)
             with _virtctl_error(verb, name):
                 act(be, ref)
             typer.echo(f"VMI {name} was scheduled to {verb}")

@@ -196,12 +196,12 @@ def report(message: str, hint: str | None = None) -> None:
         sys.stderr.write(f"hint: {hint}\n")
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, *, prog_name: str = "vmctl") -> None:
     """Console-script entry point: run the command, turn every failure into one line on stderr and an exit code."""
     if argv is None:  # this process's own command line: spare the collector's last pass over every object at exit
         atexit.register(gc.freeze)
     try:
-        code = app(args=argv, prog_name="vmctl", standalone_mode=False)
+        code = app(args=argv, prog_name=prog_name, standalone_mode=False)
     except click.UsageError as exc:  # bad flags or arguments: kubectl-style one line, exit 2
         command = exc.ctx.command_path if exc.ctx else "vmctl"
         report(exc.format_message(), getattr(exc, "hint", None) or f"see '{command} --help'")
@@ -224,3 +224,12 @@ def main(argv: list[str] | None = None) -> None:
         os.dup2(devnull, sys.stdout.fileno())
         sys.exit(EXIT_ERROR)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def kubectl_main(argv: list[str] | None = None) -> None:
+    """``kubectl-vmctl``: vmctl as a kubectl plugin (``kubectl vmctl ...``); a kubeconfig then means the cluster
+    backend, as it does for kubectl (``--backend``, ``VMCTL_BACKEND`` and the config file still win)."""
+    from vmctl.backends import select
+
+    select.PREFER_CLUSTER = True
+    main(argv, prog_name="kubectl vmctl")

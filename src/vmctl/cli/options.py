@@ -11,7 +11,11 @@ from vmctl.cli.output import Format
 
 Output = Annotated[Format, typer.Option("--output", "-o", help="Output format: yaml, json or name.")]
 Namespace = Annotated[
-    str | None, typer.Option("--namespace", "-n", help="Namespace (default: from the object, else 'default').")
+    str | None,
+    typer.Option(
+        "--namespace", "-n",
+        help="Namespace (default: from the object, else the kubeconfig context's on a cluster, else 'default').",
+    ),
 ]
 Files = Annotated[
     list[str],
@@ -36,6 +40,16 @@ StateDir = Annotated[
 LibvirtUri = Annotated[
     str | None,
     typer.Option("--libvirt-uri", envvar="VMCTL_LIBVIRT_URI", help="libvirt URI (default qemu:///system as root, else qemu:///session)."),
+]
+Kubeconfig = Annotated[
+    str | None,
+    typer.Option("--kubeconfig", help="Cluster: the kubeconfig file to use (default: $KUBECONFIG, ~/.kube/config)."),
+]
+Context = Annotated[str | None, typer.Option("--context", help="Cluster: the kubeconfig context to use.")]
+As = Annotated[str | None, typer.Option("--as", help="Cluster: the user to impersonate for the operation.")]
+RequestTimeout = Annotated[
+    str | None,
+    typer.Option("--request-timeout", help="Cluster: how long to wait for one request (30s, 1m30s; 0 = no limit)."),
 ]
 Wait = Annotated[bool, typer.Option("--wait", help="Wait until the operation has taken effect.")]
 Timeout = Annotated[int, typer.Option("--timeout", help="Seconds to wait with --wait.")]

@@ -36,13 +36,14 @@ TYPES = {
 
 
 def parse_target(text: str, namespace: str | None) -> tuple[str, str, str]:
-    """``vm/NAME[/NAMESPACE]`` -> (kind, name, namespace)."""
+    """``vm/NAME[/NAMESPACE]`` -> (kind, name, namespace); the namespace is "" when neither the target nor -n
+    names one (the backend's default then applies)."""
     from vmctl.errors import UsageError
 
     parts = text.split("/")
     if len(parts) not in (2, 3) or not parts[1] or parts[0].lower() not in TYPES:
         raise UsageError(f"target {text!r}: expected vm/NAME or vmi/NAME (optionally /NAMESPACE)")
-    ns = parts[2] if len(parts) == 3 and parts[2] else (namespace or "default")
+    ns = parts[2] if len(parts) == 3 and parts[2] else (namespace or "")
     return TYPES[parts[0].lower()], parts[1], ns
 
 
@@ -72,6 +73,7 @@ def register(app: typer.Typer) -> None:
         if stdio and len(specs) != 1:
             raise UsageError("--stdio: exactly one port is needed")
         be = open_backend(flags)
+        ns = ns or be.default_namespace
         if kind == "VirtualMachine":
             be.get(Ref("VirtualMachine", name, ns))  # NotFound for a missing VM, as virtctl
         wait_running(be, name, ns, timeout * 60)

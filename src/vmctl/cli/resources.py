@@ -219,17 +219,17 @@ def show(kind: Kind, names: Sequence[str] = (), *, namespace: str | None = None,
     if fmt == "wide":
         fmt, wide = None, True
     be = open_backend(flags or BackendFlags())
-    ns = None if all_namespaces else (namespace or "default")
+    ns = None if all_namespaces else (namespace or be.default_namespace)
     if domain_xml:
         if kind.kind != "VirtualMachineInstance" and kind.kind != "VirtualMachine":
             raise UsageError("--domain-xml: only for vmi (or vm) NAME")
         if len(names) != 1:
             raise UsageError("--domain-xml needs one NAME")
-        text = require_local(be, "--domain-xml").domain_xml(Ref(kind.kind, names[0], namespace or "default"))
+        text = require_local(be, "--domain-xml").domain_xml(Ref(kind.kind, names[0], ns or be.default_namespace))
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
     if names:
-        objs = [be.get(Ref(kind.kind, name, namespace or "default")) for name in names]
+        objs = [be.get(Ref(kind.kind, name, ns or be.default_namespace)) for name in names]
     else:
         objs = be.list(kind.kind, ns, selector)
     if fmt in ("yaml", "json", "name"):

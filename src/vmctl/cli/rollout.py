@@ -39,11 +39,13 @@ class StatusFormat(StrEnum):
 
 
 def _open(args: list[str], namespace: str | None, flags: BackendFlags) -> tuple[Backend, Kind, Ref]:
+    from vmctl.backends.base import Ref
     from vmctl.cli.backend_flags import open_backend
     from vmctl.cli.replicated import replicated_target
 
-    kind, ref = replicated_target(args, namespace, what="rollout")
-    return open_backend(flags), kind, ref
+    kind, ref = replicated_target(args, namespace, what="rollout")  # usage errors before connecting
+    be = open_backend(flags)
+    return be, kind, Ref(ref.kind, ref.name, namespace or be.default_namespace)
 
 
 def _refused(exc: Exception) -> Exception:

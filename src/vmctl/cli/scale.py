@@ -51,6 +51,7 @@ def register(app: typer.Typer) -> None:
         output: ScaleOutput = None,
         flags: BackendFlags = NO_FLAGS,
     ) -> None:
+        from vmctl.backends.base import Ref
         from vmctl.cli.backend_flags import open_backend
         from vmctl.cli.replicated import parse_duration, qualified_name, replicated_target
         from vmctl.errors import UsageError
@@ -62,6 +63,7 @@ def register(app: typer.Typer) -> None:
             raise UsageError(f"--current-replicas {current_replicas}: must be 0 or more")
         seconds = parse_duration(timeout)
         be = open_backend(flags)
+        ref = Ref(ref.kind, ref.name, namespace or be.default_namespace)
         scaled = be.scale(ref, replicas, current_replicas=current_replicas)
         if output is None:
             typer.echo(f"{qualified_name(kind, ref.name)} scaled")

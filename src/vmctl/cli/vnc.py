@@ -115,11 +115,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         from vmctl.errors import UsageError
 
-        ns = namespace or "default"
         if timeout < 0:
             raise UsageError("--timeout: must be zero or more minutes")
         if len(args) == 2 and args[0] == "screenshot":
-            _screenshot(_open(flags), args[1], ns, file, timeout)
+            be = _open(flags)
+            _screenshot(be, args[1], namespace or be.default_namespace, file, timeout)
             return
         if len(args) != 1:
             raise UsageError("vnc: expected NAME or 'screenshot NAME'")
@@ -128,5 +128,6 @@ def register(app: typer.Typer) -> None:
         if not 0 <= port < 65536:
             raise UsageError(f"--port {port}: must be between 0 and 65535")
         with contextlib.suppress(KeyboardInterrupt):
-            _proxy(_open(flags), args[0], ns, address=address, port=port,
+            be = _open(flags)
+            _proxy(be, args[0], namespace or be.default_namespace, address=address, port=port,
                    proxy_only=proxy_only, vnc_type=vnc_type, vnc_path=vnc_path, timeout=timeout)

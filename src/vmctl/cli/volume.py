@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vmctl.cli.options import Namespace, StateDir
+from vmctl.cli.backend_flags import NO_FLAGS, BackendFlags, backend_command
+from vmctl.cli.options import Namespace
 from vmctl.cli.output import Format
 
 if TYPE_CHECKING:
@@ -29,12 +30,13 @@ OptOutput = Annotated[
 ]
 
 
-def _volumes(state_dir: Path | None) -> NamedVolumes:
-    """The named volumes of the local host (``--state-dir``, else the configured or default state folder)."""
+def _volumes(flags: BackendFlags) -> NamedVolumes:
+    """The named volumes of the local host (``--state-dir``, else the configured or default state folder); one
+    line saying volumes are local-only when the backend is the cluster."""
     from vmctl.backends.base import require_local
-    from vmctl.cli.backend_flags import BackendFlags, open_backend
+    from vmctl.cli.backend_flags import open_backend
 
-    return require_local(open_backend(BackendFlags("local", state_dir)), "vmctl volume").volumes()
+    return require_local(open_backend(flags), "vmctl volume").volumes()
 
 
 def _parse_size(text: str) -> int:
@@ -115,13 +117,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sub, name="volume")
 
     @sub.command("create", help="Create an empty named volume.\n\nExample: vmctl volume create data1 --size 10Gi -n dev")
+    @backend_command
     def create(
         name: Annotated[str, typer.Argument(help="Volume (claim) name.", show_default=False)],
         size: Annotated[str, typer.Option("--size", help="Capacity as a Kubernetes quantity, e.g. 10Gi.", show_default=False)],
         namespace: Namespace = None,
-        state_dir: StateDir = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
-        vol = _volumes(state_dir).create(namespace or "default", name, _parse_size(size))
+        vol = _volumes(flags).create(namespace or "default", name, _parse_size(size))
         typer.echo(f"volume/{vol.name} created ({_human(vol.virtual_size)})")
 
     @sub.command(
@@ -131,28 +134,30 @@ def register(app: typer.Typer) -> None:
         "Example: vmctl volume import root1 --from https://example.com/cloud.qcow2 --size 20Gi\n\n"
         "Example: vmctl volume import root1 --from docker://localhost:5000/vmctl/test-guest:v1",
     )
+    @backend_command
     def import_(
         name: Annotated[str, typer.Argument(help="Volume (claim) name.", show_default=False)],
         source: Annotated[str, typer.Option("--from", help="File path, http(s) URL or docker://IMAGE.", show_default=False)],
         size: Annotated[str | None, typer.Option("--size", help="Grow the volume to this capacity.")] = None,
         namespace: Namespace = None,
-        state_dir: StateDir = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
         want = _parse_size(size) if size else None
-        vol = _volumes(state_dir).import_image(namespace or "default", name, source, size=want, download=_download)
+        vol = _volumes(flags).import_image(namespace or "default", name, source, size=want, download=_download)
         typer.echo(f"volume/{vol.name} imported ({_human(vol.virtual_size)}, from {source})")
 
     @sub.command("list", help="List named volumes.\n\nExample: vmctl volume list\n\nExample: vmctl volume list -A -o json")
+    @backend_command
     def list_(
         namespace: Namespace = None,
         all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A", help="Volumes of every namespace.")] = False,
         output: OptOutput = None,
-        state_dir: StateDir = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
         from vmctl.cli.output import emit
         from vmctl.cli.resources import table
 
-        rows = _volumes(state_dir).list(None if all_namespaces else (namespace or "default"))
+        rows = _volumes(flags).list(None if all_namespaces else (namespace or "default"))
         if output is not None:
             emit([_as_object(v, users) for v, users in rows], output, as_list=True)
             return
@@ -168,11 +173,12 @@ def register(app: typer.Typer) -> None:
         sys.stdout.write(table(cells))
 
     @sub.command("delete", help="Delete a named volume (refused while a VMI uses it).\n\nExample: vmctl volume delete data1")
+    @backend_command
     def delete(
         name: Annotated[str, typer.Argument(help="Volume (claim) name.", show_default=False)],
         namespace: Namespace = None,
-        state_dir: StateDir = None,
+        flags: BackendFlags = NO_FLAGS,
     ) -> None:
-        _volumes(state_dir).delete(namespace or "default", name)
+        _volumes(flags).delete(namespace or "default", name)
         typer.echo(f'persistentvolumeclaim "{name}" deleted')
 

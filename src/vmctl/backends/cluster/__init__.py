@@ -18,10 +18,17 @@ def open_backend(
     kubeconfig: str | None = None,
     context: str | None = None,
     namespace: str | None = None,
+    impersonate: str | None = None,
+    request_timeout: str | None = None,
     reporter: Any = None,
 ) -> ClusterBackend:
-    """A ``ClusterBackend`` for the kubeconfig (kubectl's rules); nothing is sent to the server yet."""
+    """A ``ClusterBackend`` for the kubeconfig (kubectl's rules; ``request_timeout`` as kubectl's
+    ``--request-timeout`` reads it); nothing is sent to the server yet."""
     from vmctl.backends.cluster.backend import ClusterBackend
-    from vmctl.backends.cluster.connection import connect
+    from vmctl.backends.cluster.connection import connect, parse_request_timeout
 
-    return ClusterBackend(connect(kubeconfig, context, namespace), reporter=reporter)
+    conn = connect(
+        kubeconfig, context, namespace, request_timeout=parse_request_timeout(request_timeout),
+        impersonate=impersonate,
+    )
+    return ClusterBackend(conn, reporter=reporter)

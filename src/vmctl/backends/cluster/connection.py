@@ -108,6 +108,18 @@ class Connection:
         except ValueError:
             return resp.status, data.decode("utf-8", "replace")
 
+    def get_bytes(
+        self, path: str, *, query: Mapping[str, Any] | None = None, what: str = "", accept: str = "*/*"
+    ) -> bytes:
+        """GET a binary answer (a VNC screenshot's PNG) as bytes; reads are retried as ``request`` does."""
+        resp = self._send(
+            "GET", path, query=query, body=None, content_type=JSON, what=what, timeout=self.timeout, accept=accept
+        )
+        try:
+            return bytes(resp.read())
+        finally:
+            resp.release_conn()
+
     def stream(
         self,
         path: str,
@@ -154,9 +166,10 @@ class Connection:
         what: str,
         timeout: float | None,
         retry: bool = True,
+        accept: str = JSON,
     ) -> Any:
         """The raw urllib3 response of a successful (2xx) request, after bounded retries."""
-        headers = {"Accept": JSON, "Content-Type": content_type}
+        headers = {"Accept": accept, "Content-Type": content_type}
         params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
         attempts = self.retries + 1 if retry else 1
         ctx = self.context_for(method, what)

@@ -65,6 +65,7 @@ class LocalBackend:
     name = "local"
     stored_kinds = frozenset(STORED_BY_KIND)
     cluster_config = LOCAL_CLUSTER
+    default_namespace = "default"
 
     def __init__(self, state_dir: Path, uri: str, *, allow_hooks: bool = False,
                  reporter: Reporter | None = None) -> None:
