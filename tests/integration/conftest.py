@@ -74,13 +74,32 @@ def libvirt_uri() -> str:
     return uri
 
 
+class _Reconnecting:
+    """A libvirt connection that opens itself again when libvirtd was restarted (a test restarts it)."""
+
+    def __init__(self, uri: str) -> None:
+        import libvirt
+
+        self._uri = uri
+        self._conn = libvirt.open(uri)
+
+    def __getattr__(self, name: str) -> Any:
+        import libvirt
+
+        try:
+            alive = self._conn.isAlive()
+        except libvirt.libvirtError:
+            alive = False
+        if not alive:
+            self._conn = libvirt.open(self._uri)
+        return getattr(self._conn, name)
+
+
 @pytest.fixture(scope="session")
 def libvirt_conn(libvirt_uri: str) -> Iterator[Any]:
-    """One connection for the session, opened after the event loop is registered."""
-    import libvirt
-
+    """One connection for the session (opened again after a libvirtd restart), after the event loop exists."""
     libvirt_boot.start_event_loop()
-    conn = libvirt.open(libvirt_uri)
+    conn = _Reconnecting(libvirt_uri)
     libvirt_boot.sweep(conn, DOMAIN_PREFIX)
     yield conn
     libvirt_boot.sweep(conn, DOMAIN_PREFIX)

@@ -287,3 +287,33 @@ def test_kill_9_of_the_controller_mid_rollout_then_any_command_converges(env: En
     assert sorted(env.running()) == ["web-0", "web-1"]
     env.ok("delete", "pool", "web")
     wait_for(lambda: env.domains() == [], what="no orphan domain")
+
+
+def _restart_libvirtd() -> None:
+    """Stop libvirtd and start it again (its guests keep running: QEMU does not depend on it)."""
+    import signal
+
+    pids = [int(p) for p in subprocess.run(["pgrep", "-x", "libvirtd"], capture_output=True, text=True,
+                                           check=False).stdout.split()]
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not subprocess.run(["pgrep", "-x", "libvirtd"], capture_output=True, check=False).stdout,
+             timeout=30, what="libvirtd to stop")
+    subprocess.run(["libvirtd", "-d"], check=True)
+    wait_for(lambda: Path("/run/libvirt/libvirt-sock").exists(), timeout=30, what="libvirtd to start")
+
+
+def test_a_rollout_survives_a_libvirtd_restart(env: Env, guest_image: str) -> None:
+    if not subprocess.run(["pgrep", "-x", "libvirtd"], capture_output=True, check=False).stdout:
+        pytest.skip("libvirtd is not a process this test can restart (e.g. socket-activated)")
+    env.apply(pool(guest_image, 2, maxUnavailable=1))
+    env.ok("scale", "pool/web", "--replicas", "2", "--wait", "--timeout", "4m")
+    changed = pool(guest_image, 2, maxUnavailable=1)
+    changed["spec"]["virtualMachineTemplate"]["spec"]["template"]["metadata"]["annotations"] = {"demo/rev": "4"}
+    env.apply(changed)
+    _restart_libvirtd()  # mid-rollout; env.conn (the session's) opens itself again
+    done = env.run("rollout", "status", "pool/web", "--watch", "--timeout", "4m")
+    assert done.returncode == 0, done.stdout + done.stderr
+    wait_for(lambda: sorted(env.running()) == ["web-0", "web-1"], what="both members running")
+    env.ok("delete", "pool", "web")
+    wait_for(lambda: env.domains() == [], what="no orphan domain")
