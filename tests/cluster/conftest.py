@@ -162,6 +162,18 @@ def apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         server.stop()
 
 
+@pytest.fixture
+def cli(apiserver: Any, namespace: str, vmctl: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """``cli(*args)``: ``vmctl ARGS --backend cluster -n NAMESPACE`` with the test server's kubeconfig."""
+    monkeypatch.setenv("KUBECONFIG", str(apiserver.kubeconfig))
+
+    def run(*args: str) -> tuple[int, str, str]:
+        return vmctl(*args, "--backend", "cluster", "-n", namespace)
+
+    run.tmp = tmp_path  # type: ignore[attr-defined]
+    return run
+
+
 _ns_counter = itertools.count()
 
 
@@ -320,3 +332,16 @@ def broken_api_group(apiserver: Any) -> str:
             raise AssertionError(f"/apis/{group}/v1 never answered 503")
         time.sleep(0.2)
     return group
+
+
+@pytest.fixture
+def controller(apiserver: Any, namespace: str) -> Iterator[Any]:
+    """The virt-controller stand-in looking after the test's namespace (VMIs per runStrategy, pool members,
+    status writes), for this test only."""
+    import controller_standin  # beside this file
+
+    standin = controller_standin.ControllerStandIn(apiserver.admin, namespace).start()
+    try:
+        yield standin
+    finally:
+        standin.stop()

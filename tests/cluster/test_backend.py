@@ -37,18 +37,6 @@ def vm_yaml(name: str, rs: str = "Halted", instancetype: str | None = None) -> s
     return VM.format(name=name, rs=rs, instancetype="", memory="        memory: {guest: 128Mi}\n")
 
 
-@pytest.fixture
-def cli(apiserver: Any, namespace: str, vmctl: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    """``cli(*args)``: ``vmctl ARGS --backend cluster -n NAMESPACE`` with the test server's kubeconfig."""
-    monkeypatch.setenv("KUBECONFIG", str(apiserver.kubeconfig))
-
-    def run(*args: str) -> tuple[int, str, str]:
-        return vmctl(*args, "--backend", "cluster", "-n", namespace)
-
-    run.tmp = tmp_path  # type: ignore[attr-defined]
-    return run
-
-
 def write(tmp: Path, name: str, text: str) -> Path:
     path = tmp / name
     path.write_text(text)
