@@ -41,6 +41,10 @@ class NotFoundError(VmctlError):
     """A referenced object (instancetype, preference, template, VM, ...) does not exist."""
 
 
+class Unavailable(VmctlError):
+    """The backend could not be reached (an API server that does not answer): never a problem of an object."""
+
+
 class FieldProblem(NamedTuple):
     """One problem at one field path, as KubeVirt reports a StatusCause."""
 

@@ -44,7 +44,7 @@ from vmctl.core.vmi_from_vm import (
     mutate_defaults,
     setup_vmi_from_vm,
 )
-from vmctl.errors import FieldProblem, NotFoundError, ObjectRejected, VmctlError
+from vmctl.errors import FieldProblem, NotFoundError, ObjectRejected, Unavailable, VmctlError
 
 Obj = dict[str, Any]
 _MAX_CAUSES_IN_MESSAGE = 10
@@ -630,6 +630,8 @@ def admit(
             raise
     except ObjectRejected as exc:
         found.extend(exc.causes or [FieldProblem("", exc.message)])
+    except Unavailable:
+        raise  # the backend did not answer: the object is not at fault
     except VmctlError as exc:
         found.append(FieldProblem("", exc.message))
     return None, found

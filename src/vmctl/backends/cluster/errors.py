@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from vmctl.errors import FieldProblem, NotFoundError, ObjectRejected, VmctlError
+from vmctl.errors import FieldProblem, NotFoundError, ObjectRejected, Unavailable, VmctlError
 
 
 class ClusterError(VmctlError):
@@ -36,7 +36,7 @@ class Conflict(ClusterError):
     """409: already exists, changed meanwhile, or a server-side apply field conflict."""
 
 
-class Unreachable(ClusterError):
+class Unreachable(ClusterError, Unavailable):
     """No HTTP answer: connection refused, DNS, TLS, or a timeout."""
 
 
