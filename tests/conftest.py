@@ -16,13 +16,17 @@ SHARED = Path(os.environ.get("VMCTL_SHARED_DIR", REPO.parent / "shared"))
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the user's real ~/.config/vmctl, ~/.cache/vmctl and catalog paths out of every test."""
+    """Keep the user's real ~/.config/vmctl, ~/.cache/vmctl, catalog paths and kubeconfig out of every test: with
+    no backend named, a test runs on the local backend unless it points at a cluster itself (KUBECONFIG names a
+    file that does not exist, so ~/.kube/config is never read; no in-cluster service account)."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.delenv("VMCTL_CATALOG_PATH", raising=False)
     monkeypatch.delenv("VMCTL_TEMPLATE_PATH", raising=False)
     monkeypatch.delenv("VMCTL_BACKEND", raising=False)
+    monkeypatch.setenv("KUBECONFIG", str(home / ".kube" / "config"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
 
 
 @pytest.fixture

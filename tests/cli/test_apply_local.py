@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -165,19 +166,32 @@ def test_cluster_backend_needs_a_kubeconfig(env, monkeypatch: pytest.MonkeyPatch
     )
 
 
-def test_a_kubeconfig_alone_does_not_break_the_default(env, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_usable_kubeconfig_means_the_cluster_with_no_silent_fallback(env, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     kc = env.tmp / "kc"
-    kc.write_text("apiVersion: v1\nkind: Config\n")
+    kc.write_text(f"apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+                  f"clusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:{port}'}}}}]\n"
+                  "users: [{name: c, user: {token: secret-token}}]\n"
+                  "contexts: [{name: c, context: {cluster: c, user: c}}]\n")
     monkeypatch.setenv("KUBECONFIG", str(kc))
     f = write(env.tmp, "vm.yaml", VM.format(name="web1", app="web", rs="Halted"))
     code, out, err = env("apply", "-f", f)
-    assert (code, out) == (0, "virtualmachine.kubevirt.io/web1 created\n")
-    assert err == (f"notice: found a kubeconfig ({kc}) but vmctl's cluster backend is not complete yet; using the "
-                   "local backend (--backend cluster uses the cluster; --backend local or VMCTL_BACKEND=local "
-                   "silences this)\n")
-    assert env("get", "vm", "web1", "-o", "name", "--backend", "local") == (0, "virtualmachine.kubevirt.io/web1\n", "")
-    monkeypatch.setenv("VMCTL_BACKEND", "cluster")
-    assert env("get", "vm") == (1, "", f"error: {kc}: no current-context set\nhint: --context NAME picks one\n")
+    assert (code, out) == (1, "")
+    assert err.splitlines()[0] == f"error: cannot reach the API server at https://127.0.0.1:{port}: connection refused"
+    assert "secret-token" not in err
+    assert env("get", "vm", "-o", "name", "--backend", "local") == (0, "", "")  # nothing went to the local store
+    assert env("apply", "-f", f, "--backend", "local") == (0, "virtualmachine.kubevirt.io/web1 created\n", "")
+    monkeypatch.setenv("VMCTL_BACKEND", "local")
+    assert env("get", "vm", "web1", "-o", "name") == (0, "virtualmachine.kubevirt.io/web1\n", "")
+    monkeypatch.delenv("VMCTL_BACKEND")
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "vmctl" / "config.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("backend: local\n")
+    assert env("get", "vm", "web1", "-o", "name") == (0, "virtualmachine.kubevirt.io/web1\n", "")
 
 
 def test_unreachable_libvirt_fails_before_storing(tmp_path: Path, vmctl) -> None:

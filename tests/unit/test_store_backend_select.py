@@ -31,7 +31,7 @@ def test_default_is_local_without_kubeconfig(home: Path) -> None:
 
 def test_kubeconfig_means_cluster(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (home / ".kube").mkdir()
-    (home / ".kube" / "config").write_text("apiVersion: v1\n")
+    (home / ".kube" / "config").write_text("apiVersion: v1\ncurrent-context: admin\n")
     assert select.choose_backend(None) == "cluster"
     monkeypatch.setenv("KUBECONFIG", str(home / "missing"))
     assert select.choose_backend(None) == "local"
@@ -45,19 +45,36 @@ def test_precedence_flag_env_config(home: Path, monkeypatch: pytest.MonkeyPatch)
     assert select.choose_backend("cluster") == "cluster"
 
 
-def test_implicit_kubeconfig_falls_back_to_local_with_a_notice(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_usable_kubeconfig_means_the_cluster_without_a_notice(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from vmctl.backends.base import SilentReporter
 
     kc = home / "kc"
-    kc.write_text("apiVersion: v1\nkind: Config\n")
-    monkeypatch.setenv("KUBECONFIG", str(kc))
+    kc.write_text(KUBECONFIG_TEXT)
+    monkeypatch.setenv("KUBECONFIG", f"{home / 'absent'}:{kc}")
     reporter = SilentReporter()
     be = select.get_backend(None, home / "st", "test:///default", reporter=reporter)
-    assert be.name == "local"
-    assert reporter.messages == [
-        f"notice: found a kubeconfig ({kc}) but vmctl's cluster backend is not complete yet; using the local "
-        "backend (--backend cluster uses the cluster; --backend local or VMCTL_BACKEND=local silences this)"
-    ]
+    assert (be.name, reporter.messages) == ("cluster", [])
+    be.close()
+    be = select.get_backend("local", home / "st", "test:///default", reporter=reporter)
+    assert (be.name, reporter.messages) == ("local", [])
+
+
+@pytest.mark.parametrize(("text", "usable"), [
+    ("apiVersion: v1\nkind: Config\n", False),
+    ('current-context: ""\n', False),
+    ("current-context: ~  # none\n", False),
+    ("current-context: admin\n", True),
+    ("current-context: 'dev'\n", True),
+    ('{"kind": "Config", "current-context": "admin"}', True),
+    ('{"kind": "Config", "current-context": ""}', False),
+    ('{\n"current-context": "admin"\n}\n', True),
+])
+def test_usable_means_a_current_context(home: Path, text: str, usable: bool) -> None:
+    (home / ".kube").mkdir()
+    (home / ".kube" / "config").write_text(text)
+    assert select.choose_backend(None) == ("cluster" if usable else "local")
 
 
 @pytest.mark.parametrize("how", ["flag", "env", "config"])
@@ -164,7 +181,9 @@ def test_local_backend_ignores_the_kubectl_flags(home: Path) -> None:
 def test_kubectl_plugin_prefers_the_cluster(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (home / ".kube").mkdir()
     (home / ".kube" / "config").write_text(KUBECONFIG_TEXT)
-    assert select._choose(None, None) == ("cluster", False)  # a kubeconfig alone: a suggestion
+    assert select.choose_backend(None) == "cluster"  # a usable kubeconfig: the cluster
+    (home / ".kube" / "config").write_text("apiVersion: v1\nkind: Config\n")
+    assert select.choose_backend(None) == "local"  # no current-context: not usable
     monkeypatch.setattr(select, "PREFER_CLUSTER", True)
-    assert select._choose(None, None) == ("cluster", True)  # as kubectl-vmctl: the cluster
-    assert select._choose("local", None) == ("local", True)
+    assert select.choose_backend(None) == "cluster"  # as kubectl-vmctl: any kubeconfig means the cluster
+    assert select.choose_backend("local") == "local"

@@ -1,18 +1,19 @@
 """Pick the backend for a command: ``--backend``, ``VMCTL_BACKEND``, the config file, then a kubeconfig probe.
 
-A kubeconfig only *suggests* the cluster backend: while the cluster backend is not complete, that implicit choice
-falls back to local with a one-line ``notice:`` on stderr. An explicit choice (flag, environment, config file)
-of ``cluster`` opens it (the kubeconfig by kubectl's rules; a missing or broken one is a clear error); so does
-``--kubeconfig`` or ``--context`` when no backend is named, and running as the kubectl plugin (``kubectl-vmctl``).
+Without an explicit choice, ``cluster`` is the default whenever a usable kubeconfig exists (kubectl's: the files
+of ``$KUBECONFIG``, else ``~/.kube/config``, one of which sets a ``current-context``), and ``local`` otherwise.
+There is no silent fallback: a cluster that cannot be reached is one ``error:`` line naming its server
+(``--backend local`` or ``VMCTL_BACKEND=local`` picks the local backend). ``--kubeconfig`` or ``--context``
+with no backend named also means the cluster, as does running as the kubectl plugin (``kubectl-vmctl``).
 kubectl's global flags (``ClusterFlags``) reach the cluster backend's connection; the local backend ignores them.
 
 Config file ``~/.config/vmctl/config.yaml`` (``$XDG_CONFIG_HOME/vmctl/config.yaml``) keys: ``backend``
 (local|cluster), ``libvirtUri``, ``stateDir``, ``allowHooks`` (bool). Flags and environment win over the file.
 """
-
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -97,55 +98,52 @@ def load_config(path: Path | None = None) -> Config:
     )
 
 
-def _kubeconfig() -> Path | None:
-    """The kubeconfig kubectl would read ($KUBECONFIG's first existing file, else ~/.kube/config), or None."""
+def _kubeconfig_files() -> list[Path]:
+    """The kubeconfig files kubectl would read: $KUBECONFIG's existing files, else ~/.kube/config if present."""
     env = os.environ.get("KUBECONFIG")
     if env:
-        return next((Path(p) for p in env.split(os.pathsep) if p and Path(p).is_file()), None)
+        return [Path(p) for p in env.split(os.pathsep) if p and Path(p).is_file()]
     path = Path.home() / ".kube" / "config"
-    return path if path.is_file() else None
+    return [path] if path.is_file() else []
+
+
+_CURRENT = re.compile(r"""(?:^|[{,\s])["']?current-context["']?[ \t]*:[ \t]*["']?([^"'#,\s}]*)""")
+
+
+def _sets_current_context(path: Path) -> bool:
+    """Whether a kubeconfig file names a current context (a line scan: no YAML parser on every command)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True  # unreadable: the cluster backend says why in one line, rather than vmctl going local
+    return any(m.group(1) not in ("", "~", "null") for m in _CURRENT.finditer(text))
 
 
 def _has_kubeconfig() -> bool:
-    return _kubeconfig() is not None
+    """A usable kubeconfig exists: one of kubectl's files sets a current-context."""
+    return any(_sets_current_context(p) for p in _kubeconfig_files())
 
 
-def choose_backend(backend: str | None, config: Config | None = None) -> str:
-    """The backend name: flag/env value, else the config file, else cluster when a kubeconfig exists."""
-    name, _explicit = _choose(backend, config)
-    return name
-
-
-def _choose(
-    backend: str | None, config: Config | None, cluster: ClusterFlags | None = None
-) -> tuple[str, bool]:
-    """(backend name, whether the user named it) — flag, env, config file, --kubeconfig/--context or the kubectl
-    plugin, then the kubeconfig probe."""
+def choose_backend(backend: str | None, config: Config | None = None, cluster: ClusterFlags | None = None) -> str:
+    """The backend name: flag, ``VMCTL_BACKEND``, the config file, ``--kubeconfig``/``--context`` or the kubectl
+    plugin (with any kubeconfig file, as kubectl), then cluster when a usable kubeconfig exists, else local."""
     source = "--backend"
     if backend is None:
         backend, source = os.environ.get("VMCTL_BACKEND") or None, "VMCTL_BACKEND"
     if backend is not None:
         if backend not in BACKENDS:
             raise UsageError(f"{source}: expected 'local' or 'cluster', got {backend!r}")
-        return backend, True
+        return backend
     config = config or load_config()
     if config.backend:
-        return config.backend, True
-    if (cluster is not None and cluster.names_cluster) or (PREFER_CLUSTER and _has_kubeconfig()):
-        return "cluster", True
-    return ("cluster" if _has_kubeconfig() else "local"), False
+        return config.backend
+    if (cluster is not None and cluster.names_cluster) or (PREFER_CLUSTER and _kubeconfig_files()):
+        return "cluster"
+    return "cluster" if _has_kubeconfig() else "local"
 
 
-def _open_cluster(explicit: bool, reporter: Reporter, flags: ClusterFlags) -> Backend | None:
-    """The cluster backend when the user chose it; a kubeconfig alone still means local (with a notice) while the
-    cluster backend lacks streams (console, VNC, port-forward)."""
-    if not explicit:
-        reporter.notice(
-            f"found a kubeconfig ({_kubeconfig()}) but vmctl's cluster backend is not complete yet; using the "
-            "local backend (--backend cluster uses the cluster; --backend local or VMCTL_BACKEND=local silences "
-            "this)"
-        )
-        return None
+def _open_cluster(reporter: Reporter, flags: ClusterFlags) -> Backend:
+    """The cluster backend (the kubeconfig by kubectl's rules; a missing or broken one is a clear error)."""
     from vmctl.backends.cluster import open_backend
 
     return open_backend(
@@ -169,11 +167,8 @@ def get_backend(
     reporter = reporter or SilentReporter()
     cluster = cluster or ClusterFlags()
     config = load_config()
-    name, explicit = _choose(backend, config, cluster)
-    if name == "cluster":
-        opened = _open_cluster(explicit, reporter, cluster)
-        if opened is not None:
-            return opened
+    if choose_backend(backend, config, cluster) == "cluster":
+        return _open_cluster(reporter, cluster)
     from vmctl.backends.local.backend import LocalBackend
     from vmctl.paths import default_state_dir
 

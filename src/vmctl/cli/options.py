@@ -30,8 +30,8 @@ Backend = Annotated[
     str | None,
     typer.Option(
         "--backend",
-        help="Where VMs run: 'local' (libvirt) or 'cluster' (KubeVirt). Default: VMCTL_BACKEND, else cluster when a "
-        "kubeconfig exists, else local.",
+        help="Where VMs run: 'local' (libvirt) or 'cluster' (KubeVirt). Default: VMCTL_BACKEND, the config file, else "
+        "cluster when a kubeconfig with a current-context exists, else local.",
     ),
 ]
 StateDir = Annotated[
