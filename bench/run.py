@@ -1,7 +1,7 @@
 """Run the benchmarks in this folder and print their figures (no pass/fail).
 
 Usage: python bench/run.py [SECTION ...]   e.g. ``python bench/run.py startup resolve``
-SECTION is a script's name without ``.py`` (boot, get_vms, resolve, startup); none: every one, in name order.
+SECTION is a script's name without ``.py`` (boot, cluster, get_vms, pool, pool_planner, resolve, startup); none: every one, in name order.
 ``boot`` and ``get_vms`` need libvirt (``boot`` starts real guests); ``startup`` and ``resolve`` need nothing.
 """
 
