@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,10 @@ def test_kubectl_plugin_prefers_the_cluster(home: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(select, "PREFER_CLUSTER", True)
     assert select.choose_backend(None) == "cluster"  # as kubectl-vmctl: any kubeconfig means the cluster
     assert select.choose_backend("local") == "local"
+
+
+def test_the_suite_never_reads_the_users_kubeconfig() -> None:
+    """tests/conftest.py points KUBECONFIG at a file that does not exist: with no backend named, tests run on the
+    local backend whatever ~/.kube/config holds."""
+    assert not Path(os.environ["KUBECONFIG"]).exists()
+    assert select.choose_backend(None) == "local"
