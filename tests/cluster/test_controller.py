@@ -4,6 +4,7 @@ part (VMIs, pool members, status): the same messages and exit codes as on the lo
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -71,4 +72,7 @@ def test_scale_wait_rollout_status_pause_resume(cli: Any, controller: Any, tmp_p
     assert cli("rollout", "resume", "pool/web")[0] == 1
     code, out, _ = cli("rollout", "status", "pool/web", "--watch", "--timeout", "30")
     assert code == 0 and out.splitlines()[-1] == 'virtualmachinepool "web" successfully rolled out'
-    assert cli("get", "vms", "-o", "name")[1].split() == ["virtualmachine.kubevirt.io/web-0"]
+    deadline = time.monotonic() + 30  # the scaled-in members are being deleted (finalizers) when it says so
+    while cli("get", "vms", "-o", "name")[1].split() != ["virtualmachine.kubevirt.io/web-0"]:
+        assert time.monotonic() < deadline, cli("get", "vms", "-o", "name")
+        time.sleep(0.3)

@@ -212,7 +212,10 @@ def test_max_surge_keeps_capacity_during_a_rollout(env: Env, guest_image: str) -
 
     def sample() -> None:  # Ready members, as the pool's own status reports them
         while not stop.is_set():
-            vmis = env.get("vmis")["items"]
+            listed = env.run("get", "vmis", "-o", "json")
+            if listed.returncode != 0:  # a listing can race a member's deletion: take the next sample
+                continue
+            vmis = json.loads(listed.stdout)["items"]
             ready.append(sum(any(c.get("type") == "Ready" and c.get("status") == "True"
                                  for c in (v.get("status") or {}).get("conditions") or []) for v in vmis))
             time.sleep(0.2)

@@ -16,7 +16,7 @@ from vmctl.backends.local.store import ConflictError
 from vmctl.controllers import vm as vmctrl
 from vmctl.core import kinds
 from vmctl.core.fields import dig
-from vmctl.errors import VmctlError
+from vmctl.errors import NotFoundError, VmctlError
 
 Obj = dict[str, Any]
 
@@ -113,6 +113,8 @@ class Converger:
         for ns, name in sorted(keys):
             try:
                 self.converge(ns, name, start=start, domains=domains)
+            except NotFoundError:
+                continue  # deleted meanwhile (by a controller pass in another process): nothing left to do
             except VmctlError as exc:
                 if not start:
                     raise
