@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import random
 import shutil
+from collections.abc import Callable
 from typing import Any
 
 from vmctl.backends.local.context import LocalContext, now
@@ -53,8 +54,9 @@ class ReplicaControllers:
             self.ctx.store.record_event(owner["kind"], meta["namespace"], meta["name"], type_=event.type,
                                         reason=event.reason, message=event.message, source=SOURCE)
 
-    def _write_status(self, owner: Obj, status: Obj, paused_event: events.Event | None) -> None:
-        """Write the owner's status (its spec as it is now: a scale meanwhile is not undone)."""
+    def _write_status(self, owner: Obj, status: Obj, paused_event: Callable[[bool], events.Event]) -> None:
+        """Write the owner's status (its spec as it is now: a scale meanwhile is not undone); when the
+        ReplicaPaused condition came or went, record ``paused_event(paused)``."""
         if canonical_json(status) == canonical_json(owner.get("status") or {}):
             return
         meta = owner["metadata"]
@@ -64,9 +66,9 @@ class ReplicaControllers:
             if current is None:
                 return
             store.update({**current, "status": status})
-        was = condition(owner, "ReplicaPaused") is not None
-        if was != any(c.get("type") == "ReplicaPaused" for c in status.get("conditions") or []):
-            self._event(owner, paused_event)
+        paused = condition({"status": status}, "ReplicaPaused") is not None
+        if paused != (condition(owner, "ReplicaPaused") is not None):
+            self._event(owner, paused_event(paused))
 
     # -- pools ---------------------------------------------------------------------------------------------
 
@@ -90,8 +92,7 @@ class ReplicaControllers:
                         self._event(pool, events.sync_failure_event(failure))
                 break
             self._event(pool, events.pool_event(action, ns, uid))
-        paused = any(c.get("type") == "ReplicaPaused" for c in status.get("conditions") or [])
-        self._write_status(pool, status, events.pool_paused_event(paused))
+        self._write_status(pool, status, events.pool_paused_event)
         return plan.requeue_after
 
     def _pool_action(self, pool: Obj, action: poolctl.PoolAction) -> str:
@@ -174,8 +175,7 @@ class ReplicaControllers:
                 status = plan.status_after_failure(exc.message, now())
                 break
             self._event(rs, events.replicaset_event(action, uid))
-        paused = any(c.get("type") == "ReplicaPaused" for c in status.get("conditions") or [])
-        self._write_status(rs, status, events.replicaset_paused_event(paused))
+        self._write_status(rs, status, events.replicaset_paused_event)
         return plan.requeue_after
 
     def _replicaset_action(self, rs: Obj, action: rsctl.ReplicaSetAction) -> str:
