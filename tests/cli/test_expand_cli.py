@@ -60,3 +60,41 @@ def test_expand_refuses_vmis(tmp_path: Path, vmctl) -> None:
 def test_expand_help(vmctl) -> None:
     code, out, _ = vmctl("expand", "--help")
     assert code == 0 and "Example: vmctl expand -f vm.yaml" in out
+
+
+UNMET = """\
+apiVersion: instancetype.kubevirt.io/v1beta1
+kind: VirtualMachineInstancetype
+metadata: {name: small}
+spec: {cpu: {guest: 2}, memory: {guest: 1Gi}}
+---
+apiVersion: instancetype.kubevirt.io/v1beta1
+kind: VirtualMachinePreference
+metadata: {name: big}
+spec: {requirements: {cpu: {guest: 4}}}
+---
+apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata: {name: web}
+spec:
+  runStrategy: Halted
+  instancetype: {name: small, kind: VirtualMachineInstancetype}
+  preference: {name: big, kind: VirtualMachinePreference}
+  template: {spec: {domain: {devices: {}}}}
+"""
+
+
+def test_expand_prints_what_expand_spec_does_and_warns_of_unmet_requirements(tmp_path: Path, vmctl) -> None:
+    """KubeVirt's expand-spec does not check a preference's requirements: the VM is printed (exit 0) and
+    stderr says, in KubeVirt's words, that its VM admission would refuse it; resolve refuses it."""
+    path = tmp_path / "vm.yaml"
+    path.write_text(UNMET)
+    code, out, err = vmctl("expand", "-f", str(path), "-o", "json")
+    assert code == 0
+    assert json.loads(out)["spec"]["template"]["spec"]["domain"]["cpu"]["sockets"] == 2
+    text = ("failure checking preference requirements: insufficient CPU resources of 2 vCPU provided by "
+            "instance type, preference requires 4 vCPU")
+    assert err.startswith(f"warning: VirtualMachine/web: spec.instancetype: {text} (expand-spec does not check")
+    assert err.count("\n") == 1
+    code, out, err = vmctl("resolve", "-f", str(path))
+    assert code == 1 and out == "" and text in err

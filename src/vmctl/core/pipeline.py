@@ -566,6 +566,7 @@ def expand_vm(
         raise ObjectRejected(f"VM field(s) {paths} conflicts with selected instance type", _conflict_causes(conflicts))
     tracker.snap(pref_stage if pref_spec is not None else it_stage, out)
     defaults.set_default_vmi_spec(tspec, cluster)
+    warnings = _admission_advisories(str(out['metadata'].get('name') or ''), it_spec, pref_spec, tspec)
     _finish_vmi_spec(tspec)
     out["spec"].pop("instancetype", None)
     out["spec"].pop("preference", None)
@@ -575,7 +576,21 @@ def expand_vm(
         status.pop("preferenceRef", None)
     final = go_json(out, "v1.VirtualMachine")
     tracker.snap("default", final)
-    return Resolved(final, tracker.origins(final), [])
+    return Resolved(final, tracker.origins(final), warnings)
+
+
+def _admission_advisories(name: str, it_spec: Obj | None, pref_spec: Obj | None, expanded_spec: Obj) -> list[str]:
+    """What KubeVirt's VM admission refuses but expand-spec never checks (the spread divisibility and the
+    preference's requirements): ``expand`` prints the expanded VM as KubeVirt does and says so on stderr."""
+    problem = check_spread_topology(it_spec, pref_spec)
+    if problem is None and pref_spec is not None:
+        from vmctl.core.requirements import check_requirements
+
+        problem = check_requirements(it_spec, pref_spec, expanded_spec)
+    if problem is None:
+        return []
+    return [f"VirtualMachine/{name}: {problem.field}: {problem.message} (expand-spec does not check this; "
+            f"KubeVirt's VM admission refuses the VM: see 'vmctl validate' or 'vmctl resolve')"]
 
 
 # --- problems -------------------------------------------------------------------------------------------
