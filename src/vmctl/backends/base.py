@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from vmctl.core.api import ObjectSource
-from vmctl.core.defaults import ClusterConfig
 from vmctl.errors import VmctlError
 
 if TYPE_CHECKING:
     from vmctl.admission import Admitted
+    from vmctl.core.defaults import ClusterConfig
 
 __all__ = ["ApplyError", "Backend", "LocalHost", "NamedVolumes", "ObjectSource", "Ref", "Reporter", "Stream"]
 

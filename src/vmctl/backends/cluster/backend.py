@@ -19,14 +19,14 @@ from vmctl.backends.cluster import scale as scale_mod
 from vmctl.backends.cluster.connection import Connection
 from vmctl.backends.cluster.events import events_for
 from vmctl.backends.cluster.resources import Resource, of_kind
-from vmctl.controllers import vm as vmctrl
 from vmctl.core import kinds
-from vmctl.core.defaults import DEFAULT_CLUSTER
+from vmctl.core.fields import clone
 from vmctl.core.matchers import is_cluster_kind
 from vmctl.errors import InputError, NotFoundError, VmctlError
 
 if TYPE_CHECKING:
     from vmctl.admission import Admitted
+    from vmctl.core.defaults import ClusterConfig
 
 Obj = dict[str, Any]
 
@@ -50,17 +50,28 @@ def resource(kind: str) -> Resource:
 
 
 class ClusterSource:
-    """``ObjectSource`` reading instancetypes, preferences and presets from the cluster (read-only)."""
+    """``ObjectSource`` reading instancetypes, preferences and presets from the cluster (read-only).
+
+    Each object (and each namespace's presets) is read once per source: a batch of 100 VMs sharing an
+    instancetype costs one GET, not 100; callers get copies."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._read: dict[tuple[str, str, str], Obj | NotFoundError] = {}
+        self._presets: dict[str, list[Obj]] = {}
 
     def _get(self, kind: kinds.Kind, name: str, namespace: str) -> Obj:
-        res = of_kind(kind)
-        try:
-            return objects.get(self.conn, res, name, namespace)
-        except errors.ClusterNotFound:
-            raise NotFoundError(f'{res.group_resource} "{name}" not found') from None
+        key = (kind.kind, name, namespace if kind.namespaced else "")
+        if key not in self._read:
+            res = of_kind(kind)
+            try:
+                self._read[key] = objects.get(self.conn, res, name, namespace)
+            except errors.ClusterNotFound:
+                self._read[key] = NotFoundError(f'{res.group_resource} "{name}" not found')
+        found = self._read[key]
+        if isinstance(found, NotFoundError):
+            raise NotFoundError(str(found))
+        return clone(found)
 
     def find_instancetype(self, name: str, kind: str, namespace: str) -> Obj:
         """``kind`` as the VM spells it: empty or any accepted spelling (KubeVirt's matcher rules)."""
@@ -72,8 +83,10 @@ class ClusterSource:
         return self._get(kinds.CLUSTER_PREFERENCE if cluster else kinds.PREFERENCE, name, namespace)
 
     def presets(self, namespace: str) -> list[Obj]:
-        found = objects.list_objects(self.conn, of_kind(kinds.PRESET), namespace)
-        return sorted(found, key=lambda p: p["metadata"]["name"])
+        if namespace not in self._presets:
+            found = objects.list_objects(self.conn, of_kind(kinds.PRESET), namespace)
+            self._presets[namespace] = sorted(found, key=lambda p: p["metadata"]["name"])
+        return clone(self._presets[namespace])
 
 
 class ClusterBackend:
@@ -81,7 +94,12 @@ class ClusterBackend:
 
     name = "cluster"
     stored_kinds = STORED_KINDS
-    cluster_config = DEFAULT_CLUSTER  # KubeVirt's defaults (the cluster's own KubeVirt CR is not read yet)
+    @property
+    def cluster_config(self) -> ClusterConfig:
+        """KubeVirt's defaults (the cluster's own KubeVirt CR is not read yet)."""
+        from vmctl.core.defaults import DEFAULT_CLUSTER
+
+        return DEFAULT_CLUSTER
 
     def __init__(self, conn: Connection, *, reporter: Reporter | None = None) -> None:
         self.conn = conn
@@ -175,6 +193,8 @@ class ClusterBackend:
 
     def wait(self, ref: Ref, condition: str, timeout: float) -> Obj:
         """Watch until ``condition`` (Ready, Running, Paused, Stopped, Deleted) holds for the VM or VMI."""
+        from vmctl.controllers import vm as vmctrl
+
         try:
             vmctrl.holds(condition, ref.kind, None, None)
         except ValueError as exc:
@@ -214,6 +234,8 @@ class ClusterBackend:
 
     def wait_desired(self, refs: list[Ref], timeout: float) -> None:
         """Every VM where its runStrategy heads it, every standalone VMI Ready (``apply --wait``)."""
+        from vmctl.controllers import vm as vmctrl
+
         deadline = time.monotonic() + timeout
         for ref in refs:
             if ref.kind == kinds.VM.kind:

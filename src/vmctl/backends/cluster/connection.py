@@ -13,9 +13,9 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from vmctl.backends.cluster import errors
+from vmctl.backends.cluster import errors, official_client
 from vmctl.backends.cluster.kubeconfig import ClientSettings, load
 
 JSON = "application/json"
@@ -43,8 +43,6 @@ class Connection:
         impersonate: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        from kubernetes.client import ApiClient
-
         self.settings = settings
         self.timeout = timeout
         self.retries = max(0, retries)
@@ -53,10 +51,10 @@ class Connection:
         self.cache: dict[str, Any] = {}  # per-connection memo (discovery documents)
         cfg = settings.configuration
         cfg.retries = _connect_only_retries()
-        self._api = ApiClient(cfg)
-        self._api.user_agent = "vmctl"
+        self._rest = official_client.rest_client(cfg)
+        self._headers = {"User-Agent": "vmctl"}
         if impersonate:  # kubectl's --as
-            self._api.set_default_header("Impersonate-User", impersonate)
+            self._headers["Impersonate-User"] = impersonate
 
     # --- identity ------------------------------------------------------------------------------------
     @property
@@ -69,7 +67,7 @@ class Connection:
 
     def default_headers(self) -> dict[str, str]:
         """Headers every request carries (User-Agent, impersonation) — never credentials."""
-        return {str(k): str(v) for k, v in self._api.default_headers.items()}
+        return dict(self._headers)
 
     def context_for(self, method: str, what: str = "") -> errors.RequestContext:
         return errors.RequestContext(self.server, method, what, self.settings.context, self.settings.user)
@@ -173,18 +171,14 @@ class Connection:
         params = [(k, _query_value(v)) for k, v in (query or {}).items() if v is not None]
         attempts = self.retries + 1 if retry else 1
         ctx = self.context_for(method, what)
+        url = self.settings.configuration.host + path
+        if params:
+            url += "?" + urlencode(params, quote_via=quote)
         for attempt in range(attempts):
-            method_, url, hdrs, payload, _ = self._api.param_serialize(
-                method,
-                path,
-                query_params=params,
-                header_params=dict(headers),
-                body=body,
-                auth_settings=["BearerToken"],
-            )
+            hdrs = {**self._headers, **headers, **self._credentials()}
             try:
-                rest = self._api.call_api(
-                    method_, url, header_params=hdrs, body=payload, _request_timeout=_timeout_arg(timeout)
+                rest = self._rest.request(
+                    method, url, headers=hdrs, body=body, _request_timeout=_timeout_arg(timeout)
                 )
             except Exception as exc:
                 raise self._transport_error(exc, ctx, timeout) from None
@@ -200,12 +194,15 @@ class Connection:
             raise errors.from_response(resp.status, data, ctx)
         raise AssertionError("unreachable")
 
+    def _credentials(self) -> dict[str, str]:
+        """The authorization header as the client computes it (refreshing exec and OIDC tokens)."""
+        auth = self.settings.configuration.auth_settings()
+        return {str(a["key"]): str(a["value"]) for a in auth.values() if a.get("in") == "header" and a.get("value")}
+
     def _transport_error(
         self, exc: Exception, ctx: errors.RequestContext, timeout: float | None
     ) -> Exception:
-        from kubernetes.client.exceptions import ApiException
-
-        if isinstance(exc, ApiException) and exc.status == 0:  # the client wraps ssl errors this way
+        if isinstance(exc, official_client.api_exception()) and exc.status == 0:  # the client wraps ssl errors this way
             return errors.Unreachable(
                 f"cannot reach the API server at {ctx.server}: TLS: {_tls_reason(str(exc.reason or ''))}",
                 hint="check the cluster's certificate-authority in the kubeconfig",
@@ -221,7 +218,7 @@ class Connection:
         return min(self.max_backoff, 0.2 * (2**attempt)) * (0.5 + random.random() / 2)
 
     def close(self) -> None:
-        self._api.close()
+        self._rest.close()
 
     def __enter__(self) -> Connection:
         return self

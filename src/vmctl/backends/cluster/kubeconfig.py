@@ -16,6 +16,8 @@ tokens stay inside the client's configuration and are never part of a message.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import logging
 import os
 from collections.abc import Mapping
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vmctl.backends.cluster import official_client
 from vmctl.errors import InputError
 
 SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
@@ -118,34 +121,38 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _merged(paths: list[Path]) -> tuple[Any, str | None]:
-    """The client's merged config (entries keep their file for relative paths) and kubectl's
-    current-context."""
-    from kubernetes.config.kube_config import KubeConfigMerger
+_SECTIONS = ("clusters", "users", "contexts")
 
+
+@dataclass
+class _Merged:
+    """kubectl's merge of several kubeconfig files: per section, the first file naming an entry wins; each
+    entry keeps the file it came from (relative paths are relative to it)."""
+
+    entries: dict[str, dict[str, tuple[Any, Path]]]
+    current: str | None
+
+
+def _merge(paths: list[Path]) -> _Merged:
+    entries: dict[str, dict[str, tuple[Any, Path]]] = {key: {} for key in _SECTIONS}
     current: str | None = None
     for path in paths:
         data = _read_yaml(path)  # also reports unreadable / malformed files in one line
-        for key in ("clusters", "users", "contexts"):
+        for key in _SECTIONS:
             if data.get(key) is not None and not isinstance(data[key], list):
                 raise ConfigError(f"{path}: {key}: expected a list")
+            for entry in data.get(key) or []:
+                if isinstance(entry, Mapping) and entry.get("name") is not None:
+                    entries[key].setdefault(str(entry["name"]), (entry, path))
         if current is None and data.get("current-context"):
             current = str(data["current-context"])
-    merger = KubeConfigMerger(os.pathsep.join(str(p) for p in paths))
-    if merger.config is None:
-        raise ConfigError(f"{paths[0]}: empty kubeconfig")
-    return merger.config, current
+    return _Merged(entries, current)
 
 
 def _from_files(paths: list[Path], context: str | None, namespace: str | None) -> ClientSettings:
-    from kubernetes.client import Configuration
-    from kubernetes.config.config_exception import ConfigException
-    from kubernetes.config.kube_config import KubeConfigLoader
-
-    config, current = _merged(paths)
-    entries = [getattr(c, "value", c) for c in (config.value.get("contexts") or [])]  # ConfigNode or dict
-    names = [str(c.get("name")) for c in entries if isinstance(c, Mapping)]
-    chosen = context or current
+    merged = _merge(paths)
+    names = list(merged.entries["contexts"])
+    chosen = context or merged.current
     files = ", ".join(str(p) for p in paths)
     if not chosen:
         raise ConfigError(
@@ -156,22 +163,12 @@ def _from_files(paths: list[Path], context: str | None, namespace: str | None) -
         raise ConfigError(
             f"{flag}: context {chosen!r} not found in {files}", hint=_contexts_hint(names, None)
         )
-    config.value["current-context"] = chosen
-    cfg = Configuration()
-    with _CapturedClientLog() as log:
-        try:
-            loader = KubeConfigLoader(config_dict=config, active_context=chosen, config_base_path=None)
-            loader.load_and_set(cfg)
-        except ConfigException as exc:
-            raise ConfigError(f"context {chosen!r}: {_clean(str(exc))}") from None
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"context {chosen!r}: malformed kubeconfig entry ({type(exc).__name__}: {exc})"
-            ) from None
-    ctx = loader.current_context.get("context") or {}
+    ctx = merged.entries["contexts"][chosen][0].get("context")
+    ctx = ctx if isinstance(ctx, Mapping) else {}
+    cfg = _static_configuration(merged, ctx)
+    if cfg is None:  # exec plugins, auth providers and anything unusual: the official loader
+        cfg = _loaded_configuration(paths, chosen)
     user = ctx.get("user")
-    if log.messages:  # the client logs (and goes on without credentials) when an exec plugin fails
-        raise ConfigError(f"user {user!r} of context {chosen!r}: {log.messages[0]}")
     server = getattr(cfg, "host", "") or ""
     if not server or server == "http://localhost":
         raise ConfigError(f"context {chosen!r}: its cluster has no server address")
@@ -185,17 +182,144 @@ def _from_files(paths: list[Path], context: str | None, namespace: str | None) -
     )
 
 
-def _in_cluster(namespace: str | None, environ: Mapping[str, str], sa_dir: Path) -> ClientSettings:
-    from kubernetes.client import Configuration
-    from kubernetes.config.config_exception import ConfigException
-    from kubernetes.config.incluster_config import InClusterConfigLoader
+def _loaded_configuration(paths: list[Path], chosen: str) -> Any:
+    """The official client's loader: exec credential plugins, auth providers (OIDC refresh), its errors."""
+    kube_config = official_client.kube_config()
+    config_exception = official_client.config_exception()
+    merger = kube_config.KubeConfigMerger(os.pathsep.join(str(p) for p in paths))
+    if merger.config is None:
+        raise ConfigError(f"{paths[0]}: empty kubeconfig")
+    config = merger.config
+    config.value["current-context"] = chosen
+    cfg = official_client.configuration()
+    with _CapturedClientLog() as log:
+        try:
+            loader = kube_config.KubeConfigLoader(config_dict=config, active_context=chosen, config_base_path=None)
+            loader.load_and_set(cfg)
+        except config_exception as exc:
+            raise ConfigError(f"context {chosen!r}: {_clean(str(exc))}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(
+                f"context {chosen!r}: malformed kubeconfig entry ({type(exc).__name__}: {exc})"
+            ) from None
+    if log.messages:  # the client logs (and goes on without credentials) when an exec plugin fails
+        user = (loader.current_context.get("context") or {}).get("user")
+        raise ConfigError(f"user {user!r} of context {chosen!r}: {log.messages[0]}")
+    return cfg
 
-    cfg = Configuration()
+
+#: What a static user or cluster entry may hold for the fast path, and the type each must have.
+_USER_FIELDS = {
+    "token": str, "tokenFile": str, "username": str, "password": str, "client-certificate": str,
+    "client-certificate-data": str, "client-key": str, "client-key-data": str,
+}
+_CLUSTER_FIELDS = {
+    "server": str, "certificate-authority": str, "certificate-authority-data": str,
+    "insecure-skip-tls-verify": bool, "tls-server-name": str, "proxy-url": str,
+}
+
+
+class _NotStatic(Exception):
+    """The entry needs the official loader (exec, auth-provider, a missing file, an odd value)."""
+
+
+def _static_configuration(merged: _Merged, ctx: Mapping[str, Any]) -> Any | None:
+    """The ``Configuration`` the official loader would build for a context whose user has static credentials
+    (token, token file, client certificate, basic auth, none) — without importing the loader (bench/NOTES.md);
+    ``None`` when the official loader must do it. tests/unit/test_cluster_kubeconfig.py compares the two."""
     try:
-        InClusterConfigLoader(str(sa_dir / "token"), str(sa_dir / "ca.crt"), environ=environ).load_and_set(
+        cluster, cluster_file = _section(merged, "clusters", ctx.get("cluster"), "cluster", _CLUSTER_FIELDS)
+        user, user_file = ({}, cluster_file) if not ctx.get("user") else _section(
+            merged, "users", ctx.get("user"), "user", _USER_FIELDS
+        )
+        if "server" not in cluster:
+            raise _NotStatic
+        cfg = official_client.configuration()
+        token = _user_token(user, user_file.parent)
+        if token:
+            cfg.api_key["BearerToken"] = token
+        cfg.host = cluster["server"].rstrip("/")
+        if cfg.host.startswith("https"):
+            base = cluster_file.parent  # client certificates too: the loader resolves them from the cluster's file
+            cfg.ssl_ca_cert = _as_file(cluster, "certificate-authority", base)
+            cfg.cert_file = _as_file(user, "client-certificate", base)
+            cfg.key_file = _as_file(user, "client-key", base)
+        if "insecure-skip-tls-verify" in cluster:
+            cfg.verify_ssl = not cluster["insecure-skip-tls-verify"]
+        if "tls-server-name" in cluster:
+            cfg.tls_server_name = cluster["tls-server-name"]
+        if "proxy-url" in cluster:
+            cfg.proxy = cluster["proxy-url"]
+        return cfg
+    except (_NotStatic, OSError, ValueError):
+        return None
+
+
+def _section(
+    merged: _Merged, section: str, name: Any, key: str, fields: Mapping[str, type]
+) -> tuple[Mapping[str, Any], Path]:
+    found = merged.entries[section].get(str(name)) if isinstance(name, str) else None
+    if found is None:
+        raise _NotStatic
+    entry, path = found
+    body = entry.get(key)
+    if not isinstance(body, Mapping) or any(k not in fields or not isinstance(v, fields[k]) for k, v in body.items()):
+        raise _NotStatic
+    return body, Path(os.path.abspath(path))
+
+
+def _user_token(user: Mapping[str, Any], base: Path) -> str | None:
+    """``Bearer <token>`` (``token`` wins over ``tokenFile``), else ``Basic ...`` for username and password."""
+    token = user["token"] if "token" in user else (
+        (base / user["tokenFile"]).read_text(encoding="utf-8").strip() if "tokenFile" in user else None
+    )
+    if token:
+        return f"Bearer {token}"
+    if "username" in user and "password" in user:
+        from urllib3.util import make_headers
+
+        return str(make_headers(basic_auth=f"{user['username']}:{user['password']}")["authorization"])
+    return None
+
+
+def _as_file(entry: Mapping[str, Any], key: str, base: Path) -> str | None:
+    """A file path for ``key`` (relative to ``base``), or a private temporary file holding ``key-data``."""
+    if f"{key}-data" in entry:
+        data = entry[f"{key}-data"]
+        return _private_file(base64.standard_b64decode(data)) if data else None
+    if key in entry:
+        path = os.path.normpath(base / entry[key])
+        if not os.path.isfile(path):
+            raise _NotStatic  # the official loader says which file is missing
+        return path
+    return None
+
+
+def _private_file(content: bytes) -> str:
+    """Write ``content`` to a mode-0600 temporary file removed when vmctl exits."""
+    import atexit
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix="vmctl-kubeconfig-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    atexit.register(_remove_quietly, name)
+    return name
+
+
+def _remove_quietly(name: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(name)
+
+
+def _in_cluster(namespace: str | None, environ: Mapping[str, str], sa_dir: Path) -> ClientSettings:
+    config_exception = official_client.config_exception()
+    cfg = official_client.configuration()
+    try:
+        official_client.incluster_config().InClusterConfigLoader(str(sa_dir / "token"), str(sa_dir / "ca.crt"), environ=environ).load_and_set(
             cfg
         )
-    except ConfigException as exc:
+    except config_exception as exc:
         raise ConfigError(f"in-cluster config: {_clean(str(exc))}") from None
     if namespace:
         ns, source = namespace, "flag"
