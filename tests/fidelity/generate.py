@@ -711,14 +711,15 @@ _NODE_REQUIREMENTS_OK: list[Obj] = [
     {"key": "disktype", "operator": "NotIn", "values": ["hdd", "tape"]},
     {"key": "gpu", "operator": "Exists"}, {"key": "spot", "operator": "DoesNotExist"},
     {"key": "cpu-count", "operator": "Gt", "values": ["4"]}, {"key": "cpu-count", "operator": "Lt", "values": ["64"]},
-    {"key": "example.com/ok-key", "operator": "Exists"},
+    {"key": "example.com/ok-key", "operator": "Exists"}, {"key": "x" * 63, "operator": "DoesNotExist"},
 ]
 _NODE_REQUIREMENTS_BAD: list[Obj] = [
     {"key": "zone", "operator": "In"}, {"key": "gpu", "operator": "Exists", "values": ["yes"]},
     {"key": "cpu-count", "operator": "Gt", "values": ["4", "8"]}, {"key": "cpu-count", "operator": "Lt"},
     {"key": "bad key", "operator": "In", "values": ["x"]}, {"key": "Example_.com/x", "operator": "Exists"},
     {"key": "/x", "operator": "Exists"}, {"key": "a/b/c", "operator": "DoesNotExist"}, {"key": "", "operator": "Exists"},
-    {"key": "x" * 64, "operator": "Exists"},
+    {"key": "x" * 64, "operator": "Exists"}, {"key": "p" * 250 + ".com/x", "operator": "Exists"},
+    {"key": 'quote"key', "operator": "Exists"},
 ]
 _NODE_FIELDS_OK: list[Obj] = [
     {"key": "metadata.name", "operator": "In", "values": ["node-1"]},
@@ -728,10 +729,12 @@ _NODE_FIELDS_BAD: list[Obj] = [
     {"key": "metadata.name", "operator": "In", "values": ["Node_1"]},
     {"key": "metadata.name", "operator": "In", "values": ["a", "b"]}, {"key": "metadata.name", "operator": "In"},
     {"key": "metadata.name", "operator": "Exists"}, {"key": "spec.unschedulable", "operator": "In", "values": ["true"]},
+    {"key": "metadata.name", "operator": "NotIn", "values": ["n" * 254]},
 ]
 _SELECTORS_OK: list[Obj | None] = [
     None, {}, {"matchLabels": {"app": "web"}}, {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "db"]}]},
     {"matchLabels": {"tier": ""}, "matchExpressions": [{"key": "kubevirt.io/domain", "operator": "Exists"}]},
+    {"matchLabels": {"app": "v" * 63}},
 ]
 _SELECTORS_BAD: list[Obj | None] = [
     {"matchLabels": {"app": "bad value"}}, {"matchLabels": {"bad key": "x"}},
@@ -740,11 +743,14 @@ _SELECTORS_BAD: list[Obj | None] = [
     {"matchExpressions": [{"key": "tier", "operator": "Gt", "values": ["1"]}]},
     {"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["ok", "not ok"]}]},
     {"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "", "operator": "DoesNotExist"}]},
+    {"matchLabels": {"app": "v" * 64}}, {"matchLabels": {"app": "\u00e9" * 32}},
+    {"matchExpressions": [{"key": "tier", "operator": "<x>", "values": ["a"]}]},
+    {"matchExpressions": [{"key": "p" * 250 + ".com/x", "operator": "Exists"}]},
 ]
 _TOPOLOGY_KEYS_OK = ["kubernetes.io/hostname", "topology.kubernetes.io/zone", "rack"]
 _TOPOLOGY_KEYS_BAD = ["", "bad key", "a/b/c"]
 _NAMESPACES_OK = [["default"], ["prod", "dev"], []]
-_NAMESPACES_BAD = [["Bad_NS"], ["a.b"]]
+_NAMESPACES_BAD = [["Bad_NS"], ["a.b"], ["a" * 64]]
 
 
 def _draw(r: random.Random, good: list[Any], bad: list[Any], valid: bool) -> Any:
@@ -765,7 +771,7 @@ def _pod_affinity_term(r: random.Random, valid: bool) -> Obj:
 
 
 def _node_term(r: random.Random, valid: bool) -> Obj:
-    if r.random() < 0.75:
+    if r.random() < 0.65:
         return {"matchExpressions": [_draw(r, _NODE_REQUIREMENTS_OK, _NODE_REQUIREMENTS_BAD, valid)]}
     return {"matchFields": [_draw(r, _NODE_FIELDS_OK, _NODE_FIELDS_BAD, valid)]}
 
@@ -804,6 +810,8 @@ def _spread_constraints(r: random.Random, valid: bool) -> list[Obj]:
         if selector is not None:
             constraint["labelSelector"] = selector
         out.append(constraint)
+    if not valid and r.random() < 0.3:
+        out.append(dict(out[0]))  # the same {topologyKey, whenUnsatisfiable} twice
     return out
 
 
@@ -811,9 +819,11 @@ _NAMESERVERS_OK = [["8.8.8.8"], ["1.1.1.1", "2001:4860:4860::8888"], ["10.0.0.10
                    ["010.1.1.1"], ["::ffff:1.2.3.4", "2001:DB8:0:0::1"]]
 _NAMESERVERS_BAD = [["1.2.3.4", "1.2.3.5", "1.2.3.6", "1.2.3.7"], ["dns.example.com"], ["1.2.3"], ["fe80::1%eth0"],
                     ["::ffff:010.1.1.1", "1.2.3.256"], ["0x7f.0.0.1"]]
-_SEARCHES_OK = [["example.com"], ["ns1.svc.cluster.local", "svc.cluster.local", "cluster.local"], []]
+_SEARCHES_OK = [["example.com"], ["ns1.svc.cluster.local", "svc.cluster.local", "cluster.local"], [],
+                ["a", "b", "c", "d", "e", "f"], ["a" * 63 + "." + "b" * 63, "c" * 63 + "." + "d" * 62, "e"]]
 _SEARCHES_BAD = [["Bad_Domain"], ["a", "b", "c", "d", "e", "f", "g"],
-                 ["x" * 63 + "." + "y" * 63, "z" * 63 + "." + "w" * 63, "v" * 60], ["-bad.example.com"]]
+                 ["x" * 63 + "." + "y" * 63, "z" * 63 + "." + "w" * 63, "v" * 60], ["-bad.example.com"],
+                 ["a" * 63 + "." + "b" * 63, "c" * 63 + "." + "d" * 62, "ee"]]
 _OPTIONS_OK = [[{"name": "ndots", "value": "2"}], [{"name": "edns0"}], []]
 _OPTIONS_BAD = [[{"name": "edns0"}, {"name": ""}], [{"value": "1"}]]
 
@@ -869,7 +879,8 @@ def _launch_security(r: random.Random, spec: Obj, valid: bool) -> None:
         security["sev"] = r.choice([{"attestation": {}}, {"policy": {"encryptedState": True}}, {"session": "AAAA"}])
     domain["launchSecurity"] = security
     efi = r.choice([{"secureBoot": False}, {"secureBoot": False, "persistent": False}] if valid else
-                   [None, {}, {"secureBoot": False}, {"secureBoot": False, "persistent": True}, {"secureBoot": True}])
+                   [None, {}, {"secureBoot": False}, {"secureBoot": False, "persistent": True},
+                    {"secureBoot": False, "persistent": True}, {"secureBoot": True}])
     if efi is not None:
         domain.setdefault("firmware", {})["bootloader"] = {"efi": efi}
     elif isinstance(domain.get("firmware"), dict):
@@ -878,7 +889,7 @@ def _launch_security(r: random.Random, spec: Obj, valid: bool) -> None:
         domain.setdefault("features", {}).pop("smm", None)
     if r.random() < 0.3 or valid and "attestation" in security.get("sev", {}):
         spec["startStrategy"] = "Paused"
-    if not valid and r.random() < 0.2:
+    if not valid and r.random() < 0.35:
         ifaces = domain.setdefault("devices", {}).get("interfaces")
         if ifaces:
             ifaces[0]["bootOrder"] = 1
@@ -898,6 +909,9 @@ def _hyperv(r: random.Random, spec: Obj, valid: bool) -> None:
     if not valid and r.random() < 0.5:
         hyperv[r.choice(["vpindex", "synic", "vapic"])] = {"enabled": False}
     features = domain.setdefault("features", {})
+    if valid and r.random() < 0.15:
+        features["hypervPassthrough"] = {"enabled": True}
+        return
     features["hyperv"] = hyperv
     if not valid and r.random() < 0.15:
         features["hypervPassthrough"] = {"enabled": True}
@@ -909,7 +923,8 @@ def _hyperv(r: random.Random, spec: Obj, valid: bool) -> None:
 _META_LABELS_OK = [{"kubevirt.io/domain": "ok"}, {"kubevirt.io/size": "small"}, {"app": "web"}]
 _META_LABELS_BAD = [{"kubevirt.io/nodeName": "node-1"}, {"kubevirt.io/created-by": "me"},
                     {"kubevirt.io/schedulable": "true"}, {"kubevirt.io/migrationJobUID": "x"},
-                    {"kubevirt.io/install-strategy": "y"}, {"kubevirt.io/migrationTargetNodeName": "n"}]
+                    {"kubevirt.io/install-strategy": "y"}, {"kubevirt.io/migrationTargetNodeName": "n"},
+                    {"kubevirt.io/nodeName": ""}]
 _META_ANNOTATIONS_OK = [{"hooks.kubevirt.io/hookSidecars": ""}, {"kubevirt.io/ignitiondata": ""},
                         {"kubevirt.io/keep-launcher-alive-after-failure": "true"}]
 _META_ANNOTATIONS_BAD = [{"hooks.kubevirt.io/hookSidecars": '[{"image": "registry:5000/sidecar:devel"}]'},
