@@ -397,6 +397,8 @@ def sanitize_nameservers(spec: Any) -> None:
 def validate_dns(field: str, spec: Obj) -> list[FieldProblem]:
     """The DNS policy (when set) and the DNS config, in KubeVirt's order."""
     policy = spec.get("dnsPolicy") or ""
+    if not policy and spec.get("dnsConfig") is None:
+        return []
     causes = []
     if policy and policy not in _DNS_POLICIES:
         shown = "[" + " ".join(_DNS_POLICIES) + "]"

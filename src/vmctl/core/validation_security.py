@@ -79,11 +79,14 @@ def _user_password(base: str, password: Obj) -> list[FieldProblem]:
 def validate_access_credentials(field: str, spec: Obj) -> list[FieldProblem]:
     """``validateAccessCredentials``: one type per credential, one source and one propagation method each, and
     the cloud-init volume a noCloud/configDrive propagation needs."""
+    credentials = spec.get("accessCredentials")
+    if not credentials:
+        return []
     volumes = [v for v in spec.get("volumes") or [] if isinstance(v, dict)]
     no_cloud = any(v.get("cloudInitNoCloud") is not None for v in volumes)
     config_drive = any(v.get("cloudInitConfigDrive") is not None for v in volumes)
     causes = []
-    for idx, credential in enumerate(spec.get("accessCredentials") or []):
+    for idx, credential in enumerate(credentials if isinstance(credentials, list) else []):
         credential = credential if isinstance(credential, dict) else {}
         base = f"{field}.accessCredentials[{idx}]"
         kinds = 0
@@ -201,7 +204,7 @@ def validate_metadata(field: str, metadata: Any, cluster: ClusterConfig) -> list
     labels = metadata.get("labels") if isinstance(metadata.get("labels"), dict) else {}
     annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
     causes = []
-    if any(label in _RESTRICTED_LABELS for label in labels):
+    if not _RESTRICTED_LABELS.isdisjoint(labels):
         causes.append(FieldProblem(f"{field}.labels", "creation of the following reserved kubevirt.io/ labels on a VMI "
                                    "object is prohibited", NOT_SUPPORTED))
     for annotation, gate, text in (
@@ -218,5 +221,5 @@ def metadata_key(metadata: Any) -> tuple[Any, ...]:
     metadata = metadata if isinstance(metadata, dict) else {}
     labels = metadata.get("labels") if isinstance(metadata.get("labels"), dict) else {}
     annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
-    return (tuple(sorted(k for k in labels if k in _RESTRICTED_LABELS)),
+    return (tuple(sorted(_RESTRICTED_LABELS.intersection(labels))),
             bool(annotations.get(_IGNITION_ANNOTATION)), bool(annotations.get(_SIDECAR_ANNOTATION)))
