@@ -702,3 +702,302 @@ def spiced_cases(count: int, seed: int = SEED + 3) -> list[Obj]:
         case["spice"] = what
         cases.append(case)
     return cases
+
+
+# --- one scheduling/security rule at a time: affinity, spread, DNS, access credentials, launch security, ... -----
+
+_NODE_REQUIREMENTS_OK: list[Obj] = [
+    {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
+    {"key": "disktype", "operator": "NotIn", "values": ["hdd", "tape"]},
+    {"key": "gpu", "operator": "Exists"}, {"key": "spot", "operator": "DoesNotExist"},
+    {"key": "cpu-count", "operator": "Gt", "values": ["4"]}, {"key": "cpu-count", "operator": "Lt", "values": ["64"]},
+    {"key": "example.com/ok-key", "operator": "Exists"}, {"key": "x" * 63, "operator": "DoesNotExist"},
+]
+_NODE_REQUIREMENTS_BAD: list[Obj] = [
+    {"key": "zone", "operator": "In"}, {"key": "gpu", "operator": "Exists", "values": ["yes"]},
+    {"key": "cpu-count", "operator": "Gt", "values": ["4", "8"]}, {"key": "cpu-count", "operator": "Lt"},
+    {"key": "bad key", "operator": "In", "values": ["x"]}, {"key": "Example_.com/x", "operator": "Exists"},
+    {"key": "/x", "operator": "Exists"}, {"key": "a/b/c", "operator": "DoesNotExist"}, {"key": "", "operator": "Exists"},
+    {"key": "x" * 64, "operator": "Exists"}, {"key": "p" * 250 + ".com/x", "operator": "Exists"},
+    {"key": 'quote"key', "operator": "Exists"},
+]
+_NODE_FIELDS_OK: list[Obj] = [
+    {"key": "metadata.name", "operator": "In", "values": ["node-1"]},
+    {"key": "metadata.name", "operator": "NotIn", "values": ["node-2.example.com"]},
+]
+_NODE_FIELDS_BAD: list[Obj] = [
+    {"key": "metadata.name", "operator": "In", "values": ["Node_1"]},
+    {"key": "metadata.name", "operator": "In", "values": ["a", "b"]}, {"key": "metadata.name", "operator": "In"},
+    {"key": "metadata.name", "operator": "Exists"}, {"key": "spec.unschedulable", "operator": "In", "values": ["true"]},
+    {"key": "metadata.name", "operator": "NotIn", "values": ["n" * 254]},
+]
+_SELECTORS_OK: list[Obj | None] = [
+    None, {}, {"matchLabels": {"app": "web"}}, {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "db"]}]},
+    {"matchLabels": {"tier": ""}, "matchExpressions": [{"key": "kubevirt.io/domain", "operator": "Exists"}]},
+    {"matchLabels": {"app": "v" * 63}},
+]
+_SELECTORS_BAD: list[Obj | None] = [
+    {"matchLabels": {"app": "bad value"}}, {"matchLabels": {"bad key": "x"}},
+    {"matchExpressions": [{"key": "app", "operator": "In"}]},
+    {"matchExpressions": [{"key": "tier", "operator": "Exists", "values": ["x"]}]},
+    {"matchExpressions": [{"key": "tier", "operator": "Gt", "values": ["1"]}]},
+    {"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["ok", "not ok"]}]},
+    {"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "", "operator": "DoesNotExist"}]},
+    {"matchLabels": {"app": "v" * 64}}, {"matchLabels": {"app": "\u00e9" * 32}},
+    {"matchExpressions": [{"key": "tier", "operator": "<x>", "values": ["a"]}]},
+    {"matchExpressions": [{"key": "p" * 250 + ".com/x", "operator": "Exists"}]},
+]
+_TOPOLOGY_KEYS_OK = ["kubernetes.io/hostname", "topology.kubernetes.io/zone", "rack"]
+_TOPOLOGY_KEYS_BAD = ["", "bad key", "a/b/c"]
+_NAMESPACES_OK = [["default"], ["prod", "dev"], []]
+_NAMESPACES_BAD = [["Bad_NS"], ["a.b"], ["a" * 64]]
+
+
+def _draw(r: random.Random, good: list[Any], bad: list[Any], valid: bool) -> Any:
+    """An item of ``good`` (``valid``), else of either list."""
+    return r.choice(good if valid or r.random() < 0.5 else bad)
+
+
+def _pod_affinity_term(r: random.Random, valid: bool) -> Obj:
+    term: Obj = {"topologyKey": _draw(r, _TOPOLOGY_KEYS_OK, _TOPOLOGY_KEYS_BAD, valid)}
+    selector = _draw(r, _SELECTORS_OK, _SELECTORS_BAD, valid)
+    if selector is not None:
+        term["labelSelector"] = selector
+    if r.random() < 0.3:
+        term["namespaceSelector"] = _draw(r, _SELECTORS_OK[1:], _SELECTORS_BAD, valid)
+    if r.random() < 0.4:
+        term["namespaces"] = _draw(r, _NAMESPACES_OK, _NAMESPACES_BAD, valid)
+    return term
+
+
+def _node_term(r: random.Random, valid: bool) -> Obj:
+    if r.random() < 0.65:
+        return {"matchExpressions": [_draw(r, _NODE_REQUIREMENTS_OK, _NODE_REQUIREMENTS_BAD, valid)]}
+    return {"matchFields": [_draw(r, _NODE_FIELDS_OK, _NODE_FIELDS_BAD, valid)]}
+
+
+def _affinity(r: random.Random, valid: bool) -> Obj:
+    affinity: Obj = {}
+    kinds = r.sample(["nodeRequired", "nodePreferred", "podRequired", "podPreferred", "antiRequired", "antiPreferred"],
+                     r.choice([1, 1, 2]))
+    for kind in kinds:
+        if kind == "nodeRequired":
+            terms = [_node_term(r, valid) for _ in range(r.choice([1, 1, 2] if valid else [0, 1, 1, 2]))]
+            affinity.setdefault("nodeAffinity", {})["requiredDuringSchedulingIgnoredDuringExecution"] = {
+                "nodeSelectorTerms": terms}
+        elif kind == "nodePreferred":
+            affinity.setdefault("nodeAffinity", {})["preferredDuringSchedulingIgnoredDuringExecution"] = [
+                {"weight": _draw(r, [1, 50, 100], [0, 101, -3], valid), "preference": _node_term(r, valid)}]
+        else:
+            which = "podAffinity" if kind.startswith("pod") else "podAntiAffinity"
+            if kind.endswith("Required"):
+                affinity.setdefault(which, {})["requiredDuringSchedulingIgnoredDuringExecution"] = [
+                    _pod_affinity_term(r, valid) for _ in range(r.choice([1, 1, 2]))]
+            else:
+                affinity.setdefault(which, {})["preferredDuringSchedulingIgnoredDuringExecution"] = [
+                    {"weight": _draw(r, [1, 10, 100], [0, 200], valid), "podAffinityTerm": _pod_affinity_term(r, valid)}]
+    return affinity
+
+
+def _spread_constraints(r: random.Random, valid: bool) -> list[Obj]:
+    out = []
+    keys = r.sample(_TOPOLOGY_KEYS_OK, 3)
+    for i in range(r.choice([1, 1, 2, 3])):
+        key = keys[i] if valid else _draw(r, _TOPOLOGY_KEYS_OK + ["zone"], _TOPOLOGY_KEYS_BAD[:1], valid)
+        constraint: Obj = {"maxSkew": _draw(r, [1, 1, 2], [0, -1], valid), "topologyKey": key,
+                           "whenUnsatisfiable": r.choice(["DoNotSchedule", "ScheduleAnyway"])}
+        selector = _draw(r, _SELECTORS_OK, _SELECTORS_BAD, valid)
+        if selector is not None:
+            constraint["labelSelector"] = selector
+        out.append(constraint)
+    if not valid and r.random() < 0.3:
+        out.append(dict(out[0]))  # the same {topologyKey, whenUnsatisfiable} twice
+    return out
+
+
+_NAMESERVERS_OK = [["8.8.8.8"], ["1.1.1.1", "2001:4860:4860::8888"], ["10.0.0.10", "10.0.0.11", "10.0.0.12"],
+                   ["010.1.1.1"], ["::ffff:1.2.3.4", "2001:DB8:0:0::1"]]
+_NAMESERVERS_BAD = [["1.2.3.4", "1.2.3.5", "1.2.3.6", "1.2.3.7"], ["dns.example.com"], ["1.2.3"], ["fe80::1%eth0"],
+                    ["::ffff:010.1.1.1", "1.2.3.256"], ["0x7f.0.0.1"]]
+_SEARCHES_OK = [["example.com"], ["ns1.svc.cluster.local", "svc.cluster.local", "cluster.local"], [],
+                ["a", "b", "c", "d", "e", "f"], ["a" * 63 + "." + "b" * 63, "c" * 63 + "." + "d" * 62, "e"]]
+_SEARCHES_BAD = [["Bad_Domain"], ["a", "b", "c", "d", "e", "f", "g"],
+                 ["x" * 63 + "." + "y" * 63, "z" * 63 + "." + "w" * 63, "v" * 60], ["-bad.example.com"],
+                 ["a" * 63 + "." + "b" * 63, "c" * 63 + "." + "d" * 62, "ee"]]
+_OPTIONS_OK = [[{"name": "ndots", "value": "2"}], [{"name": "edns0"}], []]
+_OPTIONS_BAD = [[{"name": "edns0"}, {"name": ""}], [{"value": "1"}]]
+
+
+def _dns(r: random.Random, valid: bool) -> Obj:
+    out: Obj = {}
+    policy = r.choice([None, "None", "None", "ClusterFirst", "Default", "ClusterFirstWithHostNet"])
+    if policy is not None:
+        out["dnsPolicy"] = policy
+    if r.random() < 0.8 or (valid and policy == "None"):
+        config: Obj = {}
+        for key, good, bad in (("nameservers", _NAMESERVERS_OK, _NAMESERVERS_BAD),
+                               ("searches", _SEARCHES_OK, _SEARCHES_BAD), ("options", _OPTIONS_OK, _OPTIONS_BAD)):
+            if r.random() < 0.6 or (valid and policy == "None" and key == "nameservers"):
+                config[key] = _draw(r, good, bad, valid)
+        out["dnsConfig"] = config
+    return out
+
+
+_SSH_METHODS_OK = [{"noCloud": {}}, {"configDrive": {}}, {"qemuGuestAgent": {"users": ["fedora"]}},
+                   {"qemuGuestAgent": {"users": ["root", "fedora"]}}]
+_SSH_METHODS_BAD = [{"qemuGuestAgent": {"users": []}}, {}, {"noCloud": {}, "configDrive": {}},
+                    {"noCloud": {}, "qemuGuestAgent": {"users": ["root", "fedora"]}}]
+
+
+def _access_credentials(r: random.Random, valid: bool) -> tuple[list[Obj], list[str]]:
+    """The credentials and the cloud-init volumes to add (all those the methods need when ``valid``)."""
+    creds, volumes = [], []
+    for _ in range(r.choice([1, 1, 2])):
+        kind = r.choice(["ssh", "ssh", "password"] if valid else ["ssh", "ssh", "password", "both", "none"])
+        source: Obj = {"secret": {"secretName": "keys"}} if valid or r.random() < 0.8 else {}
+        cred: Obj = {}
+        if kind in ("ssh", "both"):
+            method = _draw(r, _SSH_METHODS_OK, _SSH_METHODS_BAD, valid)
+            cred["sshPublicKey"] = {"source": source, "propagationMethod": method}
+            if valid and ("noCloud" in method or "configDrive" in method):
+                volumes.append("cloudInitNoCloud" if "noCloud" in method else "cloudInitConfigDrive")
+        if kind in ("password", "both"):
+            method = {"qemuGuestAgent": {}} if valid or r.random() < 0.8 else {}
+            cred["userPassword"] = {"source": source, "propagationMethod": method}
+        creds.append(cred)
+    if not valid:
+        volumes = [v for v in [r.choice([None, None, "cloudInitNoCloud", "cloudInitConfigDrive"])] if v]
+    return creds, volumes[:1]
+
+
+def _launch_security(r: random.Random, spec: Obj, valid: bool) -> None:
+    domain = spec.setdefault("domain", {})
+    kinds = r.choice([["sev"], ["snp"]] if valid else
+                     [["sev"], ["sev"], ["snp"], ["snp"], ["tdx"], ["tdx"], [], ["sev", "snp"], ["snp", "tdx"]])
+    security: Obj = {kind: {} for kind in kinds}
+    if "sev" in security and r.random() < 0.4:
+        security["sev"] = r.choice([{"attestation": {}}, {"policy": {"encryptedState": True}}, {"session": "AAAA"}])
+    domain["launchSecurity"] = security
+    efi = r.choice([{"secureBoot": False}, {"secureBoot": False, "persistent": False}] if valid else
+                   [None, {}, {"secureBoot": False}, {"secureBoot": False, "persistent": True},
+                    {"secureBoot": False, "persistent": True}, {"secureBoot": True}])
+    if efi is not None:
+        domain.setdefault("firmware", {})["bootloader"] = {"efi": efi}
+    elif isinstance(domain.get("firmware"), dict):
+        domain["firmware"].pop("bootloader", None)
+    if r.random() < 0.5:
+        domain.setdefault("features", {}).pop("smm", None)
+    if r.random() < 0.3 or valid and "attestation" in security.get("sev", {}):
+        spec["startStrategy"] = "Paused"
+    if not valid and r.random() < 0.35:
+        ifaces = domain.setdefault("devices", {}).get("interfaces")
+        if ifaces:
+            ifaces[0]["bootOrder"] = 1
+    if not valid and r.random() < 0.1:
+        spec["architecture"] = "arm64"
+
+
+_HYPERV_FEATURES = ["relaxed", "vapic", "vpindex", "synic", "synictimer", "tlbflush", "ipi", "evmcs", "reset",
+                    "runtime", "frequencies"]
+
+
+def _hyperv(r: random.Random, spec: Obj, valid: bool) -> None:
+    domain = spec.setdefault("domain", {})
+    hyperv: Obj = {}
+    for name in r.sample(_HYPERV_FEATURES, r.choice([1, 2, 3, 4])):
+        hyperv[name] = r.choice([{}, {}, {"enabled": True}, {"enabled": False}])
+    if not valid and r.random() < 0.5:
+        hyperv[r.choice(["vpindex", "synic", "vapic"])] = {"enabled": False}
+    features = domain.setdefault("features", {})
+    if valid and r.random() < 0.15:
+        features["hypervPassthrough"] = {"enabled": True}
+        return
+    features["hyperv"] = hyperv
+    if not valid and r.random() < 0.15:
+        features["hypervPassthrough"] = {"enabled": True}
+    if "evmcs" in hyperv and r.random() < 0.5:
+        domain.setdefault("cpu", {})["features"] = [{"name": r.choice(["vmx", "pcid"]),
+                                                     "policy": r.choice(["require", "optional", "disable"])}]
+
+
+_META_LABELS_OK = [{"kubevirt.io/domain": "ok"}, {"kubevirt.io/size": "small"}, {"app": "web"}]
+_META_LABELS_BAD = [{"kubevirt.io/nodeName": "node-1"}, {"kubevirt.io/created-by": "me"},
+                    {"kubevirt.io/schedulable": "true"}, {"kubevirt.io/migrationJobUID": "x"},
+                    {"kubevirt.io/install-strategy": "y"}, {"kubevirt.io/migrationTargetNodeName": "n"},
+                    {"kubevirt.io/nodeName": ""}]
+_META_ANNOTATIONS_OK = [{"hooks.kubevirt.io/hookSidecars": ""}, {"kubevirt.io/ignitiondata": ""},
+                        {"kubevirt.io/keep-launcher-alive-after-failure": "true"}]
+_META_ANNOTATIONS_BAD = [{"hooks.kubevirt.io/hookSidecars": '[{"image": "registry:5000/sidecar:devel"}]'},
+                         {"kubevirt.io/ignitiondata": '{"ignition": {}}'}]
+
+
+def _metadata(r: random.Random, meta: Obj, valid: bool) -> None:
+    if r.random() < 0.6:
+        meta.setdefault("labels", {}).update(_draw(r, _META_LABELS_OK, _META_LABELS_BAD, valid))
+    if r.random() < 0.7:
+        for _ in range(r.choice([1, 1, 2])):
+            meta.setdefault("annotations", {}).update(_draw(r, _META_ANNOTATIONS_OK, _META_ANNOTATIONS_BAD, valid))
+
+
+def _add_cloud_init(spec: Obj, kind: str) -> None:
+    if any(kind in volume for volume in spec.get("volumes", [])):
+        return
+    spec.setdefault("volumes", []).append({"name": "creds-ci", kind: {"userData": "#cloud-config\n"}})
+    spec.setdefault("domain", {}).setdefault("devices", {}).setdefault("disks", []).append(
+        {"name": "creds-ci", "disk": {"bus": "virtio"}})
+
+
+def _without_instancetype_conflicts(case: Obj) -> None:
+    """Take out of a VM's template what its instancetype sets (KubeVirt refuses the VM for the conflict first)."""
+    spec = case.get("vm", {}).get("spec", {})
+    if "instancetype" not in spec:
+        return
+    template = spec["template"]["spec"]
+    template.pop("schedulerName", None)
+    domain = template.get("domain", {})
+    domain.pop("cpu", None)
+    domain.pop("memory", None)
+    for section in domain.get("resources", {}).values():
+        if isinstance(section, dict):
+            section.pop("cpu", None)
+            section.pop("memory", None)
+
+
+_SCHED_RULES = ["affinity", "topologySpreadConstraints", "dns", "accessCredentials", "launchSecurity", "hyperv",
+                "metadata"]
+
+
+def spiced_sched_cases(count: int, seed: int = SEED + 4) -> list[Obj]:
+    """Repaired cases (``make_valid``, another seed) each given one scheduling or security setting, in turn:
+    affinity, topology spread constraints, DNS policy and config, access credentials, launch security, Hyper-V
+    features, reserved labels and feature-gated annotations; valid and invalid variants."""
+    cases = []
+    for index, case in enumerate(valid_cases(count, seed)):
+        rule = _SCHED_RULES[index % len(_SCHED_RULES)]
+        r = random.Random(seed * 7 + index)
+        case["id"] = "t" + case["id"][1:]
+        _without_instancetype_conflicts(case)
+        obj = case["vm"]["spec"]["template"] if "vm" in case else case["vmi"]
+        spec = obj["spec"]
+        valid = r.random() < 0.35  # the setting drawn from valid values only
+        if rule == "affinity":
+            spec["affinity"] = _affinity(r, valid)
+        elif rule == "topologySpreadConstraints":
+            spec["topologySpreadConstraints"] = _spread_constraints(r, valid)
+        elif rule == "dns":
+            spec.update(_dns(r, valid))
+        elif rule == "accessCredentials":
+            spec["accessCredentials"], cloud_init = _access_credentials(r, valid)
+            for kind in cloud_init:
+                _add_cloud_init(spec, kind)
+        elif rule == "launchSecurity":
+            _launch_security(r, spec, valid)
+        elif rule == "hyperv":
+            _hyperv(r, spec, valid)
+        else:
+            _metadata(r, obj.setdefault("metadata", {}), valid)
+            if "vm" in case and r.random() < 0.2:  # the VM's own labels are not checked
+                case["vm"]["metadata"].setdefault("labels", {}).update(r.choice(_META_LABELS_BAD))
+        case["spice"] = rule
+        cases.append(json.loads(json.dumps(case)))  # no pool entry shared between cases
+    return cases

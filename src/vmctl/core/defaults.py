@@ -51,7 +51,8 @@ class ClusterConfig(NamedTuple):  # immutable; a NamedTuple is much quicker to d
     qgs_socket_path: str = "/var/run/tdx-qgs/qgs.socket"
     #: The AlignCPUs feature gate together with the EmulatorThreadCompleteToEvenParity annotation on the KubeVirt CR.
     emulator_thread_complete_to_even_parity: bool = False
-    #: Feature gates beyond KubeVirt's defaults that the checks honour (today: "HostDisk").
+    #: Feature gates beyond KubeVirt's defaults that the checks honour ("HostDisk", "Sidecar",
+    #: "ExperimentalIgnitionSupport", "WorkloadEncryptionTDX").
     feature_gates: frozenset[str] = frozenset()
 
     def machine_type_for(self, arch: str) -> str:
@@ -61,8 +62,9 @@ class ClusterConfig(NamedTuple):  # immutable; a NamedTuple is much quicker to d
 
 
 DEFAULT_CLUSTER = ClusterConfig()
-#: The local backend's: a host vmctl runs guests on itself has host disks (hostDisk volumes) by nature.
-LOCAL_CLUSTER = ClusterConfig(feature_gates=frozenset({"HostDisk"}))
+#: The local backend's: a host vmctl runs guests on itself has host disks (hostDisk volumes) by nature, and runs
+#: hook sidecars (when ``--allow-hooks`` says so).
+LOCAL_CLUSTER = ClusterConfig(feature_gates=frozenset({"HostDisk", "Sidecar"}))
 
 
 @functools.lru_cache(maxsize=65536)

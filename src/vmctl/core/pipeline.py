@@ -39,6 +39,8 @@ from vmctl.core.validation import (
     validate_vm_spec,
     validate_vmi_create,
 )
+from vmctl.core.validation_scheduling import sanitize_nameservers
+from vmctl.core.validation_security import metadata_key
 from vmctl.core.vmi_from_vm import (
     instancetype_annotations,
     mutate_defaults,
@@ -232,8 +234,9 @@ def _admit_vmi(
     warnings = presets.apply_presets(vmi, found, after_each=after).warnings if found else []
     defaults.set_default_vmi(vmi, cluster)
     _finish_vmi_spec(vmi["spec"])
-    causes = _checked(source, ("vmi", _cluster_key(cluster), _without_uuid(vmi["spec"])),
-                      lambda: validate_vmi_create(vmi["spec"], cluster)) if validating else []
+    meta = vmi.get("metadata")
+    causes = _checked(source, ("vmi", _cluster_key(cluster), _without_uuid(vmi["spec"]), metadata_key(meta)),
+                      lambda: validate_vmi_create(vmi["spec"], cluster, meta)) if validating else []
     if causes:  # the VMI validating webhook
         refused = rejection(causes)
         raise VmiRejected(refused.message, refused.causes)
@@ -424,6 +427,7 @@ def _resolve_vm(
     validating: bool = True,
 ) -> Resolved:
     vm = clone(obj)
+    sanitize_nameservers(((vm.get("spec") or {}).get("template") or {}).get("spec"))
     ns = _namespace(vm, namespace)
     inference_warnings: list[str] = []
     it_obj, pref_obj, missing = _admit_vm(vm, ns, source, inference_warnings)
@@ -488,6 +492,7 @@ def _resolve_vmi(
     validating: bool = True,
 ) -> Resolved:
     vmi = clone(obj)
+    sanitize_nameservers(vmi.get("spec"))
     ns = _namespace(vmi, namespace)
     vmi.setdefault("spec", {})
     tracker.snap("vmi", vmi)
@@ -534,6 +539,7 @@ def expand_vm(
     if vm.get("kind") != "VirtualMachine":
         raise VmctlError(f"cannot expand kind {vm.get('kind')!r}: expected VirtualMachine")
     out = clone(vm)
+    sanitize_nameservers(((out.get("spec") or {}).get("template") or {}).get("spec"))
     ns = namespace or str((out.get("metadata") or {}).get("namespace") or "default")
     own = (out.get("metadata") or {}).get("namespace")
     if own and own != ns:

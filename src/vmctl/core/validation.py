@@ -19,6 +19,13 @@ from typing import Any
 
 from vmctl.core import quantity
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
+from vmctl.core.validation_scheduling import validate_affinity, validate_dns, validate_topology_spread
+from vmctl.core.validation_security import (
+    validate_access_credentials,
+    validate_hyperv,
+    validate_launch_security,
+    validate_metadata,
+)
 from vmctl.errors import FieldProblem, VmctlError
 
 Obj = dict[str, Any]
@@ -716,6 +723,7 @@ def _devices_misc(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldPr
                                        "'ac97'", INVALID))
         if not sound.get("name"):
             causes.append(FieldProblem(f"{field}.Sound", "Sound device requires a name field.", INVALID))
+    causes += validate_launch_security(field, spec, cluster)
     if devices.get("autoattachVSOCK") is True:
         causes.append(FieldProblem(f"{field}.domain.devices.autoattachVSOCK", "VSOCK feature gate is not enabled in "
                                    "kubevirt-config", INVALID))
@@ -771,18 +779,22 @@ def validate_vmi_spec(field: str, spec: Obj, cluster: ClusterConfig = DEFAULT_CL
     causes += _cpu_pinning(field, spec, cluster)
     causes += _numa(field, spec)
     causes += _cpu_misc(field, spec)
+    causes += validate_affinity(field, spec) + validate_topology_spread(field, spec)
     causes += validate_network(field, spec)
     causes += _boot_order(field, spec)
     causes += _inputs_and_io_threads(field, spec)
     causes += _probes(field, spec)
     causes += _domain_spec(field, spec)
     causes += _volumes(field, spec, cluster)
+    causes += validate_access_credentials(field, spec) + validate_dns(field, spec)
     causes += _devices_misc(field, spec, cluster)
     return causes
 
 
-def validate_vmi_create(spec: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> list[FieldProblem]:
-    """The VMI create admitter: network + spec checks, volumes mapped to disks, mandatory memory."""
+def validate_vmi_create(spec: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER, metadata: Obj | None = None
+                        ) -> list[FieldProblem]:
+    """The VMI create admitter: network + spec checks, volumes mapped to disks, mandatory memory, metadata,
+    Hyper-V, per-architecture settings."""
     causes = validate_network_creation("spec", spec) + validate_network("spec", spec)
     causes += validate_disks("spec.domain.devices.disks", _d(spec, "domain", "devices", "disks") or [])
     causes += validate_vmi_spec("spec", spec, cluster)
@@ -800,6 +812,7 @@ def validate_vmi_create(spec: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> 
         causes.append(FieldProblem("", "no memory requested, at least one of 'spec.domain.memory.guest', "
                                    "'spec.domain.memory.hugepages.pageSize' or 'spec.domain.resources.requests.memory' "
                                    "must be set", REQUIRED))
+    causes += validate_metadata("metadata", metadata, cluster) + validate_hyperv(spec)
     return causes + _per_arch(spec)
 
 
@@ -868,7 +881,8 @@ def validate_vm_spec(spec: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> lis
     if not isinstance(template, dict):
         return [FieldProblem("spec.template", "missing virtual machine template.", REQUIRED)]
     template_spec = template.get("spec") or {}
-    causes = validate_vmi_spec("spec.template.spec", template_spec, cluster)
+    causes = validate_metadata("spec.template.metadata", template.get("metadata"), cluster)
+    causes += validate_vmi_spec("spec.template.spec", template_spec, cluster)
     running, strategy = spec.get("running"), spec.get("runStrategy")
     if running is not None and strategy is not None:
         causes.append(FieldProblem("spec.running", "Running and RunStrategy are mutually exclusive. Note that Running "

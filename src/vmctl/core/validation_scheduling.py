@@ -1,0 +1,435 @@
+"""KubeVirt's offline checks of a VMI's pod-level settings: affinity, topology spread constraints and DNS.
+
+KubeVirt validates these with its own copy of Kubernetes' ``pkg/apis/core/validation`` (validate-k8s-utils.go)
+and apimachinery's label-selector and name checks; each error becomes a cause whose message is the whole
+``field.Error`` text (``<path>: <kind>: <value>: <detail>``). The DNS checks report bare field names
+(``nameservers``, ``searchDomains``, ``options``) as KubeVirt does.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from typing import Any
+
+from vmctl.errors import FieldProblem
+
+Obj = dict[str, Any]
+
+INVALID, REQUIRED, NOT_SUPPORTED = "FieldValueInvalid", "FieldValueRequired", "FieldValueNotSupported"
+
+_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_SUBDOMAIN_FMT = _LABEL_FMT + "(\\." + _LABEL_FMT + ")*"
+_QNAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_LABEL_VALUE_FMT = "(" + _QNAME_FMT + ")?"
+_LABEL = re.compile(_LABEL_FMT)
+_SUBDOMAIN = re.compile(_SUBDOMAIN_FMT)
+_QNAME = re.compile(_QNAME_FMT)
+_LABEL_VALUE = re.compile(_LABEL_VALUE_FMT)
+_QNAME_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric "
+              "character")
+_SCHEDULE_ACTIONS = ("DoNotSchedule", "ScheduleAnyway")
+_DNS_POLICIES = ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None", "")
+_MAX_NAMESERVERS, _MAX_SEARCHES, _MAX_SEARCH_CHARS = 3, 6, 256
+
+
+# --- apimachinery's string checks -------------------------------------------------------------------------
+
+
+def _regex_error(message: str, fmt: str, *examples: str) -> str:
+    """``validation.RegexError``."""
+    shown = "".join(("" if i == 0 else " or ") + f"'{example}', " for i, example in enumerate(examples))
+    return f"{message} (e.g. {shown}regex used for validation is '{fmt}')"
+
+
+def _size(value: str) -> int:
+    return len(value.encode())
+
+
+def subdomain_errors(value: str) -> list[str]:
+    """``IsDNS1123Subdomain``."""
+    errors = ["must be no more than 253 characters"] if _size(value) > 253 else []
+    if not _SUBDOMAIN.fullmatch(value):
+        errors.append(_regex_error("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                                   "'-' or '.', and must start and end with an alphanumeric character",
+                                   _SUBDOMAIN_FMT, "example.com"))
+    return errors
+
+
+def label_errors(value: str) -> list[str]:
+    """``IsDNS1123Label``."""
+    errors = ["must be no more than 63 characters"] if _size(value) > 63 else []
+    if not _LABEL.fullmatch(value):
+        errors.append("must not contain dots" if _SUBDOMAIN.fullmatch(value) else _regex_error(
+            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
+            "and end with an alphanumeric character", _LABEL_FMT, "my-name", "123-abc"))
+    return errors
+
+
+def qualified_name_errors(value: str) -> list[str]:
+    """``IsQualifiedName``: an optional DNS-subdomain prefix and ``/``, then a name of at most 63 characters."""
+    parts = value.split("/")
+    if len(parts) > 2:
+        return ["a qualified name " + _regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name", "123-abc")
+                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
+    errors = []
+    name = parts[-1]
+    if len(parts) == 2:
+        if not parts[0]:
+            errors.append("prefix part must be non-empty")
+        else:
+            errors += ["prefix part " + m for m in subdomain_errors(parts[0])]
+    if not name:
+        errors.append("name part must be non-empty")
+    elif _size(name) > 63:
+        errors.append("name part must be no more than 63 characters")
+    if not _QNAME.fullmatch(name):
+        errors.append("name part " + _regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name", "123-abc"))
+    return errors
+
+
+def label_value_errors(value: str) -> list[str]:
+    """``IsValidLabelValue``."""
+    errors = ["must be no more than 63 characters"] if _size(value) > 63 else []
+    if not _LABEL_VALUE.fullmatch(value):
+        errors.append(_regex_error("a valid label must be an empty string or consist of alphanumeric characters, '-', "
+                                   "'_' or '.', and must start and end with an alphanumeric character",
+                                   _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
+    return errors
+
+
+# --- field.Error texts ------------------------------------------------------------------------------------
+
+_SHORT_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
+                  "\\": "\\\\", '"': '\\"'}
+
+
+def go_quote(text: str) -> str:
+    """Go's ``%q`` of a string."""
+    out = []
+    for char in text:
+        if char in _SHORT_ESCAPES:
+            out.append(_SHORT_ESCAPES[char])
+        elif char.isprintable() or char == " ":
+            out.append(char)
+        elif ord(char) < 0x80:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return '"' + "".join(out) + '"'
+
+
+def go_json(value: Any) -> str:
+    """``json.Marshal`` of a value (how a field error shows a value of a named string type)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return go_quote(value) if isinstance(value, str) else go_json(value)
+
+
+def _error(path: str, kind: str, detail: str = "", value: Any = None, named: bool = False) -> FieldProblem:
+    """A ``field.Error`` as KubeVirt turns it into a cause (always ``FieldValueInvalid``).
+
+    ``named`` values are of a Go named string type, which the error shows as JSON rather than with ``%q``.
+    """
+    body = kind
+    if kind in ("Invalid value", "Unsupported value", "Duplicate value"):
+        body += ": " + (go_json(value) if named else _shown(value))
+    if detail:
+        body += ": " + detail
+    return FieldProblem(path, f"{path}: {body}", INVALID)
+
+
+def _invalid(path: str, value: Any, detail: str, named: bool = False) -> FieldProblem:
+    return _error(path, "Invalid value", detail, value, named)
+
+
+def _required(path: str, detail: str) -> FieldProblem:
+    return _error(path, "Required value", detail)
+
+
+def _forbidden(path: str, detail: str) -> FieldProblem:
+    return _error(path, "Forbidden", detail)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> Obj:
+    return value if isinstance(value, dict) else {}
+
+
+def _label_name(key: Any, path: str) -> list[FieldProblem]:
+    """``ValidateLabelName``."""
+    return [_invalid(path, key, m) for m in qualified_name_errors(str(key or ""))]
+
+
+def label_selector(selector: Any, path: str) -> list[FieldProblem]:
+    """``ValidateLabelSelector`` with the default options (known operators, valid label values)."""
+    if not isinstance(selector, dict):
+        return []
+    causes = []
+    for key, value in _dict(selector.get("matchLabels")).items():
+        causes += _label_name(key, f"{path}.matchLabels")
+        causes += [_invalid(f"{path}.matchLabels", value or "", m) for m in label_value_errors(str(value or ""))]
+    for i, expr in enumerate(_list(selector.get("matchExpressions"))):
+        expr = _dict(expr)
+        base = f"{path}.matchExpressions[{i}]"
+        operator, values = expr.get("operator") or "", _list(expr.get("values"))
+        if operator in ("In", "NotIn"):
+            if not values:
+                causes.append(_required(f"{base}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
+        elif operator in ("Exists", "DoesNotExist"):
+            if values:
+                causes.append(_forbidden(f"{base}.values",
+                                         "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+        else:
+            causes.append(_invalid(f"{base}.operator", operator, "not a valid selector operator", named=True))
+        causes += _label_name(expr.get("key") or "", f"{base}.key")
+        for j, value in enumerate(values):
+            causes += [_invalid(f"{base}.values[{j}]", value or "", m) for m in label_value_errors(str(value or ""))]
+    return causes
+
+
+# --- affinity (validateAffinity) ----------------------------------------------------------------------------
+
+
+def _node_requirement(req: Obj, path: str) -> list[FieldProblem]:
+    operator, values = req.get("operator") or "", _list(req.get("values"))
+    causes = []
+    if operator in ("In", "NotIn"):
+        if not values:
+            causes.append(_required(f"{path}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
+    elif operator in ("Exists", "DoesNotExist"):
+        if values:
+            causes.append(_forbidden(f"{path}.values",
+                                     "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+    elif operator in ("Gt", "Lt"):
+        if len(values) != 1:
+            causes.append(_required(f"{path}.values", "must be specified single value when `operator` is 'Lt' or 'Gt'"))
+    else:
+        causes.append(_invalid(f"{path}.operator", operator, "not a valid selector operator", named=True))
+    return causes + _label_name(req.get("key") or "", f"{path}.key")
+
+
+def _node_field_requirement(req: Obj, path: str) -> list[FieldProblem]:
+    operator, values = req.get("operator") or "", _list(req.get("values"))
+    causes = []
+    if operator in ("In", "NotIn"):
+        if len(values) != 1:
+            causes.append(_required(f"{path}.values", "must be only one value when `operator` is 'In' or 'NotIn' for "
+                                    "node field selector"))
+    else:
+        causes.append(_invalid(f"{path}.operator", operator, "not a valid selector operator", named=True))
+    key = req.get("key") or ""
+    if key != "metadata.name":
+        causes.append(_invalid(f"{path}.key", key, "not a valid field selector key"))
+    else:
+        for i, value in enumerate(values):
+            causes += [_invalid(f"{path}.values[{i}]", value or "", m) for m in subdomain_errors(str(value or ""))]
+    return causes
+
+
+def _node_selector_term(term: Any, path: str) -> list[FieldProblem]:
+    term = _dict(term)
+    causes = []
+    for j, req in enumerate(_list(term.get("matchExpressions"))):
+        causes += _node_requirement(_dict(req), f"{path}.matchExpressions[{j}]")
+    for j, req in enumerate(_list(term.get("matchFields"))):
+        causes += _node_field_requirement(_dict(req), f"{path}.matchFields[{j}]")
+    return causes
+
+
+def _weight(weight: Any, path: str) -> list[FieldProblem]:
+    weight = weight if isinstance(weight, int) else 0
+    return [] if 0 < weight <= 100 else [_invalid(path, weight, "must be in the range 1-100")]
+
+
+def _node_affinity(affinity: Obj, path: str) -> list[FieldProblem]:
+    causes = []
+    required = affinity.get("requiredDuringSchedulingIgnoredDuringExecution")
+    if isinstance(required, dict):
+        terms_path = f"{path}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"
+        terms = _list(required.get("nodeSelectorTerms"))
+        if not terms:
+            causes.append(_required(terms_path, "must have at least one node selector term"))
+        for i, term in enumerate(terms):
+            causes += _node_selector_term(term, f"{terms_path}[{i}]")
+    for i, term in enumerate(_list(affinity.get("preferredDuringSchedulingIgnoredDuringExecution"))):
+        term = _dict(term)
+        base = f"{path}.preferredDuringSchedulingIgnoredDuringExecution[{i}]"
+        causes += _weight(term.get("weight"), f"{base}.weight")
+        causes += _node_selector_term(term.get("preference"), f"{base}.preference")
+    return causes
+
+
+def _pod_affinity_term(term: Any, path: str) -> list[FieldProblem]:
+    term = _dict(term)
+    causes = label_selector(term.get("labelSelector"), f"{path}.labelSelector")
+    causes += label_selector(term.get("namespaceSelector"), f"{path}.namespaceSelector")
+    for name in _list(term.get("namespaces")):
+        causes += [_invalid(f"{path}.namespace", name or "", m) for m in label_errors(str(name or ""))]
+    key = term.get("topologyKey") or ""
+    if not key:
+        causes.append(_required(f"{path}.topologyKey", "can not be empty"))
+    return causes + _label_name(key, f"{path}.topologyKey")
+
+
+def _pod_affinity(affinity: Obj, path: str) -> list[FieldProblem]:
+    """``validatePodAffinity`` and ``validatePodAntiAffinity`` (the same checks)."""
+    causes = []
+    for i, term in enumerate(_list(affinity.get("requiredDuringSchedulingIgnoredDuringExecution"))):
+        causes += _pod_affinity_term(term, f"{path}.requiredDuringSchedulingIgnoredDuringExecution[{i}]")
+    for i, term in enumerate(_list(affinity.get("preferredDuringSchedulingIgnoredDuringExecution"))):
+        term = _dict(term)
+        base = f"{path}.preferredDuringSchedulingIgnoredDuringExecution[{i}]"
+        causes += _weight(term.get("weight"), f"{base}.weight")
+        causes += _pod_affinity_term(term.get("podAffinityTerm"), f"{base}.podAffinityTerm")
+    return causes
+
+
+def validate_affinity(field: str, spec: Obj) -> list[FieldProblem]:
+    """``validateSpecAffinity``: note KubeVirt roots the paths at ``field`` (``spec.nodeAffinity...``), not at
+    ``field.affinity``."""
+    affinity = spec.get("affinity")
+    if not isinstance(affinity, dict):
+        return []
+    causes = []
+    if isinstance(affinity.get("nodeAffinity"), dict):
+        causes += _node_affinity(affinity["nodeAffinity"], f"{field}.nodeAffinity")
+    if isinstance(affinity.get("podAffinity"), dict):
+        causes += _pod_affinity(affinity["podAffinity"], f"{field}.podAffinity")
+    if isinstance(affinity.get("podAntiAffinity"), dict):
+        causes += _pod_affinity(affinity["podAntiAffinity"], f"{field}.podAntiAffinity")
+    return causes
+
+
+# --- topology spread constraints (validateTopologySpreadConstraints) ------------------------------------------
+
+
+def validate_topology_spread(field: str, spec: Obj) -> list[FieldProblem]:
+    """``validateSpecTopologySpreadConstraints``; the label selectors' paths carry no index, as in KubeVirt."""
+    constraints = spec.get("topologySpreadConstraints")
+    if not isinstance(constraints, list):
+        return []
+    path = f"{field}.topologySpreadConstraints"
+    causes = []
+    items = [_dict(c) for c in constraints]
+    for i, constraint in enumerate(items):
+        base = f"{path}[{i}]"
+        skew = constraint.get("maxSkew")
+        skew = skew if isinstance(skew, int) else 0
+        if skew <= 0:
+            causes.append(_invalid(f"{base}.maxSkew", skew, "must be greater than zero"))
+        key = constraint.get("topologyKey") or ""
+        if not key:
+            causes.append(_required(f"{base}.topologyKey", "can not be empty"))
+        else:
+            causes += _label_name(key, f"{base}.topologyKey")
+        action = constraint.get("whenUnsatisfiable") or ""
+        if action not in _SCHEDULE_ACTIONS:
+            supported = ", ".join(f'"{a}"' for a in _SCHEDULE_ACTIONS)
+            causes.append(_error(f"{base}.whenUnsatisfiable", "Unsupported value", f"supported values: {supported}",
+                                 action, named=True))
+        causes += label_selector(constraint.get("labelSelector"), f"{path}.labelSelector")
+        for other in items[i + 1:]:
+            if (other.get("topologyKey") or "") == key and (other.get("whenUnsatisfiable") or "") == action:
+                causes.append(_error(f"{base}.{{topologyKey, whenUnsatisfiable}}", "Duplicate value",
+                                     value=f"{{{key}, {action}}}"))
+                break
+    return causes
+
+
+# --- DNS (validateDNSPolicy, validatePodDNSConfig) ------------------------------------------------------------
+
+
+def _ipv4(text: str) -> str | None:
+    """Go's forked ``parseIPv4`` as ``ParseIPSloppy`` uses it: four decimal octets, leading zeros allowed."""
+    parts = text.split(".")
+    if len(parts) != 4 or not all(p and p.isascii() and p.isdigit() and int(p) <= 255 for p in parts):
+        return None
+    return ".".join(str(int(p)) for p in parts)
+
+
+def sanitized_ip(text: str) -> str | None:
+    """``netutils.ParseIPSloppy(text).String()``; None when it is no IP address."""
+    kind = next((c for c in text if c in ".:"), "")
+    if kind == ".":
+        return _ipv4(text)
+    if kind != ":" or "%" in text:
+        return None
+    head, _, tail = text.rpartition(":")
+    if "." in tail:
+        tail = _ipv4(tail) or ""
+        if not tail:
+            return None
+        text = f"{head}:{tail}"
+    try:
+        address = ipaddress.IPv6Address(text)
+    except ValueError:
+        return None
+    mapped = address.ipv4_mapped
+    return str(mapped) if mapped is not None else address.compressed
+
+
+def sanitize_nameservers(spec: Any) -> None:
+    """What KubeVirt's JSON decoding of a VMI spec does to ``dnsConfig.nameservers``: each IP address is written
+    in its canonical form (``010.0.0.1`` → ``10.0.0.1``, ``::ffff:1.2.3.4`` → ``1.2.3.4``); others are kept."""
+    config = spec.get("dnsConfig") if isinstance(spec, dict) else None
+    servers = config.get("nameservers") if isinstance(config, dict) else None
+    if not isinstance(servers, list):
+        return
+    for i, server in enumerate(servers):
+        if isinstance(server, str):
+            servers[i] = sanitized_ip(server) or server
+
+
+def validate_dns(field: str, spec: Obj) -> list[FieldProblem]:
+    """The DNS policy (when set) and the DNS config, in KubeVirt's order."""
+    policy = spec.get("dnsPolicy") or ""
+    if not policy and spec.get("dnsConfig") is None:
+        return []
+    causes = []
+    if policy and policy not in _DNS_POLICIES:
+        shown = "[" + " ".join(_DNS_POLICIES) + "]"
+        causes.append(FieldProblem(f"{field}.dnsPolicy", f"DNSPolicy: {policy} is not supported, valid values: {shown}",
+                                   NOT_SUPPORTED))
+    config = spec.get("dnsConfig")
+    config = config if isinstance(config, dict) else None
+    nameservers = [str(n) for n in _list((config or {}).get("nameservers"))]
+    if policy == "None":
+        if config is None:
+            return causes + [FieldProblem(f"{field}.dnsConfig", "must provide `dnsConfig` when `dnsPolicy` is None",
+                                          REQUIRED)]
+        if not nameservers:
+            return causes + [FieldProblem("nameservers", "must provide at least one DNS nameserver when `dnsPolicy` "
+                                          "is None", REQUIRED)]
+    if config is None:
+        return causes
+    if len(nameservers) > _MAX_NAMESERVERS:
+        causes.append(FieldProblem("nameservers", f"must not have more than {_MAX_NAMESERVERS} nameservers: "
+                                   f"[{' '.join(nameservers)}]", INVALID))
+    causes += [FieldProblem("nameservers", f"must be valid IP address: {n}", INVALID) for n in nameservers
+               if sanitized_ip(n) is None]
+    searches = [str(s) for s in _list(config.get("searches"))]
+    if len(searches) > _MAX_SEARCHES:
+        causes.append(FieldProblem("searchDomains", f"must not have more than {_MAX_SEARCHES} search paths", INVALID))
+    if _size(" ".join(searches)) > _MAX_SEARCH_CHARS:
+        causes.append(FieldProblem("searchDomains", f"must not have more than {_MAX_SEARCH_CHARS} characters "
+                                   "(including spaces) in the search list", INVALID))
+    for search in searches:
+        causes += [FieldProblem("searchDomains", m, INVALID) for m in subdomain_errors(search)]
+    for option in _list(config.get("options")):
+        if not _dict(option).get("name"):
+            causes.append(FieldProblem("options", "Option.Name must not be empty", INVALID))
+    return causes
