@@ -55,7 +55,7 @@ def vmctl_resolve(case: Obj) -> Obj:
         return _failure(exc)
 
 
-_PAIR = re.compile(r"presets '([^']*)' and '([^']*)' conflict: (\[.*?\]|[^\[]*?)(?=, presets '|\]?$)")
+_PAIR = re.compile(r"presets '([^']*)' and '([^']*)' conflict: (\[.*?\]|[^\[].*?)(?=, presets '|\]?$)")
 
 
 def _pair(match: re.Match[str]) -> str:

@@ -702,3 +702,104 @@ def spiced_cases(count: int, seed: int = SEED + 3) -> list[Obj]:
         case["spice"] = what
         cases.append(case)
     return cases
+
+
+# --- device, storage and migration rules: repaired cases with one of them put to the test -------------------
+
+_PVC = {"persistentVolumeClaim": {"claimName": "data"}}
+_GPU = {"name": "gpu", "deviceName": "nvidia.com/GRID_T4-1Q"}
+_DEVICE_SPICES: list[tuple[str, Any]] = [
+    ("containerDiskPath", "/disk/image.qcow2"), ("containerDiskPath", "disk/image.qcow2"), ("containerDiskPath", "/"),
+    ("containerDiskPath", "/disk/../etc/image"), ("containerDiskPath", "/disk/./image"),
+    ("containerDiskPath", "/disk//image"), ("containerDiskPath", "/disk/"), ("containerDiskPath", "/disk//"),
+    ("containerDiskPath", "//"), ("containerDiskPath", "."), ("containerDiskPath", "/.."),
+    ("containerDiskPaths", ["../a", "/b", "/c/.."]),
+    ("utilityVolumes", [{"name": "util", "claimName": "scratch"}]), ("utilityVolumes", []),
+    ("utilityVolumes", [{"name": "u1", "claimName": "a", "type": "MemoryDump"}, {"name": "u2", "claimName": "b"}]),
+    ("evictionStrategy", "LiveMigrate"), ("evictionStrategy", "LiveMigrateIfPossible"), ("evictionStrategy", "None"),
+    ("evictionStrategy", "External"), ("evictionStrategy", "Migrate"), ("evictionStrategy", ""),
+    ("evictionStrategy", "livemigrate"),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {}}}]),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {}}}, {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {}}}]),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {"ramFB": {"enabled": False}}}},
+              {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {"enabled": True}}}]),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {"enabled": False}}},
+              {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {"ramFB": {"enabled": True}}}}]),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {"enabled": True, "ramFB": {}}}},
+              {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {"ramFB": {"enabled": True}}}},
+              {**_GPU, "name": "gpu3", "virtualGPUOptions": {"display": {}}}]),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {}}, {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {}}}]),
+    ("reservation", (True, _PVC)), ("reservation", (False, _PVC)),
+    ("reservation", (True, {"containerDisk": {"image": "quay.io/containerdisks/fedora:41"}})),
+    ("reservation", (True, {"dataVolume": {"name": "dv"}})),
+    ("filesystems", [("fs", _PVC)]), ("filesystems", [("fs", {"dataVolume": {"name": "dv"}})]),
+    ("filesystems", [("fs", {"configMap": {"name": "cm"}})]), ("filesystems", [("fs", {"secret": {"secretName": "s"}})]),
+    ("filesystems", [("fs", _PVC), ("fs2", {"configMap": {"name": "cm"}}), ("fs3", _PVC)]),
+    ("filesystems", [("fs", None)]), ("filesystems", [("fs", {"downwardAPI": {}})]),
+    ("draNetwork", {"claimName": "net", "requestName": "nic"}), ("draNetwork", {}),
+    ("portRanges", [{"protocol": "TCP", "start": 8000, "end": 8010}]), ("portRanges", []),
+    ("combo", "all"), ("combo", "storage"),
+]
+
+
+def _device_spice(spec: Obj, what: str, value: Any) -> None:
+    devices = spec.setdefault("domain", {}).setdefault("devices", {})
+    volumes, disks = spec.setdefault("volumes", []), devices.setdefault("disks", [])
+    if what in ("containerDiskPath", "containerDiskPaths"):
+        for idx, path in enumerate(value if what == "containerDiskPaths" else [value]):
+            volumes.append({"name": f"cd{idx}", "containerDisk": {"image": "quay.io/containerdisks/fedora:41",
+                                                                   "path": path}})
+            disks.append({"name": f"cd{idx}", "disk": {"bus": "virtio"}})
+    elif what == "utilityVolumes":
+        spec["utilityVolumes"] = value
+    elif what == "evictionStrategy":
+        spec["evictionStrategy"] = value
+    elif what == "gpus":
+        devices["gpus"] = value
+    elif what == "reservation":
+        volumes.append({"name": "lun", **value[1]})
+        disks.append({"name": "lun", "lun": {"bus": "scsi", "reservation": value[0]}})
+    elif what == "filesystems":
+        devices["filesystems"] = []
+        for name, source in value:
+            devices["filesystems"].append({"name": name, "virtiofs": {}})
+            if source is not None:
+                volumes.append({"name": name, **source})
+    elif what == "draNetwork":
+        spec.setdefault("networks", [{"name": "default", "pod": {}}]).append({"name": "dra", "resourceClaim": value})
+        interfaces = devices.setdefault("interfaces", [{"name": "default", "masquerade": {}}])
+        interfaces.append({"name": "dra", "sriov": {}})
+    elif what == "portRanges":
+        spec["networks"] = [{"name": "default", "pod": {}}]
+        devices["interfaces"] = [{"name": "default", "masquerade": {}, "portRanges": value}]
+    elif what == "combo":
+        _device_spice(spec, "containerDiskPath", "a/b")
+        _device_spice(spec, "utilityVolumes", [{"name": "util", "claimName": "scratch"}])
+        if value == "all":
+            _device_spice(spec, "evictionStrategy", "Migrate")
+            _device_spice(spec, "gpus", [{**_GPU, "virtualGPUOptions": {"display": {}}},
+                                         {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {}}}])
+            _device_spice(spec, "reservation", (True, _PVC))
+            _device_spice(spec, "filesystems", [("fs", _PVC)])
+            _device_spice(spec, "portRanges", [{"protocol": "UDP", "start": 1, "end": 2}])
+            _device_spice(spec, "draNetwork", {"claimName": "net", "requestName": "nic"})
+        else:
+            _device_spice(spec, "filesystems", [("fs", {"dataVolume": {"name": "dv"}})])
+    if not disks:
+        devices.pop("disks")
+    if not volumes:
+        spec.pop("volumes")
+
+
+def spiced_device_cases(count: int, seed: int = SEED + 4) -> list[Obj]:
+    """Repaired cases (``make_valid``) each given one of ``_DEVICE_SPICES`` (container-disk paths, utility
+    volumes, eviction strategy, GPU displays, persistent reservation, virtiofs, DRA networks, port ranges)."""
+    cases = []
+    for index, case in enumerate(valid_cases(count, seed)):
+        what, value = _DEVICE_SPICES[index % len(_DEVICE_SPICES)]
+        case["id"] = "d" + case["id"][1:]
+        target = case["vm"]["spec"]["template"]["spec"] if "vm" in case else case["vmi"]["spec"]
+        _device_spice(target, what, json.loads(json.dumps(value)))
+        case["spice"] = what
+        cases.append(case)
+    return cases

@@ -2,7 +2,8 @@
 
 ``golden.jsonl.gz`` holds the generated cases of ``generate.py``, ``golden-valid.jsonl.gz`` generated cases with
 what the webhooks refuse for other reasons repaired (most of them resolve), ``golden-spiced.jsonl.gz`` those with
-one spec rule each put to the test, ``golden-catalog.jsonl.gz`` the bundled
+one spec rule each put to the test, ``golden-spiced-devices.jsonl.gz`` the same with one device, storage or
+migration rule each, ``golden-catalog.jsonl.gz`` the bundled
 catalog's instancetypes and preferences on VMs of ours, each with what KubeVirt's code returned (see SOURCE.md).
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 from differential import difference, vmctl_expand, vmctl_resolve
-from generate import catalog_cases, generate, spiced_cases, valid_cases
+from generate import catalog_cases, generate, spiced_cases, spiced_device_cases, valid_cases
 
 HERE = Path(__file__).parent
 
@@ -28,8 +29,9 @@ def _golden(name: str) -> list[dict[str, Any]]:
 GENERATED = _golden("golden.jsonl.gz")
 VALID = _golden("golden-valid.jsonl.gz")
 SPICED = _golden("golden-spiced.jsonl.gz")
+SPICED_DEVICES = _golden("golden-spiced-devices.jsonl.gz")
 CATALOG = _golden("golden-catalog.jsonl.gz")
-SETS = {"generated": GENERATED, "valid": VALID, "spiced": SPICED, "catalog": CATALOG}
+SETS = {"generated": GENERATED, "valid": VALID, "spiced": SPICED, "spiced-devices": SPICED_DEVICES, "catalog": CATALOG}
 
 
 def _without_random_uuid(record: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
@@ -53,6 +55,8 @@ def test_golden_inputs_are_the_generators() -> None:
     assert all(record["case"] == repaired[record["id"]] for record in VALID)
     spiced = {case["id"]: case for case in spiced_cases(700)}
     assert all(record["case"] == spiced[record["id"]] for record in SPICED)
+    devices = {case["id"]: case for case in spiced_device_cases(520)}
+    assert all(record["case"] == devices[record["id"]] for record in SPICED_DEVICES)
     its = sorted({r["case"]["vm"]["spec"]["instancetype"]["name"] for r in CATALOG if "instancetype" in r["case"]["vm"]["spec"]})
     prefs = sorted({r["case"]["vm"]["spec"]["preference"]["name"] for r in CATALOG})
     by_id = {case["id"]: case for case in catalog_cases(its, prefs)}

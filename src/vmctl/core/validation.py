@@ -17,7 +17,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
-from vmctl.core import quantity
+from vmctl.core import quantity, validation_devices
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
 from vmctl.errors import FieldProblem, VmctlError
 
@@ -232,6 +232,7 @@ def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
                 f"{field}.networks[{i}].name",
                 f'Network with name "{name}" already exists, every network must have a unique name', DUPLICATE))
         seen.add(name)
+    causes += validation_devices.dra_networks(field, networks)
     iface_names = {i.get("name", "") for i in interfaces}
     for i, network in enumerate(networks):
         if network.get("name", "") not in iface_names:
@@ -256,6 +257,7 @@ def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
         if model and model not in _INTERFACE_MODELS:
             causes.append(FieldProblem(f"{base}.model",
                                        f"interface {base}.name uses model {model} that is not supported.", NOT_SUPPORTED))
+        causes += validation_devices.port_ranges(field, idx, iface)
     return causes
 
 
@@ -719,9 +721,11 @@ def _devices_misc(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldPr
     if devices.get("autoattachVSOCK") is True:
         causes.append(FieldProblem(f"{field}.domain.devices.autoattachVSOCK", "VSOCK feature gate is not enabled in "
                                    "kubevirt-config", INVALID))
+    causes += validation_devices.persistent_reservation(field, spec, cluster)
     if devices.get("downwardMetrics") is not None:
         causes.append(FieldProblem(f"{field}.domain.devices.downwardMetrics", "downwardMetrics virtio serial is not "
                                    "allowed: DownwardMetrics feature gate is not enabled", INVALID))
+    causes += validation_devices.virtiofs(field, spec, cluster)
     if devices.get("video") is not None and devices.get("autoattachGraphicsDevice") is False:
         causes.append(FieldProblem(f"{field}.video", "Video configuration is not allowed when "
                                    "autoattachGraphicsDevice is set to false", INVALID))
@@ -777,6 +781,8 @@ def validate_vmi_spec(field: str, spec: Obj, cluster: ClusterConfig = DEFAULT_CL
     causes += _probes(field, spec)
     causes += _domain_spec(field, spec)
     causes += _volumes(field, spec, cluster)
+    causes += validation_devices.storage_checks(field, spec)
+    causes += validation_devices.migration_and_displays(field, spec, cluster)
     causes += _devices_misc(field, spec, cluster)
     return causes
 
@@ -784,6 +790,7 @@ def validate_vmi_spec(field: str, spec: Obj, cluster: ClusterConfig = DEFAULT_CL
 def validate_vmi_create(spec: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> list[FieldProblem]:
     """The VMI create admitter: network + spec checks, volumes mapped to disks, mandatory memory."""
     causes = validate_network_creation("spec", spec) + validate_network("spec", spec)
+    causes += validation_devices.storage_checks("spec", spec)  # the storage spec validator, then the disks
     causes += validate_disks("spec.domain.devices.disks", _d(spec, "domain", "devices", "disks") or [])
     causes += validate_vmi_spec("spec", spec, cluster)
     disks = {(d or {}).get("name") for d in _d(spec, "domain", "devices", "disks") or []}

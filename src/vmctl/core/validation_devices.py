@@ -1,0 +1,170 @@
+"""Device, storage and migration checks of KubeVirt's VMI spec validation, with its texts and field paths.
+
+Ports of the parts of ``ValidateVirtualMachineInstanceSpec`` (vmi-create-admitter.go), the storage admitter
+(pkg/storage/admitters) and the network admitter that ``validation.py`` calls at their place in KubeVirt's
+order: container-disk paths, utility volumes, the eviction strategy, mediated-device displays with a RAM
+framebuffer, SCSI persistent reservation, virtiofs on storage volumes, and the feature-gate checks of
+DRA networks and interface port ranges. Feature gates are those of ``ClusterConfig`` (KubeVirt's defaults:
+all of these gates off).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vmctl.core.defaults import ClusterConfig
+from vmctl.errors import FieldProblem
+
+Obj = dict[str, Any]
+INVALID = "FieldValueInvalid"
+_EVICTION_STRATEGIES = frozenset({"LiveMigrate", "LiveMigrateIfPossible", "None", "External"})
+#: gates whose refusal is the only check: with the gate on nothing more is looked at
+PERSISTENT_RESERVATION_GATE = "PersistentReservation"
+VIRTIOFS_STORAGE_GATE = "EnableVirtioFsStorageVolumes"
+
+
+def _devices(spec: Obj) -> Obj:
+    domain = spec.get("domain")
+    devices = domain.get("devices") if isinstance(domain, dict) else None
+    return devices if isinstance(devices, dict) else {}
+
+
+def _items(value: Any) -> list[Obj]:
+    """A list's entries, non-objects counted as empty objects (indexes stay KubeVirt's)."""
+    return [item if isinstance(item, dict) else {} for item in value] if isinstance(value, list) else []
+
+
+# --- storage admitter: container disks and utility volumes ------------------------------------------------
+
+
+def clean_rooted(path: str) -> str:
+    """Go's ``filepath.Join("/", path)``: the lexically cleaned absolute path."""
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/" + "/".join(parts)
+
+
+def _path_problems(field: str, path: str) -> list[FieldProblem]:
+    """``ValidatePath``: not the root, absolute, no relative components."""
+    if path == "/":
+        return [FieldProblem(field, f"{field} must not point to root", INVALID)]
+    provided = path[:-1] if path.endswith("/") else path
+    if clean_rooted(path) != provided:
+        return [FieldProblem(field, f"{field} must be an absolute path to a file without relative components",
+                             INVALID)]
+    return []
+
+
+def container_disk_paths(field: str, spec: Obj) -> list[FieldProblem]:
+    """``ValidateContainerDisks``: the ``path`` of each container disk."""
+    causes = []
+    for idx, volume in enumerate(_items(spec.get("volumes"))):
+        disk = volume.get("containerDisk")
+        path = disk.get("path") if isinstance(disk, dict) else None
+        if isinstance(path, str) and path:
+            causes += _path_problems(f"{field}.volumes[{idx}].containerDisk", path)
+    return causes
+
+
+def utility_volumes(field: str, spec: Obj) -> list[FieldProblem]:
+    """``ValidateUtilityVolumesNotPresentOnCreation`` (an empty list is dropped on the way, as in Go)."""
+    if not spec.get("utilityVolumes"):
+        return []
+    return [FieldProblem(f"{field}.utilityVolumes", "cannot create VMI with utility volumes in spec, utility volumes "
+                         "can only be added via hotplug", INVALID)]
+
+
+def storage_checks(field: str, spec: Obj) -> list[FieldProblem]:
+    """The two storage checks ``ValidateVirtualMachineInstanceSpec`` makes right after the volumes."""
+    return container_disk_paths(field, spec) + utility_volumes(field, spec)
+
+
+# --- live migration and displays --------------------------------------------------------------------------
+
+
+def live_migration(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem]:
+    """``validateLiveMigration``: the eviction strategy (the VMI's, else the cluster's) must be a known one."""
+    strategy = spec.get("evictionStrategy")
+    effective = cluster.eviction_strategy if strategy is None else strategy
+    if effective is None or effective in _EVICTION_STRATEGIES:
+        return []
+    path = f"{field}.evictionStrategy"
+    return [FieldProblem(path, f"{path} is set with an unrecognized option: {strategy}", INVALID)]
+
+
+def _enabled(state: Any) -> bool:
+    """An unset feature state or ``enabled`` counts as on."""
+    return not isinstance(state, dict) or state.get("enabled") is not False
+
+
+def mdev_ramfb(field: str, spec: Obj) -> list[FieldProblem]:
+    """``validateMDEVRamFB``: at most one GPU display with a RAM framebuffer."""
+    count = 0
+    for gpu in _items(_devices(spec).get("gpus")):
+        options = gpu.get("virtualGPUOptions")
+        display = options.get("display") if isinstance(options, dict) else None
+        if isinstance(display, dict) and display.get("enabled") is not False and _enabled(display.get("ramFB")):
+            count += 1
+    if count > 1:
+        return [FieldProblem(f"{field}.GPUs", "configuring multiple displays with ramfb is not valid ", INVALID)]
+    return []
+
+
+def migration_and_displays(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem]:
+    """The eviction strategy, then the GPU displays (KubeVirt checks them right before the host devices)."""
+    return live_migration(field, spec, cluster) + mdev_ramfb(field, spec)
+
+
+# --- feature gates ------------------------------------------------------------------------------------------
+
+
+def persistent_reservation(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem]:
+    """``validatePersistentReservation``: a LUN with ``reservation`` needs the PersistentReservation gate."""
+    if PERSISTENT_RESERVATION_GATE in cluster.feature_gates:
+        return []
+    for disk in _items(_devices(spec).get("disks")):
+        lun = disk.get("lun")
+        if isinstance(lun, dict) and lun.get("reservation") is True:
+            return [FieldProblem(f"{field}.domain.devices.disks.luns.reservation", "persistent reservation is not "
+                                 "enabled in kubevirt config", INVALID)]
+    return []
+
+
+def virtiofs(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem]:
+    """``validateFilesystemsWithVirtIOFSEnabled``: a filesystem on a PVC or DataVolume needs its gate."""
+    if VIRTIOFS_STORAGE_GATE in cluster.feature_gates:
+        return []
+    volumes = {}
+    for volume in _items(spec.get("volumes")):
+        volumes[volume.get("name", "")] = volume  # the last of a name wins, as in KubeVirt's map
+    causes = []
+    for filesystem in _items(_devices(spec).get("filesystems")):
+        volume = volumes.get(filesystem.get("name", ""))
+        if volume is not None and (volume.get("persistentVolumeClaim") is not None
+                                   or volume.get("dataVolume") is not None):
+            causes.append(FieldProblem(f"{field}.domain.devices.filesystems", "virtiofs is not allowed: virtiofs "
+                                       "feature gate is not enabled for PVC", INVALID))
+    return causes
+
+
+def dra_networks(field: str, networks: list[Obj]) -> list[FieldProblem]:
+    """``validateNetworkDevicesWithDRA`` with its gate off (KubeVirt's default): no ``resourceClaim`` network."""
+    if any(network.get("resourceClaim") is not None for network in networks):
+        return [FieldProblem(f"{field}.networks", "vmi.spec.networks contains DRA networks but NetworkDevicesWithDRA "
+                             "feature gate is not enabled", INVALID)]
+    return []
+
+
+def port_ranges(field: str, idx: int, iface: Obj) -> list[FieldProblem]:
+    """``validatePortRangesConfiguration`` with the PortRangesSpec gate off (KubeVirt's default)."""
+    if not iface.get("portRanges"):  # an empty list is dropped on the way, as in Go
+        return []
+    return [FieldProblem(f"{field}.domain.devices.interfaces[{idx}].name", "portRanges is specified on interface but "
+                         "the PortRangesSpec feature gate is not enabled", INVALID)]

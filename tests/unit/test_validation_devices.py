@@ -1,0 +1,64 @@
+"""The device, storage and migration checks of the VMI spec validation (validation_devices.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from vmctl.core import validation_devices as vd
+from vmctl.core.defaults import DEFAULT_CLUSTER, LOCAL_CLUSTER, ClusterConfig
+from vmctl.core.validation import validate_vmi_create
+
+
+@pytest.mark.parametrize(("path", "cleaned"), [
+    ("a/b", "/a/b"), ("/a/../b", "/b"), ("/..", "/"), ("//x//y/", "/x/y"), (".", "/"), ("/a/./b/..", "/a"),
+])
+def test_clean_rooted_is_gos_join_with_root(path: str, cleaned: str) -> None:
+    assert vd.clean_rooted(path) == cleaned
+
+
+@pytest.mark.parametrize(("path", "problem"), [
+    ("/disk/image", None), ("/disk/", None), ("//", None), ("/", "must not point to root"),
+    ("disk", "must be an absolute path"), ("/disk//", "must be an absolute path"), ("/a/../b", "must be an absolute"),
+])
+def test_container_disk_path(path: str, problem: str | None) -> None:
+    spec = {"volumes": [{"name": "cd", "containerDisk": {"image": "i", "path": path}}]}
+    causes = vd.container_disk_paths("spec", spec)
+    assert [c.field for c in causes] == ([] if problem is None else ["spec.volumes[0].containerDisk"])
+    assert problem is None or problem in causes[0].message
+
+
+def test_eviction_strategy_falls_back_to_the_cluster() -> None:
+    assert vd.live_migration("spec", {}, DEFAULT_CLUSTER) == []
+    assert vd.live_migration("spec", {"evictionStrategy": "External"}, DEFAULT_CLUSTER) == []
+    [cause] = vd.live_migration("spec", {"evictionStrategy": "Migrate"}, DEFAULT_CLUSTER)
+    assert cause.message == "spec.evictionStrategy is set with an unrecognized option: Migrate"
+
+
+def test_two_ramfb_displays_are_refused_one_disabled_is_not() -> None:
+    gpu = {"name": "g", "deviceName": "d", "virtualGPUOptions": {"display": {}}}
+    off = {**gpu, "virtualGPUOptions": {"display": {"ramFB": {"enabled": False}}}}
+    assert vd.mdev_ramfb("spec", {"domain": {"devices": {"gpus": [gpu, off]}}}) == []
+    assert [c.field for c in vd.mdev_ramfb("spec", {"domain": {"devices": {"gpus": [gpu, gpu]}}})] == ["spec.GPUs"]
+
+
+def _vmi(**devices: object) -> dict:
+    return {"architecture": "amd64", "domain": {"memory": {"guest": "1Gi"}, "devices": devices},
+            "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "c"}}]}
+
+
+@pytest.mark.parametrize(("devices", "gate", "message"), [
+    ({"disks": [{"name": "data", "lun": {"reservation": True}}]}, "PersistentReservation",
+     "persistent reservation is not enabled in kubevirt config"),
+    ({"filesystems": [{"name": "data", "virtiofs": {}}]}, "EnableVirtioFsStorageVolumes",
+     "virtiofs is not allowed: virtiofs feature gate is not enabled for PVC"),
+])
+def test_feature_gates_refuse_by_default(devices: dict, gate: str, message: str) -> None:
+    spec = _vmi(**devices)
+    assert [c.message for c in validate_vmi_create(spec, DEFAULT_CLUSTER)] == [message]
+    assert [c.message for c in validate_vmi_create(spec, LOCAL_CLUSTER)] == [message]
+    assert validate_vmi_create(spec, ClusterConfig(feature_gates=frozenset({gate}))) == []
+
+
+def test_utility_volumes_are_reported_by_both_vmi_validators() -> None:
+    spec = {**_vmi(disks=[{"name": "data"}]), "utilityVolumes": [{"name": "u", "claimName": "c"}]}
+    assert [c.field for c in validate_vmi_create(spec)] == ["spec.utilityVolumes", "spec.utilityVolumes"]
