@@ -720,7 +720,8 @@ _DEVICE_SPICES: list[tuple[str, Any]] = [
     ("evictionStrategy", "External"), ("evictionStrategy", "Migrate"), ("evictionStrategy", ""),
     ("evictionStrategy", "livemigrate"),
     ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {}}}]),
-    ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {}}}, {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {}}}]),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {}}},
+              {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {}}}]),
     ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {"ramFB": {"enabled": False}}}},
               {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {"enabled": True}}}]),
     ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {"enabled": False}}},
@@ -733,12 +734,32 @@ _DEVICE_SPICES: list[tuple[str, Any]] = [
     ("reservation", (True, {"containerDisk": {"image": "quay.io/containerdisks/fedora:41"}})),
     ("reservation", (True, {"dataVolume": {"name": "dv"}})),
     ("filesystems", [("fs", _PVC)]), ("filesystems", [("fs", {"dataVolume": {"name": "dv"}})]),
-    ("filesystems", [("fs", {"configMap": {"name": "cm"}})]), ("filesystems", [("fs", {"secret": {"secretName": "s"}})]),
+    ("filesystems", [("fs", {"configMap": {"name": "cm"}})]),
+    ("filesystems", [("fs", {"secret": {"secretName": "s"}})]),
     ("filesystems", [("fs", _PVC), ("fs2", {"configMap": {"name": "cm"}}), ("fs3", _PVC)]),
     ("filesystems", [("fs", None)]), ("filesystems", [("fs", {"downwardAPI": {}})]),
     ("draNetwork", {"claimName": "net", "requestName": "nic"}), ("draNetwork", {}),
     ("portRanges", [{"protocol": "TCP", "start": 8000, "end": 8010}]), ("portRanges", []),
     ("combo", "all"), ("combo", "storage"),
+    ("disk", {"disk": {"bus": "sata", "pciAddress": "0000:00:05.0"}}),
+    ("disk", {"disk": {"bus": "virtio", "pciAddress": "0000:00:0a.1"}}),
+    ("disk", {"disk": {"bus": "virtio", "pciAddress": "0000:00:05.8"}}),
+    ("disk", {"disk": {"bus": "scsi", "pciAddress": "zz"}}),
+    ("disk", {"serial": "SN-1.2_3+"}), ("disk", {"serial": "bad serial!"}), ("disk", {"serial": "x" * 257}),
+    ("disk", {"serial": "\u00e9" * 250}), ("disk", {"cache": "writeback"}), ("disk", {"cache": "unsafe"}),
+    ("disk", {"io": "threads"}), ("disk", {"io": "io_uring"}), ("disk", {"errorPolicy": "report"}),
+    ("disk", {"errorPolicy": "Stop"}), ("disk", {"name": "Data_1"}), ("disk", {"name": "d" * 64}),
+    ("disk", {"name": "x.y"}), ("disk", {"blockSize": {"custom": {"logical": 512, "physical": 4096}}}),
+    ("disk", {"blockSize": {"custom": {"logical": 4096, "physical": 512}}}),
+    ("disk", {"disk": {"bus": "sata"}, "blockSize": {"custom": {"logical": 4096, "physical": 4096}}}),
+    ("disk", {"blockSize": {"custom": {"logical": 512, "physical": 4096, "discardGranularity": 100}}}),
+    ("disk", {"blockSize": {"custom": {"logical": 256, "physical": 4194304}}}),
+    ("disk", {"blockSize": {"custom": {"logical": 1000, "physical": 3000}}}),
+    ("disk", {"blockSize": {"custom": {"logical": 512, "physical": 512}, "matchVolume": {}}}),
+    ("disk", {"blockSize": {"custom": {"logical": 512, "physical": 512}, "matchVolume": {"enabled": False}}}),
+    ("disk", {"blockSize": {"matchVolume": {"enabled": True}}}),
+    ("disk", {"name": "Disk.A", "serial": "a b", "cache": "none2", "io": "x", "errorPolicy": "x",
+              "disk": {"bus": "sata", "pciAddress": "1"}, "blockSize": {"custom": {"logical": 700, "physical": 700}}}),
 ]
 
 
@@ -772,6 +793,10 @@ def _device_spice(spec: Obj, what: str, value: Any) -> None:
     elif what == "portRanges":
         spec["networks"] = [{"name": "default", "pod": {}}]
         devices["interfaces"] = [{"name": "default", "masquerade": {}, "portRanges": value}]
+    elif what == "disk":
+        disk = {"name": "extra", "disk": {"bus": "virtio"}, **value}
+        volumes.append({"name": disk["name"], "emptyDisk": {"capacity": "1Gi"}})
+        disks.append(disk)
     elif what == "combo":
         _device_spice(spec, "containerDiskPath", "a/b")
         _device_spice(spec, "utilityVolumes", [{"name": "util", "claimName": "scratch"}])
@@ -793,7 +818,8 @@ def _device_spice(spec: Obj, what: str, value: Any) -> None:
 
 def spiced_device_cases(count: int, seed: int = SEED + 4) -> list[Obj]:
     """Repaired cases (``make_valid``) each given one of ``_DEVICE_SPICES`` (container-disk paths, utility
-    volumes, eviction strategy, GPU displays, persistent reservation, virtiofs, DRA networks, port ranges)."""
+    volumes, eviction strategy, GPU displays, persistent reservation, virtiofs, DRA networks, port ranges, disk
+    settings)."""
     cases = []
     for index, case in enumerate(valid_cases(count, seed)):
         what, value = _DEVICE_SPICES[index % len(_DEVICE_SPICES)]

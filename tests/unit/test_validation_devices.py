@@ -62,3 +62,26 @@ def test_feature_gates_refuse_by_default(devices: dict, gate: str, message: str)
 def test_utility_volumes_are_reported_by_both_vmi_validators() -> None:
     spec = {**_vmi(disks=[{"name": "data"}]), "utilityVolumes": [{"name": "u", "claimName": "c"}]}
     assert [c.field for c in validate_vmi_create(spec)] == ["spec.utilityVolumes", "spec.utilityVolumes"]
+
+
+def test_disk_settings_in_kubevirts_order() -> None:
+    disk = {"name": "Disk.A", "serial": "a b", "cache": "none2", "io": "x", "errorPolicy": "x",
+            "disk": {"bus": "sata", "pciAddress": "1"}, "blockSize": {"custom": {"logical": 700, "physical": 700}}}
+    spec = {**_vmi(disks=[disk]), "volumes": [{"name": "Disk.A", "emptyDisk": {"capacity": "1Gi"}}]}
+    fields = [c.field for c in validate_vmi_create(spec)]
+    base, doubled = "spec.domain.devices.disks[0]", "spec.domain.devices.disks.domain.devices.disks"
+    once = [f"{doubled}.disk[0].pciAddress"] * 2 + [f"{base}.serial", f"{base}.cache", f"{doubled}[0].io",
+                                                    f"{base}.errorPolicy", f"{doubled}[0].name",
+                                                    f"{base}.blockSize.custom.logical"]
+    assert fields == once + once  # the storage spec validator, then the domain spec's disk checks
+
+
+@pytest.mark.parametrize(("custom", "problem"), [
+    ({"logical": 512, "physical": 4096}, None), ({"logical": 4096, "physical": 512}, "must be the same or less"),
+    ({"logical": 512, "physical": 4096, "discardGranularity": 100}, "must be multiples of logical size 512"),
+    ({"logical": 256, "physical": 4194304}, "less than the supported minimum"), ({"logical": 1000, "physical": 1024},
+                                                                                "is not a power of 2"),
+])
+def test_custom_block_size(custom: dict, problem: str | None) -> None:
+    causes = vd.disk_settings("d", 0, {"name": "a", "blockSize": {"custom": custom}}, lambda name: [])
+    assert (causes == []) if problem is None else (problem in causes[0].message)

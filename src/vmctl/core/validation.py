@@ -312,11 +312,13 @@ def validate_disks(field: str, disks: list[Any]) -> list[FieldProblem]:
         if sum(1 for key in ("disk", "lun", "cdrom") if disk.get(key) is not None) > 1:
             causes.append(FieldProblem(f"{field}[{idx}]", f"{field}[{idx}] can only have a single target type defined",
                                        INVALID))
+        causes += validation_devices.disk_pci_address(field, idx, disk)
         order = disk.get("bootOrder")
         if isinstance(order, int) and order < 1:
             causes.append(FieldProblem(f"{field}[{idx}].bootOrder",
                                        f"{field}[{idx}] must have a boot order > 0, if supplied", INVALID))
         causes += _bus_support(field, idx, disk)
+        causes += validation_devices.disk_settings(field, idx, disk, _dns1123_label_errors)
     return causes
 
 

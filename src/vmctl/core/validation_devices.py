@@ -3,13 +3,16 @@
 Ports of the parts of ``ValidateVirtualMachineInstanceSpec`` (vmi-create-admitter.go), the storage admitter
 (pkg/storage/admitters) and the network admitter that ``validation.py`` calls at their place in KubeVirt's
 order: container-disk paths, utility volumes, the eviction strategy, mediated-device displays with a RAM
-framebuffer, SCSI persistent reservation, virtiofs on storage volumes, and the feature-gate checks of
-DRA networks and interface port ranges. Feature gates are those of ``ClusterConfig`` (KubeVirt's defaults:
+framebuffer, SCSI persistent reservation, virtiofs on storage volumes, the feature-gate checks of DRA
+networks and interface port ranges, and the disk settings of ``ValidateDisks`` (PCI address, serial, cache,
+I/O mode, error policy, name, block size). Feature gates are those of ``ClusterConfig`` (KubeVirt's defaults:
 all of these gates off).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from vmctl.core.defaults import ClusterConfig
@@ -84,6 +87,107 @@ def utility_volumes(field: str, spec: Obj) -> list[FieldProblem]:
 def storage_checks(field: str, spec: Obj) -> list[FieldProblem]:
     """The two storage checks ``ValidateVirtualMachineInstanceSpec`` makes right after the volumes."""
     return container_disk_paths(field, spec) + utility_volumes(field, spec)
+
+
+# --- storage admitter: the disk settings ``ValidateDisks`` checks ----------------------------------------------
+
+_PCI_ADDRESS = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
+_SERIAL = re.compile(r"[A-Za-z0-9_.+-]+")
+_SERIAL_MAX = 256
+_CACHE_MODES = frozenset({"none", "writethrough", "writeback"})
+_IO_MODES = frozenset({"native", "threads"})
+_ERROR_POLICIES = frozenset({"stop", "ignore", "report", "enospace"})
+_BLOCK_MIN, _BLOCK_MAX = 512, 2 * 1024 * 1024
+
+
+def disk_pci_address(field: str, idx: int, disk: Obj) -> list[FieldProblem]:
+    """``validatePciAddress`` (KubeVirt's field path repeats the disks path, as here)."""
+    target = disk.get("disk")
+    address = target.get("pciAddress") if isinstance(target, dict) else None
+    if not isinstance(address, str) or not address:
+        return []
+    base = f"{field}.domain.devices.disks.disk[{idx}]"
+    causes = []
+    if target.get("bus") != "virtio":
+        causes.append(FieldProblem(f"{base}.pciAddress", f"disk {base}.name - setting a PCI address is only possible "
+                                   "with bus type virtio.", INVALID))
+    if not _PCI_ADDRESS.fullmatch(address):
+        causes.append(FieldProblem(f"{base}.pciAddress", f"disk {base}.name has malformed PCI address ({address}).",
+                                   INVALID))
+    return causes
+
+
+def disk_settings(field: str, idx: int, disk: Obj, label_errors: Callable[[str], list[str]]) -> list[FieldProblem]:
+    """The checks ``ValidateDisks`` makes after the bus: serial, cache, I/O mode, error policy, the name as a
+    container name (``label_errors``: apimachinery's ``IsDNS1123Label``) and the block size."""
+    causes = []
+    base = f"{field}[{idx}]"
+    serial = disk.get("serial")
+    if isinstance(serial, str) and serial:
+        if not _SERIAL.fullmatch(serial):
+            causes.append(FieldProblem(f"{base}.serial", f"{base} must be made up of the following characters "
+                                       "[A-Za-z0-9_.+-], if specified", INVALID))
+        if len(serial) > _SERIAL_MAX:
+            causes.append(FieldProblem(f"{base}.serial", f"{base} must be less than or equal to {_SERIAL_MAX} in "
+                                       "length, if specified", INVALID))
+    cache = disk.get("cache")
+    if cache and cache not in _CACHE_MODES:
+        causes.append(FieldProblem(f"{base}.cache", f"{base}.cache has invalid value {cache}", INVALID))
+    io = disk.get("io")
+    if io and io not in _IO_MODES:
+        causes.append(FieldProblem(f"{field}.domain.devices.disks[{idx}].io", f"Disk IO mode for {field} is not "
+                                   "supported. Supported modes are: native, threads.", "FieldValueNotSupported"))
+    policy = disk.get("errorPolicy")
+    if policy is not None and policy not in _ERROR_POLICIES:
+        causes.append(FieldProblem(f"{base}.errorPolicy", f'{base}.errorPolicy has invalid value "{policy}"', INVALID))
+    name = disk.get("name")
+    causes += [FieldProblem(f"{field}.domain.devices.disks[{idx}].name", message, INVALID)
+               for message in label_errors(name if isinstance(name, str) else "")]
+    return causes + _block_size(base, disk)
+
+
+def _custom_size(path: str, size: int) -> list[FieldProblem]:
+    """``validateCustomBlockSize``."""
+    if size < _BLOCK_MIN:
+        return [FieldProblem(path, f"Provided size of {size} is less than the supported minimum size of {_BLOCK_MIN}",
+                             INVALID)]
+    if size > _BLOCK_MAX:
+        return [FieldProblem(path, f"Provided size of {size} is greater than the supported maximum size of "
+                             f"{_BLOCK_MAX}", INVALID)]
+    if size & (size - 1):
+        return [FieldProblem(path, f"Provided size of {size} is not a power of 2", INVALID)]
+    return []
+
+
+def _block_size(base: str, disk: Obj) -> list[FieldProblem]:
+    """``validateBlockSize``: a custom block size (and not together with volume matching)."""
+    block = disk.get("blockSize")
+    custom = block.get("custom") if isinstance(block, dict) else None
+    if not isinstance(custom, dict):
+        return []
+    if block.get("matchVolume") is not None and _enabled(block["matchVolume"]):
+        return [FieldProblem(f"{base}.blockSize", "Block size matching can't be enabled together with a custom value",
+                             INVALID)]
+    logical, physical = int(custom.get("logical") or 0), int(custom.get("physical") or 0)
+    granularity = custom.get("discardGranularity")
+    path = f"{base}.blockSize.custom"
+    if logical > physical:
+        return [FieldProblem(f"{path}.logical", f"Logical size {logical} must be the same or less than the physical "
+                             f"size of {physical}", INVALID)]
+    if _bus(disk) == "sata" and logical != _BLOCK_MIN:
+        return [FieldProblem(f"{path}.logical", f"Logical size {logical} must be {_BLOCK_MIN} for SATA devices",
+                             INVALID)]
+    if isinstance(granularity, int) and logical and granularity % logical:
+        return [FieldProblem(f"{path}.discardGranularity", f"Discard granularity {granularity} must be multiples of "
+                             f"logical size {logical}", INVALID)]
+    return _custom_size(f"{path}.logical", logical) + _custom_size(f"{path}.physical", physical)
+
+
+def _bus(disk: Obj) -> str:
+    for key in ("disk", "lun", "cdrom"):
+        if isinstance(disk.get(key), dict):
+            return str(disk[key].get("bus") or "")
+    return ""
 
 
 # --- live migration and displays --------------------------------------------------------------------------
