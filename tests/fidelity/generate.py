@@ -760,6 +760,29 @@ _DEVICE_SPICES: list[tuple[str, Any]] = [
     ("disk", {"blockSize": {"matchVolume": {"enabled": True}}}),
     ("disk", {"name": "Disk.A", "serial": "a b", "cache": "none2", "io": "x", "errorPolicy": "x",
               "disk": {"bus": "sata", "pciAddress": "1"}, "blockSize": {"custom": {"logical": 700, "physical": 700}}}),
+    ("firmware", {"acpi": {}}), ("firmware", {"acpi": {"slicNameRef": "nope", "msdmNameRef": "nope2"}}),
+    ("acpi", ("slicNameRef", {"secret": {"secretName": "slic"}})), ("acpi", ("msdmNameRef", {"configMap": {"name": "m"}})),
+    ("firmware", {"bootloader": {"efi": {"secureBoot": False}, "bios": {}}}),
+    ("firmware", {"kernelBoot": {"kernelArgs": "console=ttyS0"}}),
+    ("firmware", {"kernelBoot": {"container": {"image": "quay.io/k:1", "kernelPath": "/boot/vmlinuz"}}}),
+    ("firmware", {"kernelBoot": {"container": {"image": "quay.io/k:1", "kernelPath": "boot/vmlinuz", "initrdPath": "/"}}}),
+    ("firmware", {"kernelBoot": {"container": {"image": "quay.io/k:1"}, "kernelArgs": "quiet"}}),
+    ("iface", {"macAddress": "02:00:00:00:00:01"}), ("iface", {"macAddress": "02-00-00-00-00-0g"}),
+    ("iface", {"macAddress": "0200.0000.0001"}), ("iface", {"macAddress": "02:00:5e:10:00:00:00:01"}),
+    ("iface", {"macAddress": "02:00:00:00:00"}), ("iface", {"macAddress": "02:00-00:00:00:01"}),
+    ("iface", {"pciAddress": "0000:81:01.0"}), ("iface", {"pciAddress": "81:01.0"}),
+    ("iface", {"ports": [{"port": 80}, {"name": "http", "port": 8080, "protocol": "TCP"}]}),
+    ("iface", {"ports": [{"name": "http", "port": 80}, {"name": "http", "port": 0, "protocol": "SCTP"}]}),
+    ("iface", {"ports": [{"name": "Web_1", "port": 70000}, {"name": "123", "port": -1}]}),
+    ("iface", {"ports": [{"name": "a--b", "port": 22}, {"name": "-ab", "port": 23}, {"name": "abcdefghijklmnop", "port": 24}]}),
+    ("iface", {"ports": [{"port": 0}], "_network": {"multus": {"networkName": "net"}}}),
+    ("iface", {"dhcpOptions": {"privateOptions": [{"option": 240, "value": "x"}, {"option": 240, "value": "y"},
+                                                  {"option": 100, "value": "z"}]}}),
+    ("iface", {"dhcpOptions": {"ntpServers": ["10.0.0.1", "::ffff:10.0.0.2", "fe80::1", "010.0.0.1", "pool.ntp.org"]}}),
+    ("iface", {"dhcpOptions": {"bootFileName": "pxe"}}),
+    ("iface", {"macAddress": "x", "pciAddress": "y", "ports": [{"port": 0, "protocol": "ICMP"}],
+               "portRanges": [{"protocol": "TCP", "start": 1, "end": 9}],
+               "dhcpOptions": {"privateOptions": [{"option": 1}], "ntpServers": ["x"]}}),
 ]
 
 
@@ -797,6 +820,17 @@ def _device_spice(spec: Obj, what: str, value: Any) -> None:
         disk = {"name": "extra", "disk": {"bus": "virtio"}, **value}
         volumes.append({"name": disk["name"], "emptyDisk": {"capacity": "1Gi"}})
         disks.append(disk)
+    elif what == "firmware":
+        spec["domain"].setdefault("firmware", {}).update(value)
+    elif what == "acpi":
+        volumes.append({"name": "acpi", **value[1]})
+        disks.append({"name": "acpi", "disk": {"bus": "virtio"}})
+        spec["domain"].setdefault("firmware", {})["acpi"] = {value[0]: "acpi"}
+    elif what == "iface":
+        network = value.pop("_network", {"pod": {}})
+        binding = {"masquerade": {}} if "pod" in network else {"bridge": {}}
+        spec["networks"] = [{"name": "default", **network}]
+        devices["interfaces"] = [{"name": "default", **binding, **value}]
     elif what == "combo":
         _device_spice(spec, "containerDiskPath", "a/b")
         _device_spice(spec, "utilityVolumes", [{"name": "util", "claimName": "scratch"}])
@@ -819,7 +853,7 @@ def _device_spice(spec: Obj, what: str, value: Any) -> None:
 def spiced_device_cases(count: int, seed: int = SEED + 4) -> list[Obj]:
     """Repaired cases (``make_valid``) each given one of ``_DEVICE_SPICES`` (container-disk paths, utility
     volumes, eviction strategy, GPU displays, persistent reservation, virtiofs, DRA networks, port ranges, disk
-    settings)."""
+    settings, firmware, interface settings)."""
     cases = []
     for index, case in enumerate(valid_cases(count, seed)):
         what, value = _DEVICE_SPICES[index % len(_DEVICE_SPICES)]

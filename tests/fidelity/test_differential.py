@@ -55,7 +55,7 @@ def test_golden_inputs_are_the_generators() -> None:
     assert all(record["case"] == repaired[record["id"]] for record in VALID)
     spiced = {case["id"]: case for case in spiced_cases(700)}
     assert all(record["case"] == spiced[record["id"]] for record in SPICED)
-    devices = {case["id"]: case for case in spiced_device_cases(600)}
+    devices = {case["id"]: case for case in spiced_device_cases(700)}
     assert all(record["case"] == devices[record["id"]] for record in SPICED_DEVICES)
     its = sorted({r["case"]["vm"]["spec"]["instancetype"]["name"] for r in CATALOG if "instancetype" in r["case"]["vm"]["spec"]})
     prefs = sorted({r["case"]["vm"]["spec"]["preference"]["name"] for r in CATALOG})

@@ -85,3 +85,24 @@ def test_disk_settings_in_kubevirts_order() -> None:
 def test_custom_block_size(custom: dict, problem: str | None) -> None:
     causes = vd.disk_settings("d", 0, {"name": "a", "blockSize": {"custom": custom}}, lambda name: [])
     assert (causes == []) if problem is None else (problem in causes[0].message)
+
+
+def test_firmware_acpi_bootloader_and_kernel_boot() -> None:
+    spec = {"domain": {"firmware": {"acpi": {"slicNameRef": "slic", "msdmNameRef": "gone"}}},
+            "volumes": [{"name": "slic", "configMap": {"name": "c"}}]}
+    assert [(c.field, c.message) for c in vd.firmware_acpi("spec", spec)] == [
+        ("spec.acpi.slicNameRef", "spec.acpi refers to Volume of unsupported type."),
+        ("spec.acpi.msdmNameRef", "spec.acpi does not have a matching Volume.")]
+    domain = {"firmware": {"bootloader": {"efi": {}, "bios": {}},
+                           "kernelBoot": {"container": {"image": "i", "kernelPath": "boot/k", "initrdPath": "/"}}}}
+    assert [c.field for c in vd.firmware("spec.domain", domain)] == [
+        "spec.domain.firmware.bootloader", "spec.domain.firmware.kernelBoot.container.kernelPath",
+        "spec.domain.firmware.kernelBoot.container.initrdPath"]
+
+
+def test_a_rejection_lists_ten_causes_like_the_api_server() -> None:
+    from vmctl.core.pipeline import rejection
+    from vmctl.errors import FieldProblem
+
+    refused = rejection([FieldProblem(f"f{i}", f"m{i}") for i in range(12)])
+    assert len(refused.causes) == 10 and str(refused.message).endswith("m9, and 2 more validation errors")

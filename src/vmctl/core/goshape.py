@@ -3,14 +3,16 @@
 - ``go_json(obj, type_name)``: what ``json.Marshal(json.Unmarshal(obj))`` gives for a KubeVirt type: fields
   unknown to the type dropped, non-pointer structs always present (``domain.resources: {}``), zero scalars
   and empty lists/maps with ``omitempty`` absent, ``nil`` pointers/slices/maps without it written as ``null``,
-  quantities canonical (``0.5`` → ``"500m"``), a zero ``metav1.Time`` written as ``null``. Keys keep the order
-  of the input; new keys follow in declaration order.
+  quantities canonical (``0.5`` → ``"500m"``), a zero ``metav1.Time`` written as ``null``, and what the types'
+  own decoders change (NTP servers, DNS name servers, the pod network's CIDR in canonical form). Keys keep the
+  order of the input; new keys follow in declaration order.
 - ``go_value_text(value, type_name)``: Go's ``%v`` of a value of that type (``&{0 2 0 0  [] false <nil> ...}``).
 """
 
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +60,7 @@ def _canonical_quantity(value: Any) -> Any:
 
 _OPAQUE = frozenset({"Quantity", "Time", "Duration", "IntOrString", "Raw"})
 Encoder = Callable[[Any], Any]
+Obj = dict[str, Any]
 
 
 def _is_empty(value: Any, type_name: str) -> bool:
@@ -184,10 +187,96 @@ def _struct_encoder(type_name: str, struct: str) -> Encoder:
                 out[key] = clone(encoded) if mutable else encoded
         return out
 
+    sanitise = _SANITISERS.get(struct)
+    if sanitise is not None:
+        plain = encode
+        encode = lambda value: plain(sanitise(value) if isinstance(value, dict) else value)  # noqa: E731
     _ENCODERS[type_name] = encode
     for _go, key, field_type, flags in fields:
         by_json[key] = (_encoder(field_type), _omit_test(field_type, flags))
     return encode
+
+
+# --- the custom decoders of KubeVirt's types (staging/src/kubevirt.io/api/core/v1: sanitizers.go) -------------
+
+
+def _sloppy_ipv4(text: str) -> bytes | None:
+    """The four bytes of a dotted IPv4 address, leading zeros allowed (k8s.io/utils ``ParseIPSloppy``)."""
+    parts = text.split(".")
+    if len(parts) != 4 or not all(p.isdigit() and p.isascii() and int(p) <= 255 for p in parts):
+        return None
+    return bytes(int(p) for p in parts)
+
+
+def parse_ip_sloppy(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """k8s.io/utils ``ParseIPSloppy``: IPv4 (leading zeros allowed) or IPv6 (no zone); None when invalid."""
+    first = next((c for c in text if c in ".:"), "")
+    if first == ".":
+        packed = _sloppy_ipv4(text)
+        return None if packed is None else ipaddress.IPv4Address(packed)
+    if first != ":" or "%" in text:
+        return None
+    head, _, tail = text.rpartition(":")
+    if "." in tail:
+        packed = _sloppy_ipv4(tail)
+        if packed is None:
+            return None
+        text = f"{head}:{packed[:2].hex()}:{packed[2:].hex()}"
+    try:
+        return ipaddress.IPv6Address(text)
+    except ValueError:
+        return None
+
+
+def _ip_text(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """Go's ``net.IP.String()``: an IPv4-mapped IPv6 address prints as IPv4."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def sanitize_ip(text: Any) -> Any:
+    """KubeVirt's ``sanitizeIP``: the canonical text of an address; anything else unchanged."""
+    address = parse_ip_sloppy(text) if isinstance(text, str) else None
+    return text if address is None else _ip_text(address)
+
+
+def sanitize_cidr(text: Any) -> Any:
+    """KubeVirt's ``sanitizeCIDR``: ``<address>/<prefix>`` canonical (the address is kept, not masked)."""
+    if not isinstance(text, str) or "/" not in text:
+        return text
+    addr, _, prefix = text.partition("/")
+    packed = _sloppy_ipv4(addr)
+    address = ipaddress.IPv4Address(packed) if packed is not None else parse_ip_sloppy(addr) if ":" in addr else None
+    if address is None or not (prefix.isdigit() and prefix.isascii()) or int(prefix) > address.max_prefixlen:
+        return text
+    return f"{_ip_text(address)}/{int(prefix)}"
+
+
+def _sanitise_list(value: Obj, key: str) -> Obj:
+    items = value.get(key)
+    if not isinstance(items, list):
+        return value
+    return {**value, key: [sanitize_ip(item) for item in items]}
+
+
+def _sanitise_spec(spec: Obj) -> Obj:
+    dns = spec.get("dnsConfig")
+    return {**spec, "dnsConfig": _sanitise_list(dns, "nameservers")} if isinstance(dns, dict) else spec
+
+
+def _sanitise_pod_network(network: Obj) -> Obj:
+    if "vmNetworkCIDR" not in network:
+        return network
+    return {**network, "vmNetworkCIDR": sanitize_cidr(network["vmNetworkCIDR"])}
+
+
+#: types with their own ``UnmarshalJSON``: what they change on decoding
+_SANITISERS: dict[str, Callable[[Obj], Obj]] = {
+    "v1.DHCPOptions": lambda options: _sanitise_list(options, "ntpServers"),
+    "v1.PodNetwork": _sanitise_pod_network,
+    "v1.VirtualMachineInstanceSpec": _sanitise_spec,
+}
 
 
 # --- %v -------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
-from vmctl.core import quantity, validation_devices
+from vmctl.core import quantity, validation_devices, validation_network
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
 from vmctl.errors import FieldProblem, VmctlError
 
@@ -232,7 +232,7 @@ def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
                 f"{field}.networks[{i}].name",
                 f'Network with name "{name}" already exists, every network must have a unique name', DUPLICATE))
         seen.add(name)
-    causes += validation_devices.dra_networks(field, networks)
+    causes += validation_network.dra_networks(field, networks)
     iface_names = {i.get("name", "") for i in interfaces}
     for i, network in enumerate(networks):
         if network.get("name", "") not in iface_names:
@@ -257,7 +257,7 @@ def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
         if model and model not in _INTERFACE_MODELS:
             causes.append(FieldProblem(f"{base}.model",
                                        f"interface {base}.name uses model {model} that is not supported.", NOT_SUPPORTED))
-        causes += validation_devices.port_ranges(field, idx, iface)
+        causes += validation_network.interface_fields(field, idx, iface, networks)
     return causes
 
 
@@ -594,6 +594,7 @@ def _domain_spec(field: str, spec: Obj) -> list[FieldProblem]:
     domain = spec.get("domain") or {}
     path = f"{field}.domain"
     causes = validate_disks(f"{path}.devices.disks", _d(domain, "devices", "disks") or [])
+    causes += validation_devices.firmware(path, domain)
     efi = _d(domain, "firmware", "bootloader", "efi")
     secure_boot = isinstance(efi, dict) and efi.get("secureBoot") is not False
     smm = _d(domain, "features", "smm")
@@ -773,6 +774,7 @@ def validate_vmi_spec(field: str, spec: Obj, cluster: ClusterConfig = DEFAULT_CL
     causes = _host_names(field, spec)
     causes += _memory_checks(field, spec)
     causes += _emulated_machine(field, spec)
+    causes += validation_devices.firmware_acpi(field, spec)
     causes += _cpu_resources(field, spec)
     causes += _cpu_pinning(field, spec, cluster)
     causes += _numa(field, spec)

@@ -1,12 +1,11 @@
-"""Device, storage and migration checks of KubeVirt's VMI spec validation, with its texts and field paths.
+"""Device, storage, firmware and migration checks of KubeVirt's VMI spec validation, with its texts and paths.
 
-Ports of the parts of ``ValidateVirtualMachineInstanceSpec`` (vmi-create-admitter.go), the storage admitter
-(pkg/storage/admitters) and the network admitter that ``validation.py`` calls at their place in KubeVirt's
-order: container-disk paths, utility volumes, the eviction strategy, mediated-device displays with a RAM
-framebuffer, SCSI persistent reservation, virtiofs on storage volumes, the feature-gate checks of DRA
-networks and interface port ranges, and the disk settings of ``ValidateDisks`` (PCI address, serial, cache,
-I/O mode, error policy, name, block size). Feature gates are those of ``ClusterConfig`` (KubeVirt's defaults:
-all of these gates off).
+Ports of the parts of ``ValidateVirtualMachineInstanceSpec`` (vmi-create-admitter.go) and the storage admitter
+(pkg/storage/admitters) that ``validation.py`` calls at their place in KubeVirt's order: the firmware (ACPI
+tables, bootloader, kernel boot), the disk settings of ``ValidateDisks`` (PCI address, serial, cache, I/O mode,
+error policy, name, block size), container-disk paths, utility volumes, the eviction strategy, mediated-device
+displays with a RAM framebuffer, SCSI persistent reservation and virtiofs on storage volumes. Feature gates are
+those of ``ClusterConfig`` (KubeVirt's defaults: all of these gates off).
 """
 
 from __future__ import annotations
@@ -24,6 +23,12 @@ _EVICTION_STRATEGIES = frozenset({"LiveMigrate", "LiveMigrateIfPossible", "None"
 #: gates whose refusal is the only check: with the gate on nothing more is looked at
 PERSISTENT_RESERVATION_GATE = "PersistentReservation"
 VIRTIOFS_STORAGE_GATE = "EnableVirtioFsStorageVolumes"
+
+
+def _d(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
 
 
 def _devices(spec: Obj) -> Obj:
@@ -91,7 +96,8 @@ def storage_checks(field: str, spec: Obj) -> list[FieldProblem]:
 
 # --- storage admitter: the disk settings ``ValidateDisks`` checks ----------------------------------------------
 
-_PCI_ADDRESS = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
+#: ``hwutil.PCI_ADDRESS_PATTERN``
+PCI_ADDRESS = re.compile(r"[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]")
 _SERIAL = re.compile(r"[A-Za-z0-9_.+-]+")
 _SERIAL_MAX = 256
 _CACHE_MODES = frozenset({"none", "writethrough", "writeback"})
@@ -111,7 +117,7 @@ def disk_pci_address(field: str, idx: int, disk: Obj) -> list[FieldProblem]:
     if target.get("bus") != "virtio":
         causes.append(FieldProblem(f"{base}.pciAddress", f"disk {base}.name - setting a PCI address is only possible "
                                    "with bus type virtio.", INVALID))
-    if not _PCI_ADDRESS.fullmatch(address):
+    if not PCI_ADDRESS.fullmatch(address):
         causes.append(FieldProblem(f"{base}.pciAddress", f"disk {base}.name has malformed PCI address ({address}).",
                                    INVALID))
     return causes
@@ -190,6 +196,70 @@ def _bus(disk: Obj) -> str:
     return ""
 
 
+# --- firmware ---------------------------------------------------------------------------------------------
+
+
+def firmware_acpi(field: str, spec: Obj) -> list[FieldProblem]:
+    """``validateFirmwareACPI``: ACPI tables come from a named secret volume (reported at ``<spec>.acpi``)."""
+    firmware = _d(spec, "domain", "firmware")
+    acpi = firmware.get("acpi") if isinstance(firmware, dict) else None
+    if not isinstance(acpi, dict):
+        return []
+    path = f"{field}.acpi"
+    if not acpi.get("slicNameRef") and not acpi.get("msdmNameRef"):
+        return [FieldProblem(path, "ACPI was set but no SLIC nor MSDM volume reference was set", INVALID)]
+    causes = []
+    volumes = _items(spec.get("volumes"))
+    for key in ("slicNameRef", "msdmNameRef"):
+        ref = acpi.get(key)
+        if not ref:
+            continue
+        volume = next((v for v in volumes if v.get("name") == ref), None)
+        if volume is None:
+            causes.append(FieldProblem(f"{path}.{key}", f"{path} does not have a matching Volume.", INVALID))
+        elif volume.get("secret") is None:
+            causes.append(FieldProblem(f"{path}.{key}", f"{path} refers to Volume of unsupported type.", INVALID))
+    return causes
+
+
+def _kernel_boot(path: str, kernel_boot: Any) -> list[FieldProblem]:
+    """``validateKernelBoot``: kernel arguments need a kernel; the container needs an image and a path."""
+    if not isinstance(kernel_boot, dict):
+        return []
+    container = kernel_boot.get("container")
+    if not isinstance(container, dict):
+        if kernel_boot.get("kernelArgs"):
+            return [FieldProblem(f"{path}.kernelArgs", "kernel arguments cannot be provided without an external "
+                                 "kernel", INVALID)]
+        return []
+    where = f"{path}.container"
+    causes = []
+    if not container.get("image"):
+        causes.append(FieldProblem(f"{where}.image", f"{where} must be defined with an image", "FieldValueRequired"))
+    if not container.get("initrdPath") and not container.get("kernelPath"):
+        causes.append(FieldProblem(where, f"{where} must be defined with at least one of the following: kernelPath, "
+                                   "initrdPath", "FieldValueRequired"))
+    for key in ("kernelPath", "initrdPath"):
+        value = container.get(key)
+        if isinstance(value, str) and value:
+            causes += _path_problems(f"{where}.{key}", value)
+    return causes
+
+
+def firmware(path: str, domain: Obj) -> list[FieldProblem]:
+    """``validateFirmware`` of the domain at ``path``: EFI and BIOS exclusive, then the kernel boot."""
+    firmware = domain.get("firmware")
+    if not isinstance(firmware, dict):
+        return []
+    causes = []
+    bootloader = firmware.get("bootloader")
+    if isinstance(bootloader, dict) and bootloader.get("efi") is not None and bootloader.get("bios") is not None:
+        where = f"{path}.firmware.bootloader"
+        causes.append(FieldProblem(where, f"{where} has both EFI and BIOS configured, but they are mutually "
+                                   "exclusive.", INVALID))
+    return causes + _kernel_boot(f"{path}.firmware.kernelBoot", firmware.get("kernelBoot"))
+
+
 # --- live migration and displays --------------------------------------------------------------------------
 
 
@@ -256,19 +326,3 @@ def virtiofs(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem
             causes.append(FieldProblem(f"{field}.domain.devices.filesystems", "virtiofs is not allowed: virtiofs "
                                        "feature gate is not enabled for PVC", INVALID))
     return causes
-
-
-def dra_networks(field: str, networks: list[Obj]) -> list[FieldProblem]:
-    """``validateNetworkDevicesWithDRA`` with its gate off (KubeVirt's default): no ``resourceClaim`` network."""
-    if any(network.get("resourceClaim") is not None for network in networks):
-        return [FieldProblem(f"{field}.networks", "vmi.spec.networks contains DRA networks but NetworkDevicesWithDRA "
-                             "feature gate is not enabled", INVALID)]
-    return []
-
-
-def port_ranges(field: str, idx: int, iface: Obj) -> list[FieldProblem]:
-    """``validatePortRangesConfiguration`` with the PortRangesSpec gate off (KubeVirt's default)."""
-    if not iface.get("portRanges"):  # an empty list is dropped on the way, as in Go
-        return []
-    return [FieldProblem(f"{field}.domain.devices.interfaces[{idx}].name", "portRanges is specified on interface but "
-                         "the PortRangesSpec feature gate is not enabled", INVALID)]
