@@ -779,7 +779,11 @@ _DEVICE_SPICES: list[tuple[str, Any]] = [
     ("iface", {"dhcpOptions": {"privateOptions": [{"option": 240, "value": "x"}, {"option": 240, "value": "y"},
                                                   {"option": 100, "value": "z"}]}}),
     ("iface", {"dhcpOptions": {"ntpServers": ["10.0.0.1", "::ffff:10.0.0.2", "fe80::1", "010.0.0.1", "pool.ntp.org"]}}),
-    ("iface", {"dhcpOptions": {"bootFileName": "pxe"}}),
+    ("iface", {"dhcpOptions": {"bootFileName": "pxe"}}), ("iface", {"macAddress": "02:00:00:00:00:00"}),
+    ("iface", {"macAddress": "02:00:00:00:00:00", "_binding": {"bridge": {}}}),
+    ("iface", {"_binding": {"passtBinding": {}}}),
+    ("iface", {"_binding": {"passtBinding": {}}, "_network": {"multus": {"networkName": "net"}}}),
+    ("iface", {"_more_networks": [{"name": "default", "multus": {"networkName": "net"}}]}),
     ("iface", {"macAddress": "x", "pciAddress": "y", "ports": [{"port": 0, "protocol": "ICMP"}],
                "portRanges": [{"protocol": "TCP", "start": 1, "end": 9}],
                "dhcpOptions": {"privateOptions": [{"option": 1}], "ntpServers": ["x"]}}),
@@ -828,8 +832,8 @@ def _device_spice(spec: Obj, what: str, value: Any) -> None:
         spec["domain"].setdefault("firmware", {})["acpi"] = {value[0]: "acpi"}
     elif what == "iface":
         network = value.pop("_network", {"pod": {}})
-        binding = {"masquerade": {}} if "pod" in network else {"bridge": {}}
-        spec["networks"] = [{"name": "default", **network}]
+        binding = value.pop("_binding", {"masquerade": {}} if "pod" in network else {"bridge": {}})
+        spec["networks"] = [{"name": "default", **network}, *value.pop("_more_networks", [])]
         devices["interfaces"] = [{"name": "default", **binding, **value}]
     elif what == "combo":
         _device_spice(spec, "containerDiskPath", "a/b")

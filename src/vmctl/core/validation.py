@@ -214,7 +214,7 @@ def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
     causes += _interface_states(field, interfaces)
     by_name = {}
     for network in networks:
-        by_name.setdefault(network.get("name", ""), network)
+        by_name[network.get("name", "")] = network  # the last of a name wins, as in KubeVirt's index
     for idx, iface in enumerate(interfaces):
         base = f"{field}.domain.devices.interfaces[{idx}]"
         if _bindings(iface) != 1:
@@ -224,6 +224,7 @@ def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
         network = by_name.get(iface.get("name", ""), {})
         if iface.get("masquerade") is not None and network.get("pod") is None:
             causes.append(FieldProblem(f"{base}.name", "Masquerade interface only implemented with pod network", INVALID))
+        causes += validation_network.binding_extras(base, iface, network)
     seen: set[str] = set()
     for i, network in enumerate(networks):
         name = network.get("name", "")

@@ -1,8 +1,9 @@
 """Interface and network checks of KubeVirt's network admitter (pkg/network/admitter), with its texts and paths.
 
 The checks ``validation.validate_network`` leaves to this module, each called at its place in KubeVirt's order:
-the feature-gate refusal of DRA networks, and per interface the MAC address, PCI address, forwarded ports,
-port ranges (PortRangesSpec gate, off by default) and DHCP options.
+the masquerade's reserved MAC address and passt on a pod network, the feature-gate refusal of DRA networks, and
+per interface the MAC address, PCI address, forwarded ports, port ranges (PortRangesSpec gate, off by default)
+and DHCP options.
 """
 
 from __future__ import annotations
@@ -27,6 +28,22 @@ def dra_networks(field: str, networks: list[Obj]) -> list[FieldProblem]:
         return [FieldProblem(f"{field}.networks", "vmi.spec.networks contains DRA networks but NetworkDevicesWithDRA "
                              "feature gate is not enabled", INVALID)]
     return []
+
+
+#: ``link.StaticMasqueradeBridgeMAC``: the in-pod bridge's own address
+_MASQUERADE_BRIDGE_MAC = "02:00:00:00:00:00"
+
+
+def binding_extras(base: str, iface: Obj, network: Obj) -> list[FieldProblem]:
+    """The binding checks after the masquerade's pod network: its reserved MAC address, passt on a pod network
+    (the bridge-on-pod-network and PasstBinding gates are on in KubeVirt's default configuration)."""
+    causes = []
+    if iface.get("masquerade") is not None and iface.get("macAddress") == _MASQUERADE_BRIDGE_MAC:
+        causes.append(FieldProblem(f"{base}.macAddress", "The requested MAC address is reserved for the in-pod bridge. "
+                                   "Please choose another one.", INVALID))
+    if iface.get("passtBinding") is not None and network.get("pod") is None:
+        causes.append(FieldProblem(f"{base}.name", "PasstBinding interface only implemented with pod network", INVALID))
+    return causes
 
 
 def _hex_pairs(groups: list[str]) -> bool:
