@@ -857,13 +857,18 @@ def _device_spice(spec: Obj, what: str, value: Any) -> None:
 def spiced_device_cases(count: int, seed: int = SEED + 4) -> list[Obj]:
     """Repaired cases (``make_valid``) each given one of ``_DEVICE_SPICES`` (container-disk paths, utility
     volumes, eviction strategy, GPU displays, persistent reservation, virtiofs, DRA networks, port ranges, disk
-    settings, firmware, interface settings)."""
+    settings, firmware, interface settings) in turn; every sixth gets three at random, for the order of causes
+    from several rules."""
     cases = []
+    singles = [spice for spice in _DEVICE_SPICES if spice[0] != "combo"]
     for index, case in enumerate(valid_cases(count, seed)):
-        what, value = _DEVICE_SPICES[index % len(_DEVICE_SPICES)]
+        spices = [_DEVICE_SPICES[index % len(_DEVICE_SPICES)]]
+        if index % 6 == 5:
+            spices = random.Random(seed + index).sample(singles, 3)
         case["id"] = "d" + case["id"][1:]
         target = case["vm"]["spec"]["template"]["spec"] if "vm" in case else case["vmi"]["spec"]
-        _device_spice(target, what, json.loads(json.dumps(value)))
-        case["spice"] = what
+        for what, value in spices:
+            _device_spice(target, what, json.loads(json.dumps(value)))
+        case["spice"] = "+".join(what for what, _ in spices)
         cases.append(case)
     return cases

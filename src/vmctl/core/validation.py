@@ -206,7 +206,8 @@ def _interface_states(field: str, interfaces: list[Obj]) -> list[FieldProblem]:
 
 
 def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
-    """``Validator.Validate`` (the checks that do not need a feature gate)."""
+    """``Validator.Validate`` (feature gates as in KubeVirt's default configuration; per-interface settings and
+    DRA networks in ``validation_network``)."""
     causes: list[FieldProblem] = []
     networks = [n for n in spec.get("networks") or [] if isinstance(n, dict)]
     interfaces = [i for i in _d(spec, "domain", "devices", "interfaces") or [] if isinstance(i, dict)]
