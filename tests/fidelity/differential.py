@@ -55,7 +55,7 @@ def vmctl_resolve(case: Obj) -> Obj:
         return _failure(exc)
 
 
-_PAIR = re.compile(r"presets '([^']*)' and '([^']*)' conflict: (\[.*?\]|[^\[]*?)(?=, presets '|\]?$)")
+_PAIR = re.compile(r"presets '([^']*)' and '([^']*)' conflict: (\[.*?\]|[^\[].*?)(?=, presets '|\]?$)")
 
 
 def _pair(match: re.Match[str]) -> str:
@@ -67,9 +67,17 @@ def _pair(match: re.Match[str]) -> str:
     return f"presets {second}|{first} conflict: {swapped}"
 
 
+_PAIR_LIST = re.compile(r"(conflicts: \[)(presets .*)(\])$")
+
+
+def _pair_list(match: re.Match[str]) -> str:
+    """Several conflicting pairs in a canonical order (KubeVirt lists them in a random one)."""
+    return match[1] + ", ".join(sorted(re.split(r", (?=presets )", match[2]))) + match[3]
+
+
 def _normal_error(error: Obj) -> tuple[str, list[tuple[str, str]]]:
     message = _POINTER.sub("0x", str(error.get("message", "")))
-    message = _PAIR.sub(_pair, message)
+    message = _PAIR_LIST.sub(_pair_list, _PAIR.sub(_pair, message))
     causes = sorted((str(c.get("field", "")), _POINTER.sub("0x", str(c.get("message", ""))))
                     for c in error.get("causes") or [])
     return message, causes

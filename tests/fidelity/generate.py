@@ -1001,3 +1001,173 @@ def spiced_sched_cases(count: int, seed: int = SEED + 4) -> list[Obj]:
         case["spice"] = rule
         cases.append(json.loads(json.dumps(case)))  # no pool entry shared between cases
     return cases
+
+
+# --- device, storage and migration rules: repaired cases with one of them put to the test -------------------
+
+_PVC = {"persistentVolumeClaim": {"claimName": "data"}}
+_GPU = {"name": "gpu", "deviceName": "nvidia.com/GRID_T4-1Q"}
+_DEVICE_SPICES: list[tuple[str, Any]] = [
+    ("containerDiskPath", "/disk/image.qcow2"), ("containerDiskPath", "disk/image.qcow2"), ("containerDiskPath", "/"),
+    ("containerDiskPath", "/disk/../etc/image"), ("containerDiskPath", "/disk/./image"),
+    ("containerDiskPath", "/disk//image"), ("containerDiskPath", "/disk/"), ("containerDiskPath", "/disk//"),
+    ("containerDiskPath", "//"), ("containerDiskPath", "."), ("containerDiskPath", "/.."),
+    ("containerDiskPaths", ["../a", "/b", "/c/.."]),
+    ("utilityVolumes", [{"name": "util", "claimName": "scratch"}]), ("utilityVolumes", []),
+    ("utilityVolumes", [{"name": "u1", "claimName": "a", "type": "MemoryDump"}, {"name": "u2", "claimName": "b"}]),
+    ("evictionStrategy", "LiveMigrate"), ("evictionStrategy", "LiveMigrateIfPossible"), ("evictionStrategy", "None"),
+    ("evictionStrategy", "External"), ("evictionStrategy", "Migrate"), ("evictionStrategy", ""),
+    ("evictionStrategy", "livemigrate"),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {}}}]),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {}}},
+              {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {}}}]),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {"ramFB": {"enabled": False}}}},
+              {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {"enabled": True}}}]),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {"enabled": False}}},
+              {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {"ramFB": {"enabled": True}}}}]),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {"display": {"enabled": True, "ramFB": {}}}},
+              {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {"ramFB": {"enabled": True}}}},
+              {**_GPU, "name": "gpu3", "virtualGPUOptions": {"display": {}}}]),
+    ("gpus", [{**_GPU, "virtualGPUOptions": {}}, {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {}}}]),
+    ("reservation", (True, _PVC)), ("reservation", (False, _PVC)),
+    ("reservation", (True, {"containerDisk": {"image": "quay.io/containerdisks/fedora:41"}})),
+    ("reservation", (True, {"dataVolume": {"name": "dv"}})),
+    ("filesystems", [("fs", _PVC)]), ("filesystems", [("fs", {"dataVolume": {"name": "dv"}})]),
+    ("filesystems", [("fs", {"configMap": {"name": "cm"}})]),
+    ("filesystems", [("fs", {"secret": {"secretName": "s"}})]),
+    ("filesystems", [("fs", _PVC), ("fs2", {"configMap": {"name": "cm"}}), ("fs3", _PVC)]),
+    ("filesystems", [("fs", None)]), ("filesystems", [("fs", {"downwardAPI": {}})]),
+    ("draNetwork", {"claimName": "net", "requestName": "nic"}), ("draNetwork", {}),
+    ("portRanges", [{"protocol": "TCP", "start": 8000, "end": 8010}]), ("portRanges", []),
+    ("combo", "all"), ("combo", "storage"),
+    ("disk", {"disk": {"bus": "sata", "pciAddress": "0000:00:05.0"}}),
+    ("disk", {"disk": {"bus": "virtio", "pciAddress": "0000:00:0a.1"}}),
+    ("disk", {"disk": {"bus": "virtio", "pciAddress": "0000:00:05.8"}}),
+    ("disk", {"disk": {"bus": "scsi", "pciAddress": "zz"}}),
+    ("disk", {"serial": "SN-1.2_3+"}), ("disk", {"serial": "bad serial!"}), ("disk", {"serial": "x" * 257}),
+    ("disk", {"serial": "\u00e9" * 250}), ("disk", {"cache": "writeback"}), ("disk", {"cache": "unsafe"}),
+    ("disk", {"io": "threads"}), ("disk", {"io": "io_uring"}), ("disk", {"errorPolicy": "report"}),
+    ("disk", {"errorPolicy": "Stop"}), ("disk", {"name": "Data_1"}), ("disk", {"name": "d" * 64}),
+    ("disk", {"name": "x.y"}), ("disk", {"blockSize": {"custom": {"logical": 512, "physical": 4096}}}),
+    ("disk", {"blockSize": {"custom": {"logical": 4096, "physical": 512}}}),
+    ("disk", {"disk": {"bus": "sata"}, "blockSize": {"custom": {"logical": 4096, "physical": 4096}}}),
+    ("disk", {"blockSize": {"custom": {"logical": 512, "physical": 4096, "discardGranularity": 100}}}),
+    ("disk", {"blockSize": {"custom": {"logical": 256, "physical": 4194304}}}),
+    ("disk", {"blockSize": {"custom": {"logical": 1000, "physical": 3000}}}),
+    ("disk", {"blockSize": {"custom": {"logical": 512, "physical": 512}, "matchVolume": {}}}),
+    ("disk", {"blockSize": {"custom": {"logical": 512, "physical": 512}, "matchVolume": {"enabled": False}}}),
+    ("disk", {"blockSize": {"matchVolume": {"enabled": True}}}),
+    ("disk", {"name": "Disk.A", "serial": "a b", "cache": "none2", "io": "x", "errorPolicy": "x",
+              "disk": {"bus": "sata", "pciAddress": "1"}, "blockSize": {"custom": {"logical": 700, "physical": 700}}}),
+    ("firmware", {"acpi": {}}), ("firmware", {"acpi": {"slicNameRef": "nope", "msdmNameRef": "nope2"}}),
+    ("acpi", ("slicNameRef", {"secret": {"secretName": "slic"}})), ("acpi", ("msdmNameRef", {"configMap": {"name": "m"}})),
+    ("firmware", {"bootloader": {"efi": {"secureBoot": False}, "bios": {}}}),
+    ("firmware", {"kernelBoot": {"kernelArgs": "console=ttyS0"}}),
+    ("firmware", {"kernelBoot": {"container": {"image": "quay.io/k:1", "kernelPath": "/boot/vmlinuz"}}}),
+    ("firmware", {"kernelBoot": {"container": {"image": "quay.io/k:1", "kernelPath": "boot/vmlinuz", "initrdPath": "/"}}}),
+    ("firmware", {"kernelBoot": {"container": {"image": "quay.io/k:1"}, "kernelArgs": "quiet"}}),
+    ("iface", {"macAddress": "02:00:00:00:00:01"}), ("iface", {"macAddress": "02-00-00-00-00-0g"}),
+    ("iface", {"macAddress": "0200.0000.0001"}), ("iface", {"macAddress": "02:00:5e:10:00:00:00:01"}),
+    ("iface", {"macAddress": "02:00:00:00:00"}), ("iface", {"macAddress": "02:00-00:00:00:01"}),
+    ("iface", {"pciAddress": "0000:81:01.0"}), ("iface", {"pciAddress": "81:01.0"}),
+    ("iface", {"ports": [{"port": 80}, {"name": "http", "port": 8080, "protocol": "TCP"}]}),
+    ("iface", {"ports": [{"name": "http", "port": 80}, {"name": "http", "port": 0, "protocol": "SCTP"}]}),
+    ("iface", {"ports": [{"name": "Web_1", "port": 70000}, {"name": "123", "port": -1}]}),
+    ("iface", {"ports": [{"name": "a--b", "port": 22}, {"name": "-ab", "port": 23}, {"name": "abcdefghijklmnop", "port": 24}]}),
+    ("iface", {"ports": [{"port": 0}], "_network": {"multus": {"networkName": "net"}}}),
+    ("iface", {"dhcpOptions": {"privateOptions": [{"option": 240, "value": "x"}, {"option": 240, "value": "y"},
+                                                  {"option": 100, "value": "z"}]}}),
+    ("iface", {"dhcpOptions": {"ntpServers": ["10.0.0.1", "::ffff:10.0.0.2", "fe80::1", "010.0.0.1", "pool.ntp.org"]}}),
+    ("iface", {"dhcpOptions": {"bootFileName": "pxe"}}), ("iface", {"macAddress": "02:00:00:00:00:00"}),
+    ("iface", {"macAddress": "02:00:00:00:00:00", "_binding": {"bridge": {}}}),
+    ("iface", {"_binding": {"passtBinding": {}}}),
+    ("iface", {"_binding": {"passtBinding": {}}, "_network": {"multus": {"networkName": "net"}}}),
+    ("iface", {"_more_networks": [{"name": "default", "multus": {"networkName": "net"}}]}),
+    ("iface", {"macAddress": "x", "pciAddress": "y", "ports": [{"port": 0, "protocol": "ICMP"}],
+               "portRanges": [{"protocol": "TCP", "start": 1, "end": 9}],
+               "dhcpOptions": {"privateOptions": [{"option": 1}], "ntpServers": ["x"]}}),
+]
+
+
+def _device_spice(spec: Obj, what: str, value: Any) -> None:
+    devices = spec.setdefault("domain", {}).setdefault("devices", {})
+    volumes, disks = spec.setdefault("volumes", []), devices.setdefault("disks", [])
+    if what in ("containerDiskPath", "containerDiskPaths"):
+        for idx, path in enumerate(value if what == "containerDiskPaths" else [value]):
+            volumes.append({"name": f"cd{idx}", "containerDisk": {"image": "quay.io/containerdisks/fedora:41",
+                                                                   "path": path}})
+            disks.append({"name": f"cd{idx}", "disk": {"bus": "virtio"}})
+    elif what == "utilityVolumes":
+        spec["utilityVolumes"] = value
+    elif what == "evictionStrategy":
+        spec["evictionStrategy"] = value
+    elif what == "gpus":
+        devices["gpus"] = value
+    elif what == "reservation":
+        volumes.append({"name": "lun", **value[1]})
+        disks.append({"name": "lun", "lun": {"bus": "scsi", "reservation": value[0]}})
+    elif what == "filesystems":
+        devices["filesystems"] = []
+        for name, source in value:
+            devices["filesystems"].append({"name": name, "virtiofs": {}})
+            if source is not None:
+                volumes.append({"name": name, **source})
+    elif what == "draNetwork":
+        spec.setdefault("networks", [{"name": "default", "pod": {}}]).append({"name": "dra", "resourceClaim": value})
+        interfaces = devices.setdefault("interfaces", [{"name": "default", "masquerade": {}}])
+        interfaces.append({"name": "dra", "sriov": {}})
+    elif what == "portRanges":
+        spec["networks"] = [{"name": "default", "pod": {}}]
+        devices["interfaces"] = [{"name": "default", "masquerade": {}, "portRanges": value}]
+    elif what == "disk":
+        disk = {"name": "extra", "disk": {"bus": "virtio"}, **value}
+        volumes.append({"name": disk["name"], "emptyDisk": {"capacity": "1Gi"}})
+        disks.append(disk)
+    elif what == "firmware":
+        spec["domain"].setdefault("firmware", {}).update(value)
+    elif what == "acpi":
+        volumes.append({"name": "acpi", **value[1]})
+        disks.append({"name": "acpi", "disk": {"bus": "virtio"}})
+        spec["domain"].setdefault("firmware", {})["acpi"] = {value[0]: "acpi"}
+    elif what == "iface":
+        network = value.pop("_network", {"pod": {}})
+        binding = value.pop("_binding", {"masquerade": {}} if "pod" in network else {"bridge": {}})
+        spec["networks"] = [{"name": "default", **network}, *value.pop("_more_networks", [])]
+        devices["interfaces"] = [{"name": "default", **binding, **value}]
+    elif what == "combo":
+        _device_spice(spec, "containerDiskPath", "a/b")
+        _device_spice(spec, "utilityVolumes", [{"name": "util", "claimName": "scratch"}])
+        if value == "all":
+            _device_spice(spec, "evictionStrategy", "Migrate")
+            _device_spice(spec, "gpus", [{**_GPU, "virtualGPUOptions": {"display": {}}},
+                                         {**_GPU, "name": "gpu2", "virtualGPUOptions": {"display": {}}}])
+            _device_spice(spec, "reservation", (True, _PVC))
+            _device_spice(spec, "filesystems", [("fs", _PVC)])
+            _device_spice(spec, "portRanges", [{"protocol": "UDP", "start": 1, "end": 2}])
+            _device_spice(spec, "draNetwork", {"claimName": "net", "requestName": "nic"})
+        else:
+            _device_spice(spec, "filesystems", [("fs", {"dataVolume": {"name": "dv"}})])
+    if not disks:
+        devices.pop("disks")
+    if not volumes:
+        spec.pop("volumes")
+
+
+def spiced_device_cases(count: int, seed: int = SEED + 4) -> list[Obj]:
+    """Repaired cases (``make_valid``) each given one of ``_DEVICE_SPICES`` (container-disk paths, utility
+    volumes, eviction strategy, GPU displays, persistent reservation, virtiofs, DRA networks, port ranges, disk
+    settings, firmware, interface settings) in turn; every sixth gets three at random, for the order of causes
+    from several rules."""
+    cases = []
+    singles = [spice for spice in _DEVICE_SPICES if spice[0] != "combo"]
+    for index, case in enumerate(valid_cases(count, seed)):
+        spices = [_DEVICE_SPICES[index % len(_DEVICE_SPICES)]]
+        if index % 6 == 5:
+            spices = random.Random(seed + index).sample(singles, 3)
+        case["id"] = "d" + case["id"][1:]
+        target = case["vm"]["spec"]["template"]["spec"] if "vm" in case else case["vmi"]["spec"]
+        for what, value in spices:
+            _device_spice(target, what, json.loads(json.dumps(value)))
+        case["spice"] = "+".join(what for what, _ in spices)
+        cases.append(case)
+    return cases

@@ -3,7 +3,8 @@
 ``golden.jsonl.gz`` holds the generated cases of ``generate.py``, ``golden-valid.jsonl.gz`` generated cases with
 what the webhooks refuse for other reasons repaired (most of them resolve), ``golden-spiced.jsonl.gz`` those with
 one spec rule each put to the test, ``golden-spiced-sched.jsonl.gz`` those with one scheduling or security setting
-(affinity, spread, DNS, access credentials, launch security, Hyper-V, metadata), ``golden-catalog.jsonl.gz`` the bundled
+(affinity, spread, DNS, access credentials, launch security, Hyper-V, metadata), ``golden-spiced-devices.jsonl.gz``
+the same with one device, storage or migration rule each, ``golden-catalog.jsonl.gz`` the bundled
 catalog's instancetypes and preferences on VMs of ours, each with what KubeVirt's code returned (see SOURCE.md).
 """
 
@@ -16,7 +17,14 @@ from typing import Any
 
 import pytest
 from differential import difference, vmctl_expand, vmctl_resolve
-from generate import catalog_cases, generate, spiced_cases, spiced_sched_cases, valid_cases
+from generate import (
+    catalog_cases,
+    generate,
+    spiced_cases,
+    spiced_device_cases,
+    spiced_sched_cases,
+    valid_cases,
+)
 
 HERE = Path(__file__).parent
 
@@ -29,9 +37,13 @@ def _golden(name: str) -> list[dict[str, Any]]:
 GENERATED = _golden("golden.jsonl.gz")
 VALID = _golden("golden-valid.jsonl.gz")
 SPICED = _golden("golden-spiced.jsonl.gz")
+SPICED_DEVICES = _golden("golden-spiced-devices.jsonl.gz")
 CATALOG = _golden("golden-catalog.jsonl.gz")
 SPICED_SCHED = _golden("golden-spiced-sched.jsonl.gz")
-SETS = {"generated": GENERATED, "valid": VALID, "spiced": SPICED, "catalog": CATALOG, "spiced-sched": SPICED_SCHED}
+SETS = {
+    "generated": GENERATED, "valid": VALID, "spiced": SPICED, "spiced-devices": SPICED_DEVICES, "catalog": CATALOG,
+    "spiced-sched": SPICED_SCHED,
+}
 
 
 def _without_random_uuid(record: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
@@ -57,6 +69,8 @@ def test_golden_inputs_are_the_generators() -> None:
     assert all(record["case"] == spiced[record["id"]] for record in SPICED)
     sched = {case["id"]: case for case in spiced_sched_cases(600)}
     assert all(record["case"] == sched[record["id"]] for record in SPICED_SCHED)
+    devices = {case["id"]: case for case in spiced_device_cases(700)}
+    assert all(record["case"] == devices[record["id"]] for record in SPICED_DEVICES)
     its = sorted({r["case"]["vm"]["spec"]["instancetype"]["name"] for r in CATALOG if "instancetype" in r["case"]["vm"]["spec"]})
     prefs = sorted({r["case"]["vm"]["spec"]["preference"]["name"] for r in CATALOG})
     by_id = {case["id"]: case for case in catalog_cases(its, prefs)}

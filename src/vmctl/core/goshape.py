@@ -3,8 +3,9 @@
 - ``go_json(obj, type_name)``: what ``json.Marshal(json.Unmarshal(obj))`` gives for a KubeVirt type: fields
   unknown to the type dropped, non-pointer structs always present (``domain.resources: {}``), zero scalars
   and empty lists/maps with ``omitempty`` absent, ``nil`` pointers/slices/maps without it written as ``null``,
-  quantities canonical (``0.5`` → ``"500m"``), a zero ``metav1.Time`` written as ``null``. Keys keep the order
-  of the input; new keys follow in declaration order.
+  quantities canonical (``0.5`` → ``"500m"``), a zero ``metav1.Time`` written as ``null``, and what the types'
+  own decoders change (NTP servers, DNS name servers, the pod network's CIDR in canonical form). Keys keep the
+  order of the input; new keys follow in declaration order.
 - ``go_value_text(value, type_name)``: Go's ``%v`` of a value of that type (``&{0 2 0 0  [] false <nil> ...}``).
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from vmctl.core import quantity
 from vmctl.core.fields import clone
 from vmctl.core.gotypes_table import NAMED, STRUCTS
+from vmctl.core.netaddr import sanitize_cidr, sanitize_ip
 from vmctl.errors import VmctlError
 
 _INT_TYPES = frozenset({"int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64"})
@@ -58,6 +60,7 @@ def _canonical_quantity(value: Any) -> Any:
 
 _OPAQUE = frozenset({"Quantity", "Time", "Duration", "IntOrString", "Raw"})
 Encoder = Callable[[Any], Any]
+Obj = dict[str, Any]
 
 
 def _is_empty(value: Any, type_name: str) -> bool:
@@ -184,10 +187,43 @@ def _struct_encoder(type_name: str, struct: str) -> Encoder:
                 out[key] = clone(encoded) if mutable else encoded
         return out
 
+    sanitise = _SANITISERS.get(struct)
+    if sanitise is not None:
+        plain = encode
+        encode = lambda value: plain(sanitise(value) if isinstance(value, dict) else value)  # noqa: E731
     _ENCODERS[type_name] = encode
     for _go, key, field_type, flags in fields:
         by_json[key] = (_encoder(field_type), _omit_test(field_type, flags))
     return encode
+
+
+# --- the custom decoders of KubeVirt's types (staging/src/kubevirt.io/api/core/v1: sanitizers.go) -------------
+
+
+def _sanitise_list(value: Obj, key: str) -> Obj:
+    items = value.get(key)
+    if not isinstance(items, list):
+        return value
+    return {**value, key: [sanitize_ip(item) for item in items]}
+
+
+def _sanitise_spec(spec: Obj) -> Obj:
+    dns = spec.get("dnsConfig")
+    return {**spec, "dnsConfig": _sanitise_list(dns, "nameservers")} if isinstance(dns, dict) else spec
+
+
+def _sanitise_pod_network(network: Obj) -> Obj:
+    if "vmNetworkCIDR" not in network:
+        return network
+    return {**network, "vmNetworkCIDR": sanitize_cidr(network["vmNetworkCIDR"])}
+
+
+#: types with their own ``UnmarshalJSON``: what they change on decoding
+_SANITISERS: dict[str, Callable[[Obj], Obj]] = {
+    "v1.DHCPOptions": lambda options: _sanitise_list(options, "ntpServers"),
+    "v1.PodNetwork": _sanitise_pod_network,
+    "v1.VirtualMachineInstanceSpec": _sanitise_spec,
+}
 
 
 # --- %v -------------------------------------------------------------------------------------------------

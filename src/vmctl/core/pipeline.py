@@ -89,12 +89,12 @@ def _memo(source: ObjectSource) -> MemoSource:
 
 
 def rejection(causes: list[FieldProblem]) -> ObjectRejected:
-    """KubeVirt's admission response: cause messages joined with ", " (at most 10, then a count)."""
-    shown = [c.message for c in causes[:_MAX_CAUSES_IN_MESSAGE]]
-    message = ", ".join(shown)
+    """KubeVirt's admission response: at most 10 causes, their messages joined with ", " (then a count)."""
+    shown = causes[:_MAX_CAUSES_IN_MESSAGE]
+    message = ", ".join(c.message for c in shown)
     if len(causes) > _MAX_CAUSES_IN_MESSAGE:
         message += f", and {len(causes) - _MAX_CAUSES_IN_MESSAGE} more validation errors"
-    return ObjectRejected(message, list(causes))
+    return ObjectRejected(message, list(shown))
 
 
 class VmiRejected(ObjectRejected):

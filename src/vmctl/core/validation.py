@@ -17,7 +17,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
-from vmctl.core import quantity
+from vmctl.core import quantity, validation_devices, validation_network
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
 from vmctl.core.validation_scheduling import validate_affinity, validate_dns, validate_topology_spread
 from vmctl.core.validation_security import (
@@ -213,7 +213,8 @@ def _interface_states(field: str, interfaces: list[Obj]) -> list[FieldProblem]:
 
 
 def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
-    """``Validator.Validate`` (the checks that do not need a feature gate)."""
+    """``Validator.Validate`` (feature gates as in KubeVirt's default configuration; per-interface settings and
+    DRA networks in ``validation_network``)."""
     causes: list[FieldProblem] = []
     networks = [n for n in spec.get("networks") or [] if isinstance(n, dict)]
     interfaces = [i for i in _d(spec, "domain", "devices", "interfaces") or [] if isinstance(i, dict)]
@@ -221,7 +222,7 @@ def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
     causes += _interface_states(field, interfaces)
     by_name = {}
     for network in networks:
-        by_name.setdefault(network.get("name", ""), network)
+        by_name[network.get("name", "")] = network  # the last of a name wins, as in KubeVirt's index
     for idx, iface in enumerate(interfaces):
         base = f"{field}.domain.devices.interfaces[{idx}]"
         if _bindings(iface) != 1:
@@ -231,6 +232,7 @@ def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
         network = by_name.get(iface.get("name", ""), {})
         if iface.get("masquerade") is not None and network.get("pod") is None:
             causes.append(FieldProblem(f"{base}.name", "Masquerade interface only implemented with pod network", INVALID))
+        causes += validation_network.binding_extras(base, iface, network)
     seen: set[str] = set()
     for i, network in enumerate(networks):
         name = network.get("name", "")
@@ -239,6 +241,7 @@ def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
                 f"{field}.networks[{i}].name",
                 f'Network with name "{name}" already exists, every network must have a unique name', DUPLICATE))
         seen.add(name)
+    causes += validation_network.dra_networks(field, networks)
     iface_names = {i.get("name", "") for i in interfaces}
     for i, network in enumerate(networks):
         if network.get("name", "") not in iface_names:
@@ -263,6 +266,7 @@ def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
         if model and model not in _INTERFACE_MODELS:
             causes.append(FieldProblem(f"{base}.model",
                                        f"interface {base}.name uses model {model} that is not supported.", NOT_SUPPORTED))
+        causes += validation_network.interface_fields(field, idx, iface, networks)
     return causes
 
 
@@ -317,11 +321,13 @@ def validate_disks(field: str, disks: list[Any]) -> list[FieldProblem]:
         if sum(1 for key in ("disk", "lun", "cdrom") if disk.get(key) is not None) > 1:
             causes.append(FieldProblem(f"{field}[{idx}]", f"{field}[{idx}] can only have a single target type defined",
                                        INVALID))
+        causes += validation_devices.disk_pci_address(field, idx, disk)
         order = disk.get("bootOrder")
         if isinstance(order, int) and order < 1:
             causes.append(FieldProblem(f"{field}[{idx}].bootOrder",
                                        f"{field}[{idx}] must have a boot order > 0, if supplied", INVALID))
         causes += _bus_support(field, idx, disk)
+        causes += validation_devices.disk_settings(field, idx, disk, _dns1123_label_errors)
     return causes
 
 
@@ -597,6 +603,7 @@ def _domain_spec(field: str, spec: Obj) -> list[FieldProblem]:
     domain = spec.get("domain") or {}
     path = f"{field}.domain"
     causes = validate_disks(f"{path}.devices.disks", _d(domain, "devices", "disks") or [])
+    causes += validation_devices.firmware(path, domain)
     efi = _d(domain, "firmware", "bootloader", "efi")
     secure_boot = isinstance(efi, dict) and efi.get("secureBoot") is not False
     smm = _d(domain, "features", "smm")
@@ -727,9 +734,11 @@ def _devices_misc(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldPr
     if devices.get("autoattachVSOCK") is True:
         causes.append(FieldProblem(f"{field}.domain.devices.autoattachVSOCK", "VSOCK feature gate is not enabled in "
                                    "kubevirt-config", INVALID))
+    causes += validation_devices.persistent_reservation(field, spec, cluster)
     if devices.get("downwardMetrics") is not None:
         causes.append(FieldProblem(f"{field}.domain.devices.downwardMetrics", "downwardMetrics virtio serial is not "
                                    "allowed: DownwardMetrics feature gate is not enabled", INVALID))
+    causes += validation_devices.virtiofs(field, spec, cluster)
     if devices.get("video") is not None and devices.get("autoattachGraphicsDevice") is False:
         causes.append(FieldProblem(f"{field}.video", "Video configuration is not allowed when "
                                    "autoattachGraphicsDevice is set to false", INVALID))
@@ -775,6 +784,7 @@ def validate_vmi_spec(field: str, spec: Obj, cluster: ClusterConfig = DEFAULT_CL
     causes = _host_names(field, spec)
     causes += _memory_checks(field, spec)
     causes += _emulated_machine(field, spec)
+    causes += validation_devices.firmware_acpi(field, spec)
     causes += _cpu_resources(field, spec)
     causes += _cpu_pinning(field, spec, cluster)
     causes += _numa(field, spec)
@@ -786,7 +796,9 @@ def validate_vmi_spec(field: str, spec: Obj, cluster: ClusterConfig = DEFAULT_CL
     causes += _probes(field, spec)
     causes += _domain_spec(field, spec)
     causes += _volumes(field, spec, cluster)
+    causes += validation_devices.storage_checks(field, spec)
     causes += validate_access_credentials(field, spec) + validate_dns(field, spec)
+    causes += validation_devices.migration_and_displays(field, spec, cluster)
     causes += _devices_misc(field, spec, cluster)
     return causes
 
@@ -796,6 +808,7 @@ def validate_vmi_create(spec: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER, met
     """The VMI create admitter: network + spec checks, volumes mapped to disks, mandatory memory, metadata,
     Hyper-V, per-architecture settings."""
     causes = validate_network_creation("spec", spec) + validate_network("spec", spec)
+    causes += validation_devices.storage_checks("spec", spec)  # the storage spec validator, then the disks
     causes += validate_disks("spec.domain.devices.disks", _d(spec, "domain", "devices", "disks") or [])
     causes += validate_vmi_spec("spec", spec, cluster)
     disks = {(d or {}).get("name") for d in _d(spec, "domain", "devices", "disks") or []}

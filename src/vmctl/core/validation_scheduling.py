@@ -8,11 +8,11 @@ and apimachinery's label-selector and name checks; each error becomes a cause wh
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from typing import Any
 
+from vmctl.core.netaddr import ip_text, parse_ip_sloppy
 from vmctl.errors import FieldProblem
 
 Obj = dict[str, Any]
@@ -353,33 +353,10 @@ def validate_topology_spread(field: str, spec: Obj) -> list[FieldProblem]:
 # --- DNS (validateDNSPolicy, validatePodDNSConfig) ------------------------------------------------------------
 
 
-def _ipv4(text: str) -> str | None:
-    """Go's forked ``parseIPv4`` as ``ParseIPSloppy`` uses it: four decimal octets, leading zeros allowed."""
-    parts = text.split(".")
-    if len(parts) != 4 or not all(p and p.isascii() and p.isdigit() and int(p) <= 255 for p in parts):
-        return None
-    return ".".join(str(int(p)) for p in parts)
-
-
 def sanitized_ip(text: str) -> str | None:
     """``netutils.ParseIPSloppy(text).String()``; None when it is no IP address."""
-    kind = next((c for c in text if c in ".:"), "")
-    if kind == ".":
-        return _ipv4(text)
-    if kind != ":" or "%" in text:
-        return None
-    head, _, tail = text.rpartition(":")
-    if "." in tail:
-        tail = _ipv4(tail) or ""
-        if not tail:
-            return None
-        text = f"{head}:{tail}"
-    try:
-        address = ipaddress.IPv6Address(text)
-    except ValueError:
-        return None
-    mapped = address.ipv4_mapped
-    return str(mapped) if mapped is not None else address.compressed
+    address = parse_ip_sloppy(text)
+    return None if address is None else ip_text(address)
 
 
 def sanitize_nameservers(spec: Any) -> None:
