@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from vmctl.core.names import label_errors
 from vmctl.create import params
 from vmctl.create.params import ParamError
 from vmctl.errors import EXIT_USAGE
@@ -94,14 +95,14 @@ def test_split_prefixed_name_errors(text: str, message: str) -> None:
 
 
 def test_dns1123_label_errors_match_kubernetes() -> None:
-    assert params.dns1123_label_errors("root-disk") == []
-    assert params.dns1123_label_errors("a.b") == ["must not contain dots"]
-    assert params.dns1123_label_errors("Root") == [
+    assert label_errors("root-disk") == []
+    assert label_errors("a.b") == ["must not contain dots"]
+    assert label_errors("Root") == [
         "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
         "and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
         "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
     ]
-    assert params.dns1123_label_errors("a" * 64) == ["must be no more than 63 characters"]
+    assert label_errors("a" * 64) == ["must be no more than 63 characters"]
 
 
 def test_check_dns1123_label_message() -> None:

@@ -83,7 +83,7 @@ def test_disk_settings_in_kubevirts_order() -> None:
                                                                                 "is not a power of 2"),
 ])
 def test_custom_block_size(custom: dict, problem: str | None) -> None:
-    causes = vd.disk_settings("d", 0, {"name": "a", "blockSize": {"custom": custom}}, lambda name: [])
+    causes = vd.disk_settings("d", 0, {"name": "a", "blockSize": {"custom": custom}})
     assert (causes == []) if problem is None else (problem in causes[0].message)
 
 

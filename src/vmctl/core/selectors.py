@@ -15,73 +15,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from vmctl.core.names import label_value_errors, qualified_name_errors
 from vmctl.errors import VmctlError
-
-_QNAME = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_QNAME_RE = re.compile(_QNAME)
-_LABEL_VALUE = f"({_QNAME})?"
-_LABEL_VALUE_RE = re.compile(_LABEL_VALUE)
-_DNS_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS_SUBDOMAIN = _DNS_LABEL + "(\\." + _DNS_LABEL + ")*"
-_DNS_SUBDOMAIN_RE = re.compile(_DNS_SUBDOMAIN)
-_QNAME_MSG = (
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
-)
-_VALUE_MSG = (
-    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-_DNS_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-    "and must start and end with an alphanumeric character"
-)
 
 Selector = Callable[[Mapping[str, str]], bool]
 
 
 class SelectorError(VmctlError):
     """A label selector that Kubernetes refuses."""
-
-
-def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    shown = " or ".join(f"'{e}', " for e in examples)
-    return f"{msg} (e.g. {shown}regex used for validation is '{fmt}')"
-
-
-def _qualified_name_errors(value: str) -> list[str]:
-    errs: list[str] = []
-    parts = value.split("/")
-    if len(parts) > 2:
-        return [
-            "a qualified name " + _regex_error(_QNAME_MSG, _QNAME, "MyName", "my.name", "123-abc")
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
-    name = parts[-1]
-    if len(parts) == 2:
-        prefix = parts[0]
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            if len(prefix) > 253:
-                errs.append("prefix part must be no more than 253 characters")
-            if not _DNS_SUBDOMAIN_RE.fullmatch(prefix):
-                errs.append("prefix part " + _regex_error(_DNS_MSG, _DNS_SUBDOMAIN, "example.com"))
-    if not name:
-        errs.append("name part must be non-empty")
-    elif len(name) > 63:
-        errs.append("name part must be no more than 63 characters")
-    if not _QNAME_RE.fullmatch(name):
-        errs.append("name part " + _regex_error(_QNAME_MSG, _QNAME, "MyName", "my.name", "123-abc"))
-    return errs
-
-
-def _label_value_errors(value: str) -> list[str]:
-    errs: list[str] = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _LABEL_VALUE_RE.fullmatch(value):
-        errs.append(_regex_error(_VALUE_MSG, _LABEL_VALUE, "MyValue", "my_value", "12345"))
-    return errs
 
 
 def _json_strings(values: list[str]) -> str:
@@ -98,7 +39,7 @@ def _json_strings(values: list[str]) -> str:
 
 def _requirement_errors(key: str, op: str, values: list[str]) -> list[str]:
     errs: list[str] = []
-    key_errs = _qualified_name_errors(key)
+    key_errs = qualified_name_errors(key)
     if key_errs:
         errs.append(f'key: Invalid value: "{key}": ' + "; ".join(key_errs))
     if op in ("in", "notin") and not values:
@@ -108,7 +49,7 @@ def _requirement_errors(key: str, op: str, values: list[str]) -> list[str]:
     elif op in ("exists", "!") and values:
         errs.append(f"values: Invalid value: {_json_strings(values)}: values set must be empty for exists and does not exist")
     for i, value in enumerate(values):
-        value_errs = _label_value_errors(value)
+        value_errs = label_value_errors(value)
         if value_errs:
             errs.append(f'values[{i}][{key}]: Invalid value: "{value}": ' + "; ".join(value_errs))
     return errs
@@ -215,7 +156,7 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def _integer_requirement_errors(key: str, values: list[str]) -> list[str]:
-    errs = [f'key: Invalid value: "{key}": ' + "; ".join(e)] if (e := _qualified_name_errors(key)) else []
+    errs = [f'key: Invalid value: "{key}": ' + "; ".join(e)] if (e := qualified_name_errors(key)) else []
     if len(values) != 1:
         errs.append(
             f"values: Invalid value: {_json_strings(values)}: for 'Gt', 'Lt' operators, exactly one value is required"

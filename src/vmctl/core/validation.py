@@ -19,6 +19,7 @@ from typing import Any
 
 from vmctl.core import quantity, validation_devices, validation_network
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
+from vmctl.core.names import label_errors, subdomain_errors
 from vmctl.core.validation_scheduling import validate_affinity, validate_dns, validate_topology_spread
 from vmctl.core.validation_security import (
     validate_access_credentials,
@@ -91,45 +92,10 @@ def _vcpus(cpu: Any) -> int:
     return result
 
 
-_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-
-
-_LABEL_REGEX = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_SUBDOMAIN_REGEX = _LABEL_REGEX + "(\\." + _LABEL_REGEX + ")*"
-
-
-def _dns1123_label_errors(value: str) -> list[str]:
-    """apimachinery's ``IsDNS1123Label``."""
-    errors = []
-    if len(value) > 63:
-        errors.append("must be no more than 63 characters")
-    if not _DNS1123_LABEL.fullmatch(value):
-        if _DNS1123_SUBDOMAIN.fullmatch(value):
-            errors.append("must not contain dots")
-        else:
-            errors.append("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
-                          "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex "
-                          f"used for validation is '{_LABEL_REGEX}')")
-    return errors
-
-
-def _dns1123_subdomain_errors(value: str) -> list[str]:
-    """apimachinery's ``IsDNS1123Subdomain``."""
-    errors = []
-    if len(value) > 253:
-        errors.append("must be no more than 253 characters")
-    if not _DNS1123_SUBDOMAIN.fullmatch(value):
-        errors.append("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-                      "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
-                      f"validation is '{_SUBDOMAIN_REGEX}')")
-    return errors
-
-
 def validate_namespace(namespace: str) -> list[FieldProblem]:
     """The API server's ``ValidateObjectMeta`` check of ``metadata.namespace`` (a DNS-1123 label)."""
     return [FieldProblem("metadata.namespace", f'metadata.namespace: Invalid value: "{namespace}": {m}', INVALID)
-            for m in _dns1123_label_errors(namespace)]
+            for m in label_errors(namespace)]
 
 
 def _host_names(field: str, spec: Obj) -> list[FieldProblem]:
@@ -137,12 +103,12 @@ def _host_names(field: str, spec: Obj) -> list[FieldProblem]:
     causes = []
     hostname, subdomain = spec.get("hostname"), spec.get("subdomain")
     if isinstance(hostname, str) and hostname:
-        errors = _dns1123_label_errors(hostname)
+        errors = label_errors(hostname)
         if errors:
             causes.append(FieldProblem(f"{field}.hostname", f"{field}.hostname does not conform to the kubernetes "
                                        f"DNS_LABEL rules : {', '.join(errors)}", INVALID))
     if isinstance(subdomain, str) and subdomain:
-        errors = _dns1123_subdomain_errors(subdomain)
+        errors = subdomain_errors(subdomain)
         if errors:
             causes.append(FieldProblem(f"{field}.subdomain", f"{field}.subdomain does not conform to the kubernetes "
                                        f"DNS_SUBDOMAIN rules : {', '.join(errors)}", INVALID))
@@ -327,7 +293,7 @@ def validate_disks(field: str, disks: list[Any]) -> list[FieldProblem]:
             causes.append(FieldProblem(f"{field}[{idx}].bootOrder",
                                        f"{field}[{idx}] must have a boot order > 0, if supplied", INVALID))
         causes += _bus_support(field, idx, disk)
-        causes += validation_devices.disk_settings(field, idx, disk, _dns1123_label_errors)
+        causes += validation_devices.disk_settings(field, idx, disk)
     return causes
 
 
@@ -765,7 +731,7 @@ def _service_account(field: str, spec: Obj) -> list[FieldProblem]:
     if not isinstance(name, str) or not name:
         return []
     causes = []
-    errors = _dns1123_subdomain_errors(name)
+    errors = subdomain_errors(name)
     if errors:
         causes.append(FieldProblem(f"{field}.serviceAccountName", f"{field}.serviceAccountName is not a valid service "
                                    f"account name: {'; '.join(errors)}", INVALID))

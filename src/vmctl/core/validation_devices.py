@@ -11,10 +11,10 @@ those of ``ClusterConfig`` (KubeVirt's defaults: all of these gates off).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from vmctl.core.defaults import ClusterConfig
+from vmctl.core.names import label_errors
 from vmctl.errors import FieldProblem
 
 Obj = dict[str, Any]
@@ -123,9 +123,9 @@ def disk_pci_address(field: str, idx: int, disk: Obj) -> list[FieldProblem]:
     return causes
 
 
-def disk_settings(field: str, idx: int, disk: Obj, label_errors: Callable[[str], list[str]]) -> list[FieldProblem]:
+def disk_settings(field: str, idx: int, disk: Obj) -> list[FieldProblem]:
     """The checks ``ValidateDisks`` makes after the bus: serial, cache, I/O mode, error policy, the name as a
-    container name (``label_errors``: apimachinery's ``IsDNS1123Label``) and the block size."""
+    container name (apimachinery's ``IsDNS1123Label``) and the block size."""
     causes = []
     base = f"{field}[{idx}]"
     serial = disk.get("serial")

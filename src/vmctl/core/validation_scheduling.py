@@ -9,9 +9,9 @@ and apimachinery's label-selector and name checks; each error becomes a cause wh
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from vmctl.core.names import label_errors, label_value_errors, qualified_name_errors, size, subdomain_errors
 from vmctl.core.netaddr import ip_text, parse_ip_sloppy
 from vmctl.errors import FieldProblem
 
@@ -19,84 +19,9 @@ Obj = dict[str, Any]
 
 INVALID, REQUIRED, NOT_SUPPORTED = "FieldValueInvalid", "FieldValueRequired", "FieldValueNotSupported"
 
-_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_SUBDOMAIN_FMT = _LABEL_FMT + "(\\." + _LABEL_FMT + ")*"
-_QNAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_LABEL_VALUE_FMT = "(" + _QNAME_FMT + ")?"
-_LABEL = re.compile(_LABEL_FMT)
-_SUBDOMAIN = re.compile(_SUBDOMAIN_FMT)
-_QNAME = re.compile(_QNAME_FMT)
-_LABEL_VALUE = re.compile(_LABEL_VALUE_FMT)
-_QNAME_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric "
-              "character")
 _SCHEDULE_ACTIONS = ("DoNotSchedule", "ScheduleAnyway")
 _DNS_POLICIES = ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None", "")
 _MAX_NAMESERVERS, _MAX_SEARCHES, _MAX_SEARCH_CHARS = 3, 6, 256
-
-
-# --- apimachinery's string checks -------------------------------------------------------------------------
-
-
-def _regex_error(message: str, fmt: str, *examples: str) -> str:
-    """``validation.RegexError``."""
-    shown = "".join(("" if i == 0 else " or ") + f"'{example}', " for i, example in enumerate(examples))
-    return f"{message} (e.g. {shown}regex used for validation is '{fmt}')"
-
-
-def _size(value: str) -> int:
-    return len(value.encode())
-
-
-def subdomain_errors(value: str) -> list[str]:
-    """``IsDNS1123Subdomain``."""
-    errors = ["must be no more than 253 characters"] if _size(value) > 253 else []
-    if not _SUBDOMAIN.fullmatch(value):
-        errors.append(_regex_error("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-                                   "'-' or '.', and must start and end with an alphanumeric character",
-                                   _SUBDOMAIN_FMT, "example.com"))
-    return errors
-
-
-def label_errors(value: str) -> list[str]:
-    """``IsDNS1123Label``."""
-    errors = ["must be no more than 63 characters"] if _size(value) > 63 else []
-    if not _LABEL.fullmatch(value):
-        errors.append("must not contain dots" if _SUBDOMAIN.fullmatch(value) else _regex_error(
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
-            "and end with an alphanumeric character", _LABEL_FMT, "my-name", "123-abc"))
-    return errors
-
-
-def qualified_name_errors(value: str) -> list[str]:
-    """``IsQualifiedName``: an optional DNS-subdomain prefix and ``/``, then a name of at most 63 characters."""
-    parts = value.split("/")
-    if len(parts) > 2:
-        return ["a qualified name " + _regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name", "123-abc")
-                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
-    errors = []
-    name = parts[-1]
-    if len(parts) == 2:
-        if not parts[0]:
-            errors.append("prefix part must be non-empty")
-        else:
-            errors += ["prefix part " + m for m in subdomain_errors(parts[0])]
-    if not name:
-        errors.append("name part must be non-empty")
-    elif _size(name) > 63:
-        errors.append("name part must be no more than 63 characters")
-    if not _QNAME.fullmatch(name):
-        errors.append("name part " + _regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name", "123-abc"))
-    return errors
-
-
-def label_value_errors(value: str) -> list[str]:
-    """``IsValidLabelValue``."""
-    errors = ["must be no more than 63 characters"] if _size(value) > 63 else []
-    if not _LABEL_VALUE.fullmatch(value):
-        errors.append(_regex_error("a valid label must be an empty string or consist of alphanumeric characters, '-', "
-                                   "'_' or '.', and must start and end with an alphanumeric character",
-                                   _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errors
 
 
 # --- field.Error texts ------------------------------------------------------------------------------------
@@ -401,7 +326,7 @@ def validate_dns(field: str, spec: Obj) -> list[FieldProblem]:
     searches = [str(s) for s in _list(config.get("searches"))]
     if len(searches) > _MAX_SEARCHES:
         causes.append(FieldProblem("searchDomains", f"must not have more than {_MAX_SEARCHES} search paths", INVALID))
-    if _size(" ".join(searches)) > _MAX_SEARCH_CHARS:
+    if size(" ".join(searches)) > _MAX_SEARCH_CHARS:
         causes.append(FieldProblem("searchDomains", f"must not have more than {_MAX_SEARCH_CHARS} characters "
                                    "(including spaces) in the search list", INVALID))
     for search in searches:

@@ -6,10 +6,10 @@ Slice params separate their items with ``;``. Error texts equal virtctl's.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from vmctl.core.names import label_errors
 from vmctl.errors import UsageError, VmctlError
 
 ParamType = Literal["string", "uint", "quantity", "slice"]
@@ -17,15 +17,6 @@ ParamType = Literal["string", "uint", "quantity", "slice"]
 #: Characters of Kubernetes' ``rand.String`` (no vowels, no confusable digits).
 _RAND_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
-_DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-# patterns, not compiled objects: ``re`` compiles (and caches) them the first time a name is checked
-_DNS1123_LABEL_RE = f"^{_DNS1123_LABEL}$"
-_DNS1123_SUBDOMAIN_RE = f"^{_DNS1123_LABEL}(\\.{_DNS1123_LABEL})*$"
-_DNS1123_LABEL_MSG = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
-    "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
-    f"'{_DNS1123_LABEL}')"
-)
 _UINT32_MAX = 2**32 - 1
 
 
@@ -45,19 +36,9 @@ def random_suffix(length: int = 5) -> str:
     return "".join(secrets.choice(_RAND_ALPHABET) for _ in range(length))
 
 
-def dns1123_label_errors(value: str) -> list[str]:
-    """Kubernetes ``IsDNS1123Label``: the list of problems (empty when valid)."""
-    errs: list[str] = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not re.match(_DNS1123_LABEL_RE, value):
-        errs.append("must not contain dots" if re.match(_DNS1123_SUBDOMAIN_RE, value) else _DNS1123_LABEL_MSG)
-    return errs
-
-
 def check_dns1123_label(flag: str, name: str) -> None:
     """Raise virtctl's ``invalid name "<name>": ...`` error for a name that is not a DNS-1123 label."""
-    errs = dns1123_label_errors(name)
+    errs = label_errors(name)
     if errs:
         raise flag_error(flag, f'invalid name "{name}": {",".join(errs)}')
 
