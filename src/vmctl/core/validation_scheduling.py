@@ -9,6 +9,7 @@ and apimachinery's label-selector and name checks; each error becomes a cause wh
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from vmctl.core.names import label_errors, label_value_errors, qualified_name_errors, size, subdomain_errors
@@ -110,16 +111,8 @@ def label_selector(selector: Any, path: str) -> list[FieldProblem]:
     for i, expr in enumerate(_list(selector.get("matchExpressions"))):
         expr = _dict(expr)
         base = f"{path}.matchExpressions[{i}]"
-        operator, values = expr.get("operator") or "", _list(expr.get("values"))
-        if operator in ("In", "NotIn"):
-            if not values:
-                causes.append(_required(f"{base}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
-        elif operator in ("Exists", "DoesNotExist"):
-            if values:
-                causes.append(_forbidden(f"{base}.values",
-                                         "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
-        else:
-            causes.append(_invalid(f"{base}.operator", operator, "not a valid selector operator", named=True))
+        values = _list(expr.get("values"))
+        causes += _operator_values(expr.get("operator") or "", values, base, numeric=False)
         causes += _label_name(expr.get("key") or "", f"{base}.key")
         for j, value in enumerate(values):
             causes += [_invalid(f"{base}.values[{j}]", value or "", m) for m in label_value_errors(str(value or ""))]
@@ -130,21 +123,21 @@ def label_selector(selector: Any, path: str) -> list[FieldProblem]:
 
 
 def _node_requirement(req: Obj, path: str) -> list[FieldProblem]:
-    operator, values = req.get("operator") or "", _list(req.get("values"))
-    causes = []
-    if operator in ("In", "NotIn"):
-        if not values:
-            causes.append(_required(f"{path}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
-    elif operator in ("Exists", "DoesNotExist"):
-        if values:
-            causes.append(_forbidden(f"{path}.values",
-                                     "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
-    elif operator in ("Gt", "Lt"):
-        if len(values) != 1:
-            causes.append(_required(f"{path}.values", "must be specified single value when `operator` is 'Lt' or 'Gt'"))
-    else:
-        causes.append(_invalid(f"{path}.operator", operator, "not a valid selector operator", named=True))
+    causes = _operator_values(req.get("operator") or "", _list(req.get("values")), path, numeric=True)
     return causes + _label_name(req.get("key") or "", f"{path}.key")
+
+
+def _operator_values(operator: str, values: list[Any], path: str, *, numeric: bool) -> list[FieldProblem]:
+    """A requirement's operator and how many values it takes (``Gt``/``Lt`` only for node selectors)."""
+    if operator in ("In", "NotIn"):
+        return [] if values else [_required(f"{path}.values", "must be specified when `operator` is 'In' or 'NotIn'")]
+    if operator in ("Exists", "DoesNotExist"):
+        return [_forbidden(f"{path}.values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'")
+                ] if values else []
+    if numeric and operator in ("Gt", "Lt"):
+        return [] if len(values) == 1 else [
+            _required(f"{path}.values", "must be specified single value when `operator` is 'Lt' or 'Gt'")]
+    return [_invalid(f"{path}.operator", operator, "not a valid selector operator", named=True)]
 
 
 def _node_field_requirement(req: Obj, path: str) -> list[FieldProblem]:
@@ -190,12 +183,7 @@ def _node_affinity(affinity: Obj, path: str) -> list[FieldProblem]:
             causes.append(_required(terms_path, "must have at least one node selector term"))
         for i, term in enumerate(terms):
             causes += _node_selector_term(term, f"{terms_path}[{i}]")
-    for i, term in enumerate(_list(affinity.get("preferredDuringSchedulingIgnoredDuringExecution"))):
-        term = _dict(term)
-        base = f"{path}.preferredDuringSchedulingIgnoredDuringExecution[{i}]"
-        causes += _weight(term.get("weight"), f"{base}.weight")
-        causes += _node_selector_term(term.get("preference"), f"{base}.preference")
-    return causes
+    return causes + _preferred(affinity, path, "preference", _node_selector_term)
 
 
 def _pod_affinity_term(term: Any, path: str) -> list[FieldProblem]:
@@ -215,11 +203,18 @@ def _pod_affinity(affinity: Obj, path: str) -> list[FieldProblem]:
     causes = []
     for i, term in enumerate(_list(affinity.get("requiredDuringSchedulingIgnoredDuringExecution"))):
         causes += _pod_affinity_term(term, f"{path}.requiredDuringSchedulingIgnoredDuringExecution[{i}]")
+    return causes + _preferred(affinity, path, "podAffinityTerm", _pod_affinity_term)
+
+
+def _preferred(affinity: Obj, path: str, key: str, check: Callable[[Any, str], list[FieldProblem]]
+               ) -> list[FieldProblem]:
+    """The weighted ``preferredDuringSchedulingIgnoredDuringExecution`` terms: weight, then the term."""
+    causes = []
     for i, term in enumerate(_list(affinity.get("preferredDuringSchedulingIgnoredDuringExecution"))):
         term = _dict(term)
         base = f"{path}.preferredDuringSchedulingIgnoredDuringExecution[{i}]"
         causes += _weight(term.get("weight"), f"{base}.weight")
-        causes += _pod_affinity_term(term.get("podAffinityTerm"), f"{base}.podAffinityTerm")
+        causes += check(term.get(key), f"{base}.{key}")
     return causes
 
 
