@@ -86,8 +86,9 @@ def test_a_server_refusal_after_some_were_applied(apiserver: Any, kubectl: Any, 
     be.close()
     assert [(o["metadata"]["name"], action) for o, action in exc.value.results] == [("fresh", "created")]
     assert exc.value.message.startswith(
-        'VirtualMachine "taken" (document 2) was not applied: conflict (409): '
+        "virtualmachine.kubevirt.io/taken not applied (document 2): conflict (409): "
     )
+    assert exc.value.details == [] and exc.value.hint and "--force-conflicts" in exc.value.hint
 
 
 def test_lifecycle_verbs_reach_virt_api(cli: Any, virt_api: Any, namespace: str) -> None:

@@ -90,18 +90,26 @@ class Backend(Protocol):
         """Instancetypes, preferences and presets as this backend's resolution sees them."""
 
     # --- objects -------------------------------------------------------------------------------
-    def apply(self, batch: list[Admitted], *, namespace: str | None = None) -> list[tuple[Obj, str]]:
+    def apply(self, batch: list[Admitted], *, namespace: str | None = None, dry_run: str = "none",
+              force: bool = False) -> list[tuple[Obj, str]]:
         """Create or update admitted objects; returns (stored object, "created"|"configured"|"unchanged") per
-        object. A failure after some were stored raises ``ApplyError`` carrying the results so far."""
+        object. A refusal, or a failure after some were stored, raises ``ApplyError`` carrying the results so
+        far and a line for every document that was not applied.
+
+        ``dry_run`` is kubectl's ``--dry-run``: "none"; "client" (nothing is sent: the results say what would
+        be created or configured); "server" (everything is judged as for real, nothing is stored). ``force``
+        is ``--force-conflicts``: take over fields another field manager owns (server-side apply)."""
 
     def get(self, ref: Ref) -> Obj:
         """Return one object or raise NotFoundError."""
 
-    def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[Obj]:
-        """List objects of a kind (all namespaces when namespace is None)."""
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None, *,
+             chunk_size: int = 500) -> list[Obj]:
+        """List objects of a kind (all namespaces when namespace is None), asking ``chunk_size`` at a time
+        where the backend pages (kubectl's ``--chunk-size``; 0: everything at once)."""
 
-    def delete(self, ref: Ref, *, wait: bool = False, timeout: float = 300) -> None:
-        """Delete an object (and what it owns)."""
+    def delete(self, ref: Ref, *, wait: bool = False, timeout: float = 300, cascade: str = "background") -> None:
+        """Delete an object and, as ``cascade`` says (kubectl's background|foreground|orphan), what it owns."""
 
     def events(self, ref: Ref) -> list[Obj]:
         """The object's events (``v1.Event``-shaped: type, reason, message, source, timestamps, count)."""
@@ -194,9 +202,36 @@ def require_local(backend: Backend, what: str) -> LocalHost:
 
 
 class ApplyError(VmctlError):
-    """Raised by ``Backend.apply`` when some objects were stored and a later step failed: ``results`` says
-    which (the CLI prints them before the error)."""
+    """Raised by ``Backend.apply`` when a document was refused, or some objects were stored and a later step
+    failed: ``results`` says which were applied (the CLI prints them on stdout before the error), ``details``
+    has one more line per document that was not applied (and the causes of a refusal), printed after the
+    error line."""
 
-    def __init__(self, message: str, results: list[tuple[Obj, str]]) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, results: list[tuple[Obj, str]], *, details: list[str] | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
         self.results = results
+        self.details = list(details or [])
+
+
+#: Why a document after a refused one was not applied.
+NOT_SENT = "not sent after the failure"
+
+
+def ref_name(obj: Obj) -> str:
+    """``kind.group/name`` as kubectl prints it in ``-o name`` (``virtualmachine.kubevirt.io/web``)."""
+    kind = str(obj.get("kind", "")).lower()
+    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+    name = (obj.get("metadata") or {}).get("name", "")
+    return f"{kind}.{group}/{name}" if group else f"{kind}/{name}"
+
+
+def not_applied(index: int, obj: Obj, reason: str) -> str:
+    """The report line of a document (``index`` 0-based) that was not applied."""
+    return f"{ref_name(obj)} not applied (document {index + 1}): {reason}"
+
+
+def refusal(lines: list[str], results: list[tuple[Obj, str]], error: VmctlError) -> ApplyError:
+    """The ``ApplyError`` of a batch with a refused document: ``lines`` are the report's lines for the
+    documents not applied (the refusal first, with its causes), ``results`` those applied."""
+    return ApplyError(lines[0], results, details=lines[1:], hint=error.hint)

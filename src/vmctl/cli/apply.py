@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -21,6 +22,35 @@ ApplyOutput = Annotated[
 ]
 
 
+
+
+class DryRun(StrEnum):
+    none = "none"
+    client = "client"
+    server = "server"
+
+
+ApplyDryRun = Annotated[
+    DryRun,
+    typer.Option(
+        "--dry-run",
+        help="none (apply), client (validate and admit every object, send nothing: say what would be created or "
+        "configured) or server (also have the backend judge each object, store nothing). Lines end in "
+        "'(dry run)' or '(server dry run)'.",
+    ),
+]
+ForceConflicts = Annotated[
+    bool,
+    typer.Option(
+        "--force-conflicts",
+        help="Server-side apply: take over fields another field manager owns instead of failing with a conflict "
+        "(no effect on the local backend, which has no field managers).",
+    ),
+]
+#: What kubectl appends to each line of a dry run.
+SUFFIX = {DryRun.none: "", DryRun.client: " (dry run)", DryRun.server: " (server dry run)"}
+
+
 def register(app: typer.Typer) -> None:
     @app.command(
         "apply",
@@ -30,8 +60,12 @@ def register(app: typer.Typer) -> None:
             "reconciled (runStrategy Always starts them). With --wait, wait until every applied VM is where its "
             "runStrategy heads it (Ready for Always, RerunOnFailure and Once; Stopped for Halted; Manual as it "
             "is) and every VMI is Ready.\n\n"
+            "A document the backend refuses stops the apply: the error names it and every document that was "
+            "not applied (on a cluster, the ones before it stay applied; the local backend applies all or "
+            "nothing). --dry-run=client|server applies nothing; --force-conflicts takes over fields another "
+            "server-side apply field manager owns.\n\n"
             "Example: vmctl apply -f web1.yaml\n\nExample: vmctl create vm --name web1 | vmctl apply -f - --wait "
-            "--timeout 120"
+            "--timeout 120\n\nExample: vmctl apply -f pool.yaml --dry-run=server"
         ),
     )
     @backend_command
@@ -42,6 +76,8 @@ def register(app: typer.Typer) -> None:
         allow_hooks: AllowHooks = False,
         wait: Wait = False,
         timeout: ApplyTimeout = 300,
+        dry_run: ApplyDryRun = DryRun.none,
+        force_conflicts: ForceConflicts = False,
         flags: BackendFlags = NO_FLAGS,
     ) -> None:
         import sys
@@ -65,16 +101,17 @@ def register(app: typer.Typer) -> None:
             raise UsageError("no objects passed to apply")
         failure: ApplyError | None = None
         try:
-            results = be.apply(batch, namespace=namespace)
+            results = be.apply(batch, namespace=namespace, dry_run=dry_run.value, force=force_conflicts)
         except ApplyError as exc:
             results, failure = exc.results, exc
         if output is None:
-            sys.stdout.write("".join(f"{object_name(obj)} {action}\n" for obj, action in results))
+            suffix = SUFFIX[dry_run]
+            sys.stdout.write("".join(f"{object_name(obj)} {action}{suffix}\n" for obj, action in results))
         else:
             sys.stdout.write(render([o for o, _ in results], output))
         if failure is not None:
             raise failure
-        if wait:
+        if wait and dry_run is DryRun.none:  # a dry run has nothing to wait for (as kubectl)
             _wait(be, results, timeout)
 
 

@@ -199,6 +199,14 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--selector", "-l", help="Label selector, e.g. 'a=b,c!=d,e in (f,g)'.")
         ] = None,
         catalog: Catalog = None,
+        chunk_size: Annotated[
+            int,
+            typer.Option(
+                "--chunk-size",
+                help="Cluster: list in pages of this many objects (limit/continue, as kubectl); 0 asks for all at "
+                "once. No effect on the local backend and the catalog.",
+            ),
+        ] = 500,
         flags: BackendFlags = NO_FLAGS,
         domain_xml: Annotated[
             bool, typer.Option("--domain-xml", help="For a VMI on the local backend: print its libvirt domain XML.")
@@ -214,6 +222,8 @@ def register(app: typer.Typer) -> None:
                 raise UsageError(f"TYPE/NAME: name missing in {resource}/")
             wanted.insert(0, first)
         kind = _resolve_type(resource)
+        if chunk_size < 0:
+            raise UsageError(f"--chunk-size {chunk_size}: must be 0 or more")
         if wanted and selector:
             raise UsageError("--selector: cannot be combined with names")
         if selector:
@@ -238,4 +248,5 @@ def register(app: typer.Typer) -> None:
         resources.show(
             kind, wanted, namespace=namespace, all_namespaces=all_namespaces, output=fmt,
             wide=output is GetFormat.wide, selector=selector, flags=flags, domain_xml=domain_xml,
+            chunk_size=chunk_size,
         )

@@ -187,11 +187,14 @@ def _root() -> None:
     """Resolve, validate and run KubeVirt virtual machines: offline, on a cluster, or on a local libvirt host."""
 
 
-def report(message: str, hint: str | None = None) -> None:
+def report(message: str, hint: str | None = None, details: list[str] | None = None) -> None:
     """Write one diagnostic line (plus an optional hint line) to stderr; line breaks in the message (a value
-    quoted in it) are escaped, so an error is always one line."""
+    quoted in it) are escaped, so an error is always one line. ``details`` (an apply's documents that were not
+    applied) follow it, one line each, before the hint."""
     message = message.replace("\r", "\\r").replace("\n", "\\n")
     sys.stderr.write(f"error: {message}\n")
+    for line in details or ():
+        sys.stderr.write(line.replace("\r", "\\r").replace("\n", "\\n") + "\n")
     if hint:
         sys.stderr.write(f"hint: {hint}\n")
 
@@ -213,7 +216,7 @@ def main(argv: list[str] | None = None, *, prog_name: str = "vmctl") -> None:
         sys.stderr.write("\n")
         sys.exit(130)
     except VmctlError as exc:
-        report(exc.message, exc.hint)
+        report(exc.message, exc.hint, getattr(exc, "details", None))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("\n")

@@ -209,7 +209,7 @@ def print_objects(objs: list[Obj], fmt: str, *, single: bool) -> None:
 
 def show(kind: Kind, names: Sequence[str] = (), *, namespace: str | None = None, all_namespaces: bool = False,
          output: Any = None, wide: bool = False, selector: str | None = None,
-         flags: BackendFlags | None = None, domain_xml: bool = False) -> None:
+         flags: BackendFlags | None = None, domain_xml: bool = False, chunk_size: int = 500) -> None:
     """What ``vmctl get <kind> [NAME...]`` prints for stored kinds: a table, ``-o yaml|json|name``, or domain XML."""
     from vmctl.backends.base import Ref, require_local
     from vmctl.cli.backend_flags import BackendFlags, open_backend
@@ -231,7 +231,7 @@ def show(kind: Kind, names: Sequence[str] = (), *, namespace: str | None = None,
     if names:
         objs = [be.get(Ref(kind.kind, name, ns or be.default_namespace)) for name in names]
     else:
-        objs = be.list(kind.kind, ns, selector)
+        objs = be.list(kind.kind, ns, selector, chunk_size=chunk_size)
     if fmt in ("yaml", "json", "name"):
         print_objects(objs, fmt, single=len(names) == 1)
         return

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from vmctl.backends.base import ApplyError, Ref, Reporter, SilentReporter, Stream
+from vmctl.backends.base import Ref, Reporter, SilentReporter, Stream, refusal
 from vmctl.backends.cluster import errors, lifecycle, objects
 from vmctl.backends.cluster import scale as scale_mod
 from vmctl.backends.cluster.connection import Connection
@@ -114,32 +114,35 @@ class ClusterBackend:
     def lookup_source(self) -> ClusterSource:
         return ClusterSource(self.conn)
 
-    def apply(self, batch: list[Admitted], *, namespace: str | None = None) -> list[tuple[Obj, str]]:
-        """Server-side apply each admitted object in order; a refusal after some were applied is an ApplyError."""
-        report = objects.apply_all(self.conn, [item.obj for item in batch], namespace=namespace)
+    def apply(self, batch: list[Admitted], *, namespace: str | None = None, dry_run: str = "none",
+              force: bool = False) -> list[tuple[Obj, str]]:
+        """Server-side apply each admitted object in order (``dryRun=All`` for "server", only GETs for
+        "client"); a refusal is an ``ApplyError`` whose lines name every document not applied."""
+        report = objects.apply_all(self.conn, [item.obj for item in batch], namespace=namespace,
+                                   dry_run=dry_run, force=force)
         results = [(a.obj, a.action) for a in report.applied]
         if report.failed is not None:
-            index, obj, err = report.failed
-            if not results:
-                raise err
-            where = f'{obj.get("kind")} "{(obj.get("metadata") or {}).get("name")}"'
-            raise ApplyError(f"{where} (document {index + 1}) was not applied: {err.message}", results)
+            raise refusal(report.lines()[len(results):], results, report.failed[2])
         return results
 
     def get(self, ref: Ref) -> Obj:
         return objects.get(self.conn, resource(ref.kind), ref.name, ref.namespace)
 
-    def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[Obj]:
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None, *,
+             chunk_size: int = objects.DEFAULT_CHUNK_SIZE) -> list[Obj]:
         res = resource(kind)
         return list(
             objects.list_objects(
-                self.conn, res, namespace, all_namespaces=namespace is None, label_selector=selector
+                self.conn, res, namespace, all_namespaces=namespace is None, label_selector=selector,
+                chunk_size=chunk_size,
             )
         )
 
-    def delete(self, ref: Ref, *, wait: bool = False, timeout: float = 300) -> None:
+    def delete(self, ref: Ref, *, wait: bool = False, timeout: float = 300, cascade: str = "background") -> None:
+        """DELETE with ``propagationPolicy`` (Background, Foreground, Orphan); ``wait``: until it is gone
+        (with foreground propagation, after the objects it owns)."""
         res = resource(ref.kind)
-        objects.delete(self.conn, res, ref.name, ref.namespace)
+        objects.delete(self.conn, res, ref.name, ref.namespace, cascade=cascade)
         if wait:
             objects.wait_deleted(self.conn, res, ref.name, namespace=ref.namespace, timeout=timeout)
 

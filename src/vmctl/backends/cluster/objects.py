@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from vmctl.backends.base import NOT_SENT, not_applied, ref_name
 from vmctl.backends.cluster import errors
 from vmctl.backends.cluster.connection import APPLY_PATCH, MERGE_PATCH, Connection
 from vmctl.backends.cluster.resources import Resource, for_object
@@ -66,11 +67,14 @@ def apply(
     *,
     namespace: str | None = None,
     force: bool = False,
-    dry_run: bool = False,
+    dry_run: bool | str = False,
     field_manager: str = FIELD_MANAGER,
 ) -> Applied:
     """Server-side apply one object (PATCH ``application/apply-patch+yaml``); ``force`` takes over
-    conflicts."""
+    conflicts (``force=true``). ``dry_run`` is kubectl's ``--dry-run``: True or "server" sends ``dryRun=All``
+    (the server judges everything and stores nothing); "client" sends nothing: a GET says whether the object
+    would be created or configured; False or "none" applies."""
+    mode = dry_run_mode(dry_run)
     res = for_object(conn, obj)
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     name = meta.get("name")
@@ -83,10 +87,12 @@ def apply(
         body["metadata"].pop("namespace", None)
     else:
         body["metadata"]["namespace"] = ns
+    if mode == "client":
+        return Applied(body, not exists(conn, res, name, ns))
     query = {
         "fieldManager": field_manager,
         "force": True if force else None,
-        "dryRun": "All" if dry_run else None,
+        "dryRun": "All" if mode == "server" else None,
     }
     status, stored = conn.request(
         "PATCH",
@@ -99,6 +105,18 @@ def apply(
     return Applied(stored if isinstance(stored, dict) else body, status == 201)
 
 
+DRY_RUN_MODES = ("none", "client", "server")
+
+
+def dry_run_mode(dry_run: bool | str) -> str:
+    """``--dry-run``'s value as one of none, client, server (True means server, False none)."""
+    if isinstance(dry_run, bool):
+        return "server" if dry_run else "none"
+    if dry_run not in DRY_RUN_MODES:
+        raise InputError(f'invalid dry-run value ({dry_run}): must be "none", "server", or "client"')
+    return dry_run
+
+
 @dataclass
 class ApplyReport:
     """What ``apply_all`` did: the objects applied (in order), the one the server refused, those never
@@ -109,25 +127,19 @@ class ApplyReport:
     not_sent: list[tuple[int, Obj]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        """One line per document: ``NAME applied|created|configured``, the refusal, ``NAME not applied``."""
+        """One line per document: ``NAME created|configured``, the refusal (then its causes, one per line),
+        ``NAME not applied (document N): not sent after the failure``."""
         out = [f"{ref(a.obj)} {a.action}" for a in self.applied]
         if self.failed is not None:
             index, obj, err = self.failed
-            out.append(f"{ref(obj)} not applied (document {index + 1}): {err.message.splitlines()[0]}")
-            out += err.message.splitlines()[1:]  # the 422 causes, one per line
-            out += [
-                f"{ref(o)} not applied (document {i + 1}): not sent after the failure"
-                for i, o in self.not_sent
-            ]
+            first, *causes = err.message.splitlines() or [""]
+            out.append(not_applied(index, obj, first))
+            out += causes  # the 422 causes, one per line
+            out += [not_applied(i, o, NOT_SENT) for i, o in self.not_sent]
         return out
 
 
-def ref(obj: Obj) -> str:
-    """``kind/name`` as kubectl prints it in ``-o name`` (``virtualmachine.kubevirt.io/web``)."""
-    kind = str(obj.get("kind", "")).lower()
-    group = str(obj.get("apiVersion", "")).rpartition("/")[0]
-    name = (obj.get("metadata") or {}).get("name", "")
-    return f"{kind}.{group}/{name}" if group else f"{kind}/{name}"
+ref = ref_name  # ``kind.group/name``, as kubectl's ``-o name``
 
 
 def apply_all(conn: Connection, objs: list[Obj], **options: Any) -> ApplyReport:

@@ -22,7 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from vmctl.admission import Admitted
-from vmctl.backends.base import ApplyError, NamedVolumes, ObjectSource, Ref, Reporter, Stream
+from vmctl.backends.base import (
+    NOT_SENT,
+    ApplyError,
+    NamedVolumes,
+    ObjectSource,
+    Ref,
+    Reporter,
+    Stream,
+    not_applied,
+    refusal,
+)
 from vmctl.backends.local.context import LocalContext, now
 from vmctl.backends.local.converge import Converger
 from vmctl.backends.local.executor import Executor
@@ -44,7 +54,7 @@ from vmctl.controllers.status import (
 from vmctl.core import kinds
 from vmctl.core.defaults import LOCAL_CLUSTER
 from vmctl.core.fields import canonical_json, clone, dig
-from vmctl.errors import InputError, NotFoundError, VmctlError
+from vmctl.errors import InputError, NotFoundError, UsageError, VmctlError
 
 Obj = dict[str, Any]
 
@@ -102,7 +112,12 @@ class LocalBackend:
 
     # -- objects ------------------------------------------------------------------------------------------
 
-    def apply(self, batch: list[Admitted], *, namespace: str | None = None) -> list[tuple[Obj, str]]:
+    def apply(self, batch: list[Admitted], *, namespace: str | None = None, dry_run: str = "none",
+              force: bool = False) -> list[tuple[Obj, str]]:
+        """Store every object in one transaction, then reconcile. A document the store refuses rolls the
+        whole batch back (an ``ApplyError`` naming every document). ``dry_run`` "client" or "server": the
+        same transaction is rolled back at its end, nothing is reconciled and no domain is defined. ``force``
+        (``--force-conflicts``) changes nothing here: the store has no field managers."""
         store = self.ctx.store
         for item in batch:
             if item.obj.get("kind") not in STORED_BY_KIND:
@@ -111,19 +126,23 @@ class LocalBackend:
             _ = self.ctx.conn  # libvirt unreachable: fail here, before anything is stored
         results: list[tuple[Obj, str]] = []
         vmis: list[Obj] = []
-        with store.transaction():
-            for item in batch:
-                if item.obj["kind"] == kinds.VMI.kind:
-                    stored, action = self._apply_vmi(item, namespace)
-                    if action == "created":
+        dry = dry_run != "none"
+        try:
+            with store.transaction():
+                for index, item in enumerate(batch):
+                    try:
+                        stored, action = self._apply_one(item, namespace, remember=not dry)
+                    except VmctlError as exc:
+                        raise _Refused(index, exc) from None
+                    if action == "created" and stored["kind"] == kinds.VMI.kind:
                         vmis.append(stored)
-                else:
-                    stored, action = store.apply(item.obj, namespace=namespace)
-                    if stored["kind"] == kinds.VM.kind and item.vmi is not None:
-                        meta = stored["metadata"]
-                        key = (meta["namespace"], meta["name"], canonical_json(stored.get("spec")))
-                        self.executor.admitted[key] = item.vmi
-                results.append((stored, action))
+                    results.append((stored, action))
+                if dry:
+                    raise _RollBack
+        except _RollBack:
+            return results
+        except _Refused as refused:
+            raise self._refusal(batch, refused.index, refused.error) from None
         problems: list[str] = []
         replicated = {s["metadata"]["namespace"] for s, action in results
                       if s["kind"] in (kinds.POOL.kind, kinds.VMIRS.kind) and action != "unchanged"}
@@ -147,6 +166,25 @@ class LocalBackend:
         if problems:
             raise ApplyError("; ".join(problems), fresh)
         return fresh
+
+    def _apply_one(self, item: Admitted, namespace: str | None, *, remember: bool) -> tuple[Obj, str]:
+        if item.obj["kind"] == kinds.VMI.kind:
+            return self._apply_vmi(item, namespace)
+        stored, action = self.ctx.store.apply(item.obj, namespace=namespace)
+        if remember and stored["kind"] == kinds.VM.kind and item.vmi is not None:
+            meta = stored["metadata"]
+            key = (meta["namespace"], meta["name"], canonical_json(stored.get("spec")))
+            self.executor.admitted[key] = item.vmi
+        return stored, action
+
+    @staticmethod
+    def _refusal(batch: list[Admitted], index: int, error: VmctlError) -> ApplyError:
+        """Document ``index`` was refused: the transaction stored none of the batch."""
+        first, *causes = error.message.splitlines() or [""]
+        lines = [not_applied(index, batch[index].obj, first), *causes]
+        lines += [not_applied(i, item.obj, ROLLED_BACK if i < index else NOT_SENT)
+                  for i, item in enumerate(batch) if i != index]
+        return refusal(lines, [], error)
 
     def _apply_vmi(self, item: Admitted, namespace: str | None) -> tuple[Obj, str]:
         """Store an admitted VMI (the spec admission resolved it to); an existing one may not change."""
@@ -175,7 +213,9 @@ class LocalBackend:
             raise not_found(ref.kind, ref.name)
         return obj
 
-    def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[Obj]:
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None, *,
+             chunk_size: int = 500) -> list[Obj]:
+        """``chunk_size`` changes nothing: the store is read in one query."""
         self._keep_controller(kind)
         if kind in (kinds.VM.kind, kinds.VMI.kind):
             self.converger.due_to_start.clear()
@@ -205,11 +245,23 @@ class LocalBackend:
         self.ctx.reporter.notice(f"{what} due to start (runStrategy); a listing does not start VMs: "
                                  "'vmctl get vm NAME' starts one, 'vmctl controller --once' starts all")
 
-    def delete(self, ref: Ref, *, wait: bool = False, timeout: float = 300) -> None:
+    def delete(self, ref: Ref, *, wait: bool = False, timeout: float = 300, cascade: str = "background") -> None:
+        """Delete as the garbage collector would: "background" and "foreground" both delete what the object owns
+        (a VM's VMI, a pool's VMs, a replica set's VMIs) and return once the object is gone from the store;
+        "orphan" leaves a pool's or replica set's members (and anything else it owns) without the owner. A VM
+        owns its running VMI: orphaning it is refused here."""
         store = self.ctx.store
+        if cascade not in ("background", "foreground", "orphan"):
+            raise InputError(f"--cascade: expected background, foreground or orphan, got {cascade!r}")
         obj = store.get(ref.kind, ref.namespace, ref.name)
         if obj is None:
             raise not_found(ref.kind, ref.name)
+        if cascade == "orphan":
+            if ref.kind in (kinds.VM.kind, kinds.VMI.kind):
+                raise UsageError(f"--cascade=orphan: not supported by the local backend for a "
+                                 f"{ref.kind} (its VMI and domain are deleted with it)")
+            self.converger.replicas.orphan_owner(obj)
+            return
         if ref.kind == kinds.VM.kind:
             def mark(vm: Obj) -> None:
                 vm["metadata"].setdefault("deletionTimestamp", now_rfc3339())
@@ -470,6 +522,21 @@ class LocalBackend:
 
     def domain_xml(self, ref: Ref) -> str:
         return self.streams.domain_xml(ref)
+
+
+#: Why a document before a refused one is not stored: the local backend applies a batch as one transaction.
+ROLLED_BACK = "rolled back after the failure (all or nothing on the local backend)"
+
+
+class _RollBack(Exception):
+    """Ends a dry run's transaction: everything was judged, nothing is kept."""
+
+
+class _Refused(Exception):
+    def __init__(self, index: int, error: VmctlError) -> None:
+        super().__init__(error.message)
+        self.index = index
+        self.error = error
 
 
 def _with_grace(vmi: Obj, grace: int) -> Obj:

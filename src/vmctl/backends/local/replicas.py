@@ -228,6 +228,27 @@ class ReplicaControllers:
             self.drop_preserved(owner)
 
 
+    def orphan_owner(self, owner: Obj) -> None:
+        """``--cascade=orphan``: what the garbage collector does for an orphaning delete: every object the owner
+        controls loses its owner reference (a pool's VMs also the pool's finalizer) and keeps running; then the
+        owner goes."""
+        store = self.ctx.store
+        meta = owner["metadata"]
+        uid = meta["uid"]
+        with store.transaction():
+            for dependant in store.owned_by(uid, meta.get("namespace") or ""):
+                dmeta = dependant["metadata"]
+                finalizer = FINALIZER if owner["kind"] == kinds.POOL.kind and dependant["kind"] == kinds.VM.kind else None
+                try:
+                    store.mutate(dependant["kind"], dmeta.get("namespace"), dmeta["name"],
+                                 lambda o, f=finalizer: _release(o, uid, f))
+                except (NotFoundError, ConflictError):
+                    continue
+            store.delete(owner["kind"], meta.get("namespace"), meta["name"], cascade=False)
+        if owner["kind"] == kinds.POOL.kind:
+            self.drop_preserved(owner)
+
+
 def _mark_deleted(obj: Obj, *, keep_memory: bool = False) -> None:
     from vmctl.backends.local.executor import PRESERVE_ANNOTATION
     from vmctl.backends.local.store import now_rfc3339

@@ -393,12 +393,13 @@ class Store:
             )
             self._next_rv()
             uid = obj["metadata"]["uid"]
-            for dependant in self._owned_by(uid, obj["metadata"].get("namespace", "")) if cascade else ():
+            for dependant in self.owned_by(uid, obj["metadata"].get("namespace", "")) if cascade else ():
                 dmeta = dependant["metadata"]
                 deleted.extend(self.delete(dependant["kind"], dmeta.get("namespace"), dmeta["name"]))
             return deleted
 
-    def _owned_by(self, uid: str, namespace: str) -> list[Obj]:
+    def owned_by(self, uid: str, namespace: str) -> list[Obj]:
+        """The objects of ``namespace`` whose ``ownerReferences`` name ``uid``."""
         rows = self._db.execute(
             "SELECT body FROM objects WHERE namespace=? AND body LIKE ?", (namespace, f'%"uid":"{uid}"%')
         ).fetchall()
