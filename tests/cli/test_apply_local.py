@@ -255,3 +255,96 @@ def test_apply_unknown_field_fails_like_kubectl_strict_validation(env) -> None:
     assert (code, out) == (1, "")
     assert err.startswith("error: ") and 'spec.bogus: unknown field "spec.bogus"' in err
     assert env("get", "vm", "web1")[0] == 1  # nothing stored
+
+
+VMI = """apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstance
+metadata: {{name: {name}}}
+spec:
+  domain:
+    devices: {{}}
+    resources:
+      requests:
+        memory: {memory}
+"""
+
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{a: b}}\n"
+
+
+def domains(env) -> list[str]:
+    from vmctl.backends.local.libvirt_conn import open_connection
+
+    conn = open_connection(f"test://{env.tmp}/node.xml")
+    return sorted(d.name() for d in conn.listAllDomains(0) if d.name().startswith("default_"))
+
+
+@pytest.mark.parametrize("mode, suffix", [("server", " (server dry run)"), ("client", " (dry run)")])
+def test_dry_run_stores_nothing_and_defines_no_domain(env, mode: str, suffix: str) -> None:
+    f = write(env.tmp, "vms.yaml", VM.format(name="a", app="web", rs="Always") + "---\n" + VMI.format(
+        name="b", memory="128Mi") + "---\n" + CM.format(name="c"))
+    assert env("apply", "-f", f, f"--dry-run={mode}") == (0, (
+        f"virtualmachine.kubevirt.io/a created{suffix}\nvirtualmachineinstance.kubevirt.io/b created{suffix}\n"
+        f"configmap/c created{suffix}\n"), "")
+    db = sqlite3.connect(env.tmp / "state" / "state.db")
+    assert db.execute("SELECT count(*) FROM objects").fetchone()[0] == 0
+    assert domains(env) == []
+    assert env("apply", "-f", f)[0] == 0
+    assert domains(env) == ["default_a", "default_b"]
+    changed = write(env.tmp, "changed.yaml", VM.format(name="a", app="db", rs="Always") + "---\n"
+                    + CM.format(name="c"))
+    assert env("apply", "-f", changed, "--dry-run", mode) == (
+        0, f"virtualmachine.kubevirt.io/a configured{suffix}\nconfigmap/c unchanged{suffix}\n", "")
+    assert json.loads(env("get", "vm", "a", "-o", "json")[1])["metadata"]["labels"] == {"app": "web"}
+    code, out, _ = env("apply", "-f", changed, "--dry-run", mode, "-o", "name", "--wait")
+    assert (code, out) == (0, "virtualmachine.kubevirt.io/a\nconfigmap/c\n")  # nothing to wait for
+
+
+def test_force_conflicts_is_accepted_and_changes_nothing_locally(env) -> None:
+    f = write(env.tmp, "cm.yaml", CM.format(name="c"))
+    assert env("apply", "-f", f, "--force-conflicts") == (0, "configmap/c created\n", "")
+    assert env("apply", "-f", f, "--force-conflicts", "--dry-run=server") == (
+        0, "configmap/c unchanged (server dry run)\n", "")
+    code, out, err = env("apply", "-f", f, "--dry-run=yes")
+    assert (code, out) == (2, "") and "--dry-run" in err
+
+
+def test_a_refused_document_names_every_document_and_stores_none(env) -> None:
+    assert env("apply", "-f", write(env.tmp, "vmi.yaml", VMI.format(name="v", memory="128Mi")))[0] == 0
+    f = write(env.tmp, "batch.yaml", CM.format(name="first") + "---\n" + VMI.format(name="v", memory="256Mi")
+              + "---\n" + CM.format(name="third"))
+    for extra in ((), ("--dry-run=server",)):
+        code, out, err = env("apply", "-f", f, *extra)
+        assert (code, out) == (1, "")
+        assert err.splitlines() == [
+            'error: virtualmachineinstance.kubevirt.io/v not applied (document 2): virtualmachineinstances.kubevirt.io '
+            '"v": the spec of a running VMI cannot be changed; delete it and apply again',
+            "configmap/first not applied (document 1): rolled back after the failure (all or nothing on the local "
+            "backend)",
+            "configmap/third not applied (document 3): not sent after the failure",
+        ]
+    assert env("get", "cm", "-o", "name") == (0, "", "")
+
+
+def test_get_chunk_size_is_accepted_locally(env) -> None:
+    f = write(env.tmp, "cms.yaml", CM.format(name="a") + "---\n" + CM.format(name="b"))
+    assert env("apply", "-f", f)[0] == 0
+    assert env("get", "cm", "-o", "name", "--chunk-size", "1") == (0, "configmap/a\nconfigmap/b\n", "")
+    assert env("get", "cm", "-o", "name", "--chunk-size", "0") == (0, "configmap/a\nconfigmap/b\n", "")
+    assert env("get", "cm", "--chunk-size", "-5") == (2, "", "error: --chunk-size -5: must be 0 or more\n")
+
+
+def test_delete_cascade_locally(env) -> None:
+    f = write(env.tmp, "all.yaml", CM.format(name="a") + "---\n" + CM.format(name="b") + "---\n"
+              + VM.format(name="web1", app="web", rs="Halted"))
+    assert env("apply", "-f", f)[0] == 0
+    assert env("delete", "cm", "a", "--cascade=foreground") == (0, 'configmap "a" deleted\n', "")
+    assert env("delete", "cm", "b", "--cascade=false") == (0, 'configmap "b" deleted\n', (
+        "warning: --cascade=false is deprecated (boolean value) and can be replaced with --cascade=orphan.\n"))
+    assert env("delete", "vm", "web1", "--cascade=orphan") == (2, "", (
+        "error: --cascade=orphan: not supported by the local backend for a VirtualMachine (its VMI and domain "
+        "are deleted with it)\n"))
+    code, out, err = env("delete", "vm", "web1", "--cascade=later")
+    assert (code, out) == (2, "")
+    assert err == 'error: invalid cascade value (later). Must be "background", "foreground", or "orphan".\n'
+    assert env("delete", "vm", "web1", "--cascade=background")[:2] == (
+        0, 'virtualmachine.kubevirt.io "web1" deleted\n')

@@ -213,3 +213,22 @@ def test_a_member_that_fails_to_start_is_healed(env, tmp_path: Path) -> None:
     events = out[out.index("Events:"):]
     assert "Deleted VM default/heal-0 with uid" in events  # healed ...
     assert re.search(r"SuccessfulCreate +\S+ \(x2 over", events), events  # ... and made again
+
+
+def test_delete_pool_cascade_orphan_leaves_the_members(env) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while env("get", "vm", "-o", "name")[1].split() != ["virtualmachine.kubevirt.io/web-0",
+                                                        "virtualmachine.kubevirt.io/web-1"]:
+        assert time.monotonic() < deadline, "the background controller did not make both members"
+        time.sleep(0.2)
+    assert env("delete", "pool", "web", "--cascade=orphan") == (
+        0, 'virtualmachinepool.pool.kubevirt.io "web" deleted\n', "")
+    assert env("get", "pool", "-o", "name")[:2] == (0, "")
+    time.sleep(1)  # the background controller had its chance to (wrongly) remove them
+    members = json.loads(env("get", "vm", "-o", "json")[1])["items"]
+    assert [m["metadata"]["name"] for m in members] == ["web-0", "web-1"]
+    for member in members:
+        assert "ownerReferences" not in member["metadata"] and "deletionTimestamp" not in member["metadata"]
+        assert "pool.kubevirt.io/finalizer" not in (member["metadata"].get("finalizers") or [])

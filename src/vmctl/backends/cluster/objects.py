@@ -15,7 +15,7 @@ from vmctl.backends.base import NOT_SENT, not_applied, ref_name
 from vmctl.backends.cluster import errors
 from vmctl.backends.cluster.connection import APPLY_PATCH, MERGE_PATCH, Connection
 from vmctl.backends.cluster.resources import Resource, for_object
-from vmctl.errors import InputError, NotFoundError, VmctlError
+from vmctl.errors import InputError, NotFoundError, Unavailable, VmctlError
 
 FIELD_MANAGER = "vmctl"
 DEFAULT_CHUNK_SIZE = 500  # kubectl's --chunk-size default
@@ -133,7 +133,10 @@ class ApplyReport:
         if self.failed is not None:
             index, obj, err = self.failed
             first, *causes = err.message.splitlines() or [""]
-            out.append(not_applied(index, obj, first))
+            if isinstance(err, Unavailable) and first.startswith("timeout"):  # sent, but no answer came
+                out.append(f"{ref(obj)} not known to be applied (document {index + 1}): {first}")
+            else:
+                out.append(not_applied(index, obj, first))
             out += causes  # the 422 causes, one per line
             out += [not_applied(i, o, NOT_SENT) for i, o in self.not_sent]
         return out
