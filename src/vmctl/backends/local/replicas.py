@@ -227,7 +227,6 @@ class ReplicaControllers:
         if owner["kind"] == kinds.POOL.kind:
             self.drop_preserved(owner)
 
-
     def orphan_owner(self, owner: Obj) -> None:
         """``--cascade=orphan``: what the garbage collector does for an orphaning delete: every object the owner
         controls loses its owner reference (a pool's VMs also the pool's finalizer) and keeps running; then the
