@@ -113,8 +113,8 @@ class ApplyReport:
         out = [f"{ref(a.obj)} {a.action}" for a in self.applied]
         if self.failed is not None:
             index, obj, err = self.failed
-            out.append(f"{ref(obj)} not applied (document {index + 1}): {err.message.splitlines()[0]}")
-            out += err.message.splitlines()[1:]  # the 422 causes, one per line
+            out.append(f"{ref(obj)} not applied (document {index + 1}): {err.message}")
+            out += err.detail_lines()  # the 422 causes, one per line
             out += [
                 f"{ref(o)} not applied (document {i + 1}): not sent after the failure"
                 for i, o in self.not_sent
