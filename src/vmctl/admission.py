@@ -116,6 +116,10 @@ def _check_schema(objs: list[tuple[Any, Obj]], warn: Callable[[str], None]) -> N
                              f"{first.message}{more}")
 
 
+#: how ``apply`` asks for a missing instancetype or preference (it stores only VMs that can start)
+SUPPLY_ON_APPLY = "vmctl applies a VM only with its {which}: apply the {which} first, or add it to this -f"
+
+
 def admit_batch(
     docs: Iterable[Any], namespace: str | None, stored_kinds: frozenset[str], fallback: ObjectSource,
     warn: Callable[[str], None], stored: Callable[[str, str, str], Obj | None] | None = None,
@@ -142,7 +146,7 @@ def admit_batch(
             out.append(Admitted(obj))
             continue
         try:
-            resolved, found = admit(obj, source, cluster=cluster or DEFAULT_CLUSTER)
+            resolved, found = admit(obj, source, cluster=cluster or DEFAULT_CLUSTER, supply=SUPPLY_ON_APPLY)
         except ObjectRejected as exc:
             raise InputError(f"{doc.where}: {obj['kind']} {obj['metadata']['name']}: {exc.message}") from None
         if found or resolved is None:

@@ -26,6 +26,10 @@ class VmctlError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def detail_lines(self) -> list[str]:
+        """Lines shown under the error line (a server's field causes); none by default."""
+        return []
+
 
 class UsageError(VmctlError):
     """Bad flags or arguments (exit code 2)."""

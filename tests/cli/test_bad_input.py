@@ -504,3 +504,17 @@ def test_inert_value_in_yaml_output_round_trips(vmctl, tmp_path: Path) -> None:
     code, out, _ = vmctl("template", "process", str(path), "-p", f"NAME={value}")
     docs = parse_documents(out, "<stdout>")
     assert (code, [d.obj["metadata"]["annotations"]["note"] for d in docs]) == (0, [value])
+
+
+def test_apply_unknown_instancetype_says_how_to_supply_it(vmctl, tmp_path: Path, monkeypatch) -> None:
+    """apply stores only VMs that can start: the message names what is missing and how apply can get it (no
+    --catalog: apply has none)."""
+    monkeypatch.setenv("VMCTL_STATE_DIR", str(tmp_path / "state"))
+    path = write(tmp_path, "vm.yaml", VM.replace("name: u1.medium", "name: u1.mediumm"))
+    code, out, err = vmctl("apply", "-f", str(path), "--backend", "local")
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f'error: {path}[0]: VirtualMachine web1 is invalid: spec.instancetype.name: '
+        'virtualmachineclusterinstancetypes.instancetype.kubevirt.io "u1.mediumm" not found (vmctl applies a VM '
+        'only with its instancetype: apply the instancetype first, or add it to this -f)'
+    ]

@@ -70,6 +70,6 @@ def test_kubectl_vmctl_usage_errors_name_the_plugin(plugin_env: dict[str, str]) 
 def test_local_only_verbs_say_so_on_the_cluster(plugin_env: dict[str, str], args: tuple[str, ...]) -> None:
     proc = kubectl_run(plugin_env, "vmctl", *args)
     assert (proc.returncode, proc.stdout) == (2, "")
-    verb = f"vmctl {args[0]}"
+    verb = f"kubectl vmctl {args[0]}"  # as the user called it
     assert proc.stderr == f"error: {verb} is only available with the local backend (this is the cluster backend)\n"
 

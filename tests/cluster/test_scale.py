@@ -117,7 +117,7 @@ def test_negative_replicas_are_the_servers_422(conn: Connection, namespace: str,
     kubectl("create", "--validate=false", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(pool("web")))
     with pytest.raises(ObjectRejected) as exc:
         objects.merge_patch(conn, POOL, "web", {"spec": {"replicas": -1}})
-    lines = exc.value.message.splitlines()
+    lines = [exc.value.message, *exc.value.detail_lines()]
     assert lines[0] == 'invalid (422): VirtualMachinePool.pool.kubevirt.io "web" is invalid'
     assert lines[1].startswith(
         "  spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0"
@@ -126,6 +126,21 @@ def test_negative_replicas_are_the_servers_422(conn: Connection, namespace: str,
         lines[2] == "  .spec.replicas: Invalid value: -1: should be a non-negative integer"
     )  # the scale path's check
     assert [c.field for c in exc.value.causes] == ["spec.replicas", ".spec.replicas"]
+
+
+def test_a_422_shows_one_cause_per_line(cli: Any, namespace: str) -> None:
+    """What the user sees: the error line, then each of the server's causes on its own line."""
+    bad = cli.tmp / "bad.yaml"
+    doc = pool("web", replicas=-1)
+    doc["spec"]["virtualMachineTemplate"]["spec"]["template"]["spec"] = {
+        "domain": {"devices": {}, "memory": {"guest": "128Mi"}}
+    }
+    bad.write_text(yaml.safe_dump(doc))
+    code, out, err = cli("apply", "-f", str(bad))
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert lines[0].startswith("error: ") and lines[0].endswith(" is invalid") and "\\n" not in err
+    assert lines[1].startswith("  spec.replicas: Invalid value: -1: ")
 
 
 def test_replica_sets_scale_too(conn: Connection, namespace: str, kubectl: Any) -> None:

@@ -73,7 +73,7 @@ def test_422_one_cause_per_line_with_field_paths() -> None:
     )
     err = errors.from_response(422, status(422, "Invalid", msg, causes), CTX)
     assert isinstance(err, ObjectRejected)
-    lines = err.message.splitlines()
+    lines = [err.message, *err.detail_lines()]
     assert lines[0] == 'invalid (422): VirtualMachinePool.pool.kubevirt.io "web" is invalid'
     assert (
         lines[1]

@@ -195,3 +195,30 @@ def test_the_suite_never_reads_the_users_kubeconfig() -> None:
     local backend whatever ~/.kube/config holds."""
     assert not Path(os.environ["KUBECONFIG"]).exists()
     assert select.choose_backend(None) == "local"
+
+
+def test_a_kubeconfig_named_in_KUBECONFIG_means_the_cluster_even_when_broken(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As kubectl: a file the user names is used, and a broken one is an error, not a quiet switch to local."""
+    bad = home / "kc-bad.yaml"
+    bad.write_text("garbage: [\n")
+    monkeypatch.setenv("KUBECONFIG", str(bad))
+    assert select.choose_backend(None) == "cluster"
+    pytest.importorskip("kubernetes")
+    with pytest.raises(VmctlError, match=r"kc-bad.yaml: not valid YAML"):
+        select.get_backend(None, home / "st", "test:///default")
+
+
+def test_in_a_pod_the_service_account_means_the_cluster(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vmctl.backends.cluster import kubeconfig
+
+    sa = home / "sa"
+    sa.mkdir()
+    (sa / "token").write_text("t")
+    monkeypatch.setattr(kubeconfig, "SA_DIR", sa)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    assert select.choose_backend(None) == "cluster"
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST")
+    assert select.choose_backend(None) == "local"

@@ -213,6 +213,9 @@ class ApplyError(VmctlError):
         self.results = results
         self.details = list(details or [])
 
+    def detail_lines(self) -> list[str]:
+        return self.details
+
 
 #: Why a document after a refused one was not applied.
 NOT_SENT = "not sent after the failure"

@@ -1,7 +1,8 @@
 """Pick the backend for a command: ``--backend``, ``VMCTL_BACKEND``, the config file, then a kubeconfig probe.
 
-Without an explicit choice, ``cluster`` is the default whenever a usable kubeconfig exists (kubectl's: the files
-of ``$KUBECONFIG``, else ``~/.kube/config``, one of which sets a ``current-context``), and ``local`` otherwise.
+Without an explicit choice, ``cluster`` is the default whenever a cluster is configured (``$KUBECONFIG`` names an
+existing file; else ``~/.kube/config`` sets a ``current-context``; else a pod's service account), and ``local``
+otherwise.
 There is no silent fallback: a cluster that cannot be reached is one ``error:`` line naming its server
 (``--backend local`` or ``VMCTL_BACKEND=local`` picks the local backend). ``--kubeconfig`` or ``--context``
 with no backend named also means the cluster, as does running as the kubectl plugin (``kubectl-vmctl``).
@@ -120,8 +121,15 @@ def _sets_current_context(path: Path) -> bool:
 
 
 def _has_kubeconfig() -> bool:
-    """A usable kubeconfig exists: one of kubectl's files sets a current-context."""
-    return any(_sets_current_context(p) for p in _kubeconfig_files())
+    """A cluster is configured: ``$KUBECONFIG`` names an existing file (the user's own statement, as for kubectl:
+    a broken one is then an error, never a silent switch to local), ``~/.kube/config`` sets a current-context (a
+    leftover empty one does not take a laptop over), or vmctl runs in a pod with a service account."""
+    files = _kubeconfig_files()
+    if files:
+        return bool(os.environ.get("KUBECONFIG")) or any(_sets_current_context(p) for p in files)
+    from vmctl.backends.cluster.kubeconfig import in_cluster_available
+
+    return in_cluster_available(os.environ)
 
 
 def choose_backend(backend: str | None, config: Config | None = None, cluster: ClusterFlags | None = None) -> str:

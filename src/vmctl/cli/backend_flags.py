@@ -123,3 +123,11 @@ def open_backend(flags: BackendFlags, *, allow_hooks: bool | None = None) -> Bac
     cluster = ClusterFlags(flags.kubeconfig, flags.context, flags.impersonate, flags.request_timeout)
     return get_backend(flags.backend, flags.state_dir, flags.libvirt_uri, allow_hooks=allow_hooks,
                        reporter=CliReporter(), cluster=cluster)
+
+
+def program() -> str:
+    """How the user called vmctl (``vmctl`` or ``kubectl vmctl``), for messages that name a command."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return ctx.find_root().info_name or "vmctl" if ctx is not None else "vmctl"

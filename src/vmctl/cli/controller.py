@@ -43,8 +43,9 @@ Example: vmctl controller start && vmctl controller status
 def _local(flags: BackendFlags, allow_hooks: bool = False) -> LocalHost:
     from vmctl.backends.base import require_local
     from vmctl.cli.backend_flags import open_backend
+    from vmctl.cli.backend_flags import program as _program
 
-    return require_local(open_backend(flags, allow_hooks=allow_hooks or None), "vmctl controller")
+    return require_local(open_backend(flags, allow_hooks=allow_hooks or None), f"{_program()} controller")
 
 
 def _interval(value: float) -> float:

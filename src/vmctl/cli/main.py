@@ -188,15 +188,17 @@ def _root() -> None:
 
 
 def report(message: str, hint: str | None = None, details: list[str] | None = None) -> None:
-    """Write one diagnostic line (plus an optional hint line) to stderr; line breaks in the message (a value
-    quoted in it) are escaped, so an error is always one line. ``details`` (an apply's documents that were not
-    applied) follow it, one line each, before the hint."""
-    message = message.replace("\r", "\\r").replace("\n", "\\n")
-    sys.stderr.write(f"error: {message}\n")
-    for line in details or ():
-        sys.stderr.write(line.replace("\r", "\\r").replace("\n", "\\n") + "\n")
+    """Write one diagnostic line (then the server's field causes, one per line, and an optional hint line) to
+    stderr; line breaks inside a line (a value quoted in it) are escaped, so each stays one line."""
+    sys.stderr.write(f"error: {_one_line(message)}\n")
+    for line in details or []:
+        sys.stderr.write(_one_line(line) + "\n")
     if hint:
         sys.stderr.write(f"hint: {hint}\n")
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def main(argv: list[str] | None = None, *, prog_name: str = "vmctl") -> None:
@@ -216,7 +218,7 @@ def main(argv: list[str] | None = None, *, prog_name: str = "vmctl") -> None:
         sys.stderr.write("\n")
         sys.exit(130)
     except VmctlError as exc:
-        report(exc.message, exc.hint, getattr(exc, "details", None))
+        report(exc.message, exc.hint, exc.detail_lines())
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("\n")

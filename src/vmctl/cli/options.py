@@ -31,7 +31,7 @@ Backend = Annotated[
     typer.Option(
         "--backend",
         help="Where VMs run: 'local' (libvirt) or 'cluster' (KubeVirt). Default: VMCTL_BACKEND, the config file, else "
-        "cluster when a kubeconfig with a current-context exists, else local.",
+        "cluster when KUBECONFIG names a file, ~/.kube/config sets a current-context or vmctl runs in a pod, else local.",
     ),
 ]
 StateDir = Annotated[

@@ -142,15 +142,15 @@ def _vmi_row(o: Obj, now: datetime, wide: bool) -> list[str]:
 
 
 def _replicas_row(o: Obj, now: datetime, wide: bool) -> list[str]:
-    """A pool or replica set: desired, current and ready replicas, paused, age (+ selector with -o wide)."""
+    """A pool or replica set: KubeVirt's printer columns (desired, current, ready, age; a status count the
+    controller has not written is blank, as kubectl shows it), + paused and selector with -o wide."""
     from vmctl.controllers.rollout import desired_replicas, is_paused
 
     st = o.get("status") or {}
-    row = [o["metadata"]["name"], str(desired_replicas(o)), str(st.get("replicas", 0)),
-           str(st.get("readyReplicas", 0)), "true" if is_paused(o) else "false",
-           human_age(o["metadata"].get("creationTimestamp"), now)]
+    row = [o["metadata"]["name"], str(desired_replicas(o)), str(st.get("replicas", "")),
+           str(st.get("readyReplicas", "")), human_age(o["metadata"].get("creationTimestamp"), now)]
     if wide:
-        row.append(str(st.get("labelSelector") or "<none>"))
+        row += ["true" if is_paused(o) else "false", str(st.get("labelSelector") or "<none>")]
     return row
 
 
@@ -170,7 +170,7 @@ def headers(kind: Kind, wide: bool) -> list[str]:
     if kind.kind == "VirtualMachineInstance":
         return ["NAME", "AGE", "PHASE", "IP", "NODENAME", "READY"] + (["LIVE-MIGRATABLE", "PAUSED"] if wide else [])
     if kind.kind in ("VirtualMachinePool", "VirtualMachineInstanceReplicaSet"):
-        return ["NAME", "DESIRED", "CURRENT", "READY", "PAUSED", "AGE"] + (["SELECTOR"] if wide else [])
+        return ["NAME", "DESIRED", "CURRENT", "READY", "AGE"] + (["PAUSED", "SELECTOR"] if wide else [])
     if kind.kind == "ConfigMap":
         return ["NAME", "DATA", "AGE"]
     if kind.kind == "Secret":

@@ -35,8 +35,9 @@ def _volumes(flags: BackendFlags) -> NamedVolumes:
     line saying volumes are local-only when the backend is the cluster."""
     from vmctl.backends.base import require_local
     from vmctl.cli.backend_flags import open_backend
+    from vmctl.cli.backend_flags import program as _program
 
-    return require_local(open_backend(flags), "vmctl volume").volumes()
+    return require_local(open_backend(flags), f"{_program()} volume").volumes()
 
 
 def _parse_size(text: str) -> int:

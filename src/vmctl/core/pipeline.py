@@ -613,11 +613,16 @@ def problems(
     return admit(obj, source, namespace=namespace, cluster=cluster)[1]
 
 
+#: how a missing instancetype or preference can be supplied offline (``validate``, ``resolve``)
+SUPPLY_OFFLINE = "KubeVirt admits the VM, but cannot start it; supply the {which} with -f FILE or --catalog DIR"
+
+
 def admit(
-    obj: Obj, source: ObjectSource, *, namespace: str | None = None, cluster: ClusterConfig = DEFAULT_CLUSTER
+    obj: Obj, source: ObjectSource, *, namespace: str | None = None, cluster: ClusterConfig = DEFAULT_CLUSTER,
+    supply: str = SUPPLY_OFFLINE,
 ) -> tuple[Resolved | None, list[FieldProblem]]:
     """Admission of a VM or VMI: (what ``resolve`` returns, or None when it cannot; every problem found, as
-    ``problems`` reports them)."""
+    ``problems`` reports them). ``supply`` says how a missing instancetype or preference can be given."""
     memo = _memo(source)
     found: list[FieldProblem] = []
     is_vm = obj.get("kind") == "VirtualMachine"
@@ -633,9 +638,8 @@ def admit(
                 try:
                     finder(str(matcher["name"]), str(matcher.get("kind") or ""), ns)
                 except NotFoundError as exc:
-                    found.append(FieldProblem(
-                        f"spec.{which}.name", f"{exc.message} (KubeVirt admits the VM, but cannot start it; supply the "
-                        f"{which} with -f FILE or --catalog DIR)", ADVISORY))
+                    found.append(FieldProblem(f"spec.{which}.name", f"{exc.message} ({supply.format(which=which)})",
+                                              ADVISORY))
                 except ObjectRejected as exc:
                     found.append(FieldProblem(f"spec.{which}.kind", exc.message, "FieldValueInvalid"))
     try:

@@ -176,12 +176,13 @@ class Connection:
             url += "?" + urlencode(params, quote_via=quote)
         for attempt in range(attempts):
             hdrs = {**self._headers, **headers, **self._credentials()}
+            started = time.monotonic()
             try:
                 rest = self._rest.request(
                     method, url, headers=hdrs, body=body, _request_timeout=_timeout_arg(timeout)
                 )
             except Exception as exc:
-                raise self._transport_error(exc, ctx, timeout) from None
+                raise self._transport_error(exc, ctx, timeout, time.monotonic() - started) from None
             resp = rest.response
             if 200 <= resp.status < 300:
                 return resp
@@ -200,14 +201,14 @@ class Connection:
         return {str(a["key"]): str(a["value"]) for a in auth.values() if a.get("in") == "header" and a.get("value")}
 
     def _transport_error(
-        self, exc: Exception, ctx: errors.RequestContext, timeout: float | None
+        self, exc: Exception, ctx: errors.RequestContext, timeout: float | None, elapsed: float
     ) -> Exception:
         if isinstance(exc, official_client.api_exception()) and exc.status == 0:  # the client wraps ssl errors this way
             return errors.Unreachable(
                 f"cannot reach the API server at {ctx.server}: TLS: {_tls_reason(str(exc.reason or ''))}",
                 hint="check the cluster's certificate-authority in the kubeconfig",
             )
-        return errors.from_transport(exc, ctx, timeout)
+        return errors.from_transport(exc, ctx, timeout, elapsed)
 
     def _backoff(self, attempt: int, retry_after: str | None) -> float:
         if retry_after:
@@ -279,8 +280,8 @@ def _query_value(value: Any) -> Any:
 
 def _timeout_arg(timeout: float | None) -> Any:
     if timeout is None:
-        return (10.0, None)  # connect within 10 s; reads (watches) may take as long as the server allows
-    return (min(10.0, timeout), timeout)
+        return (errors.CONNECT_LIMIT, None)  # reads (watches) may take as long as the server allows
+    return (min(errors.CONNECT_LIMIT, timeout), timeout)
 
 
 def _connect_only_retries() -> Any:

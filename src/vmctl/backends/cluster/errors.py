@@ -49,9 +49,17 @@ class ClusterNotFound(NotFoundError):
 
 
 class Invalid(ObjectRejected):
-    """422: the server rejected the object; ``causes`` has one entry per field."""
+    """422: the server rejected the object; ``causes`` has one entry per field, shown one per line."""
 
     status = 422
+
+    def detail_lines(self) -> list[str]:
+        return [f"  {c.field}: {c.message}" if c.field else f"  {c.message}" for c in self.causes]
+
+
+#: seconds a connection (TCP and the TLS handshake) may take, whatever the request timeout (as client-go's
+#: TLS handshake timeout)
+CONNECT_LIMIT = 10.0
 
 
 @dataclass(frozen=True)
@@ -143,9 +151,7 @@ def from_response(status_code: int, body: bytes | str | None, ctx: RequestContex
     if status_code == 422:
         causes = causes_of(st)
         head = message.split(": ", 1)[0] if causes and ": " in message else message
-        lines = [f"invalid (422): {head or 'the server rejected the object'}"]
-        lines += [f"  {c.field}: {c.message}" if c.field else f"  {c.message}" for c in causes]
-        return Invalid("\n".join(lines), causes)
+        return Invalid(f"invalid (422): {head or 'the server rejected the object'}", causes)
     if status_code == 410:
         return ClusterError(
             f"expired (410): {message or 'the list or watch position is too old'}",
@@ -174,8 +180,11 @@ def from_response(status_code: int, body: bytes | str | None, ctx: RequestContex
     )
 
 
-def from_transport(exc: BaseException, ctx: RequestContext, timeout: float | None) -> VmctlError:
-    """The vmctl error for a request that got no HTTP answer (urllib3 / ssl / socket errors)."""
+def from_transport(
+    exc: BaseException, ctx: RequestContext, timeout: float | None, elapsed: float | None = None
+) -> VmctlError:
+    """The vmctl error for a request that got no HTTP answer (urllib3 / ssl / socket errors); a timeout names
+    the time vmctl actually waited (``elapsed``) when it is known: connecting may hit its own, shorter limit."""
     import ssl
 
     import urllib3.exceptions as ue
@@ -197,10 +206,12 @@ def from_transport(exc: BaseException, ctx: RequestContext, timeout: float | Non
     if timed_out or isinstance(
         inner, (ue.ReadTimeoutError, ue.ConnectTimeoutError, TimeoutError, ue.TimeoutError)
     ):
-        limit = f" within {timeout:g} s" if timeout else ""
+        waited = timeout if elapsed is None else round(elapsed, 1) if elapsed < 10 else round(elapsed)
+        limit = f" within {waited:g} s" if waited else ""
         return Unreachable(
             f"timeout: the API server at {ctx.server} did not answer{limit}",
-            hint="--request-timeout sets how long vmctl waits",
+            hint=f"connecting (TCP and TLS) may take at most {CONNECT_LIMIT:g} s; "
+            "--request-timeout sets how long vmctl waits for an answer",
         )
     if isinstance(inner, (ue.SSLError, ssl.SSLError)):
         detail = _ssl_detail(inner)

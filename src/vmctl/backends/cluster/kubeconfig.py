@@ -69,11 +69,12 @@ def kubeconfig_paths(kubeconfig: str | os.PathLike[str] | None, environ: Mapping
     return [default] if default.is_file() else []
 
 
-def in_cluster_available(environ: Mapping[str, str], sa_dir: Path = SA_DIR) -> bool:
+def in_cluster_available(environ: Mapping[str, str], sa_dir: Path | None = None) -> bool:
+    """Inside a pod: the service's address in the environment and the service account's token mounted."""
     return bool(
         environ.get("KUBERNETES_SERVICE_HOST")
         and environ.get("KUBERNETES_SERVICE_PORT")
-        and (sa_dir / "token").is_file()
+        and ((sa_dir or SA_DIR) / "token").is_file()
     )
 
 

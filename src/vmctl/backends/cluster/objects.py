@@ -132,12 +132,11 @@ class ApplyReport:
         out = [f"{ref(a.obj)} {a.action}" for a in self.applied]
         if self.failed is not None:
             index, obj, err = self.failed
-            first, *causes = err.message.splitlines() or [""]
-            if isinstance(err, Unavailable) and first.startswith("timeout"):  # sent, but no answer came
-                out.append(f"{ref(obj)} not known to be applied (document {index + 1}): {first}")
+            if isinstance(err, Unavailable) and err.message.startswith("timeout"):  # sent, but no answer came
+                out.append(f"{ref(obj)} not known to be applied (document {index + 1}): {err.message}")
             else:
-                out.append(not_applied(index, obj, first))
-            out += causes  # the 422 causes, one per line
+                out.append(not_applied(index, obj, err.message))
+            out += err.detail_lines()  # the 422 causes, one per line
             out += [not_applied(i, o, NOT_SENT) for i, o in self.not_sent]
         return out
 

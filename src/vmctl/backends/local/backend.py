@@ -180,8 +180,7 @@ class LocalBackend:
     @staticmethod
     def _refusal(batch: list[Admitted], index: int, error: VmctlError) -> ApplyError:
         """Document ``index`` was refused: the transaction stored none of the batch."""
-        first, *causes = error.message.splitlines() or [""]
-        lines = [not_applied(index, batch[index].obj, first), *causes]
+        lines = [not_applied(index, batch[index].obj, error.message), *error.detail_lines()]
         lines += [not_applied(i, item.obj, ROLLED_BACK if i < index else NOT_SENT)
                   for i, item in enumerate(batch) if i != index]
         return refusal(lines, [], error)
