@@ -268,14 +268,15 @@ def is_excluded(vmi: Obj) -> bool:
 
 
 def matching_presets(vmi: Obj, presets: Iterable[Obj]) -> list[Obj]:
-    """Presets whose selector matches the VMI labels; an invalid selector rejects the VMI."""
+    """Presets whose selector matches the VMI labels; an invalid selector rejects the VMI. A preset's selector
+    is a struct, not a pointer, in KubeVirt: a missing one is empty and selects every VMI (the CRD requires it)."""
     from vmctl.core.selectors import SelectorError, compile_selector  # only needed when there are presets
 
     labels = (vmi.get("metadata") or {}).get("labels") or {}
     matched = []
     for preset in presets:
         try:
-            selector = compile_selector((preset.get("spec") or {}).get("selector"))
+            selector = compile_selector((preset.get("spec") or {}).get("selector") or {})
         except SelectorError as exc:
             raise ObjectRejected(exc.message) from None
         if selector(labels):
