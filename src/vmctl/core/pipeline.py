@@ -39,6 +39,7 @@ from vmctl.core.validation import (
     validate_vm_spec,
     validate_vmi_create,
 )
+from vmctl.core.validation_dra import drop_empty_claims
 from vmctl.core.validation_scheduling import sanitize_nameservers
 from vmctl.core.validation_security import metadata_key
 from vmctl.core.vmi_from_vm import (
@@ -427,7 +428,9 @@ def _resolve_vm(
     validating: bool = True,
 ) -> Resolved:
     vm = clone(obj)
-    sanitize_nameservers(((vm.get("spec") or {}).get("template") or {}).get("spec"))
+    template_spec = ((vm.get("spec") or {}).get("template") or {}).get("spec")
+    sanitize_nameservers(template_spec)
+    drop_empty_claims(template_spec)
     ns = _namespace(vm, namespace)
     inference_warnings: list[str] = []
     it_obj, pref_obj, missing = _admit_vm(vm, ns, source, inference_warnings)
@@ -493,6 +496,7 @@ def _resolve_vmi(
 ) -> Resolved:
     vmi = clone(obj)
     sanitize_nameservers(vmi.get("spec"))
+    drop_empty_claims(vmi.get("spec"))
     ns = _namespace(vmi, namespace)
     vmi.setdefault("spec", {})
     tracker.snap("vmi", vmi)
