@@ -7,7 +7,7 @@ NetworkDevicesWithDRA is off, so networks take no part in the claim pairs.
 
 In Go the claim request is an embedded pointer: any ``claimName`` or ``requestName`` key allocates it, even an
 empty one. An instancetype's devices keep that (they are decoded once); a VM template or VMI goes through the
-mutating webhooks' JSON round trip first, which drops empty names (``drop_empty_claims``).
+mutating webhooks' JSON round trip first, which drops empty names (``goshape.drop_omitted``).
 """
 
 from __future__ import annotations
@@ -28,20 +28,6 @@ def _device_lists(spec: Obj) -> Obj:
     domain = spec.get("domain")
     devices = domain.get("devices") if isinstance(domain, dict) else None
     return devices if isinstance(devices, dict) else {}
-
-
-def drop_empty_claims(spec: Any) -> None:
-    """Drop empty ``claimName``/``requestName`` of a template's GPUs and host devices in place, as the Go JSON
-    round trip of the mutating webhooks does (``omitempty``)."""
-    if not isinstance(spec, dict):
-        return
-    devices = _device_lists(spec)
-    for key, _kind, _mixed in _KINDS:
-        for device in devices.get(key) or []:
-            if isinstance(device, dict):
-                for name in _CLAIM_KEYS:
-                    if name in device and not device[name]:
-                        del device[name]
 
 
 def _has_claim(device: Obj) -> bool:
