@@ -489,13 +489,10 @@ def _boot_order(field: str, spec: Obj) -> list[FieldProblem]:
         disk = disk if isinstance(disk, dict) else {}
         base = f"{field}.domain.devices.disks[{idx}]"
         volume = volumes.get(disk.get("name"))
-        if volume is None:
-            if disk.get("cdrom") is None:
-                causes.append(FieldProblem(f"{base}.name", _NOT_FOUND.format(f"{base}.Name", disk.get("name", "")),
-                                           INVALID))
-            else:
-                causes.append(FieldProblem(f"{base}.name", "DeclarativeHotplugVolumes feature gate not enabled, "
-                                           "cannot define an empty CD-ROM disk", INVALID))
+        if volume is None and disk.get("cdrom") is None:  # an empty CD-ROM is allowed: the DeclarativeHotplugVolumes
+            # gate is beta, on by default
+            causes.append(FieldProblem(f"{base}.name", _NOT_FOUND.format(f"{base}.Name", disk.get("name", "")),
+                                       INVALID))
         if disk.get("lun") is not None and volume is not None and volume.get("persistentVolumeClaim") is None \
                 and volume.get("dataVolume") is None:
             causes.append(FieldProblem(f"{base}.lun", f"{base}.lun can only be mapped to a DataVolume or "
