@@ -5,7 +5,8 @@ what the webhooks refuse for other reasons repaired (most of them resolve), ``go
 one spec rule each put to the test, ``golden-spiced-sched.jsonl.gz`` those with one scheduling or security setting
 (affinity, spread, DNS, access credentials, launch security, Hyper-V, metadata), ``golden-spiced-devices.jsonl.gz``
 the same with one device, storage or migration rule each, ``golden-catalog.jsonl.gz`` the bundled
-catalog's instancetypes and preferences on VMs of ours, each with what KubeVirt's code returned (see SOURCE.md).
+catalog's instancetypes and preferences on VMs of ours, and ``golden-regressions.jsonl.gz`` single inputs on
+which vmctl once differed (each stores its own input), each with what KubeVirt's code returned (see SOURCE.md).
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ SPICED = _golden("golden-spiced.jsonl.gz")
 SPICED_DEVICES = _golden("golden-spiced-devices.jsonl.gz")
 CATALOG = _golden("golden-catalog.jsonl.gz")
 SPICED_SCHED = _golden("golden-spiced-sched.jsonl.gz")
+REGRESSIONS = _golden("golden-regressions.jsonl.gz")
 SETS = {
     "generated": GENERATED, "valid": VALID, "spiced": SPICED, "spiced-devices": SPICED_DEVICES, "catalog": CATALOG,
-    "spiced-sched": SPICED_SCHED,
+    "spiced-sched": SPICED_SCHED, "regressions": REGRESSIONS,
 }
 
 

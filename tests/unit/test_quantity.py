@@ -92,6 +92,15 @@ def test_parse_rejects_bad_text(bad):
         ("0Mi", "0"),
         ("-2048Mi", "-2Gi"),
         ("102399992", "102399992"),
+        # texts apimachinery's ParseQuantity keeps as written (its String() and JSON give them back)
+        ("02Gi", "02Gi"),
+        ("+1G", "+1G"),
+        ("1.500G", "1.500G"),
+        ("0100m", "0100m"),
+        ("0128Mi", "128Mi"),
+        ("02048Mi", "2Gi"),
+        ("2.0Gi", "2Gi"),
+        ("02000k", "2M"),
     ],
 )
 def test_canonical(text, expected):

@@ -271,3 +271,25 @@ def go_value_text(value: Any, type_name: str, *, top: bool = True) -> str:
             return str(int(value))
         return str(value)
     return "<nil>" if value is None else str(value)
+
+
+def drop_omitted(value: Any, type_name: str) -> None:
+    """Remove in place the fields Go's ``omitempty`` would leave out of ``value`` (a ``type_name``): what a
+    JSON round trip through the Go types loses, as a mutating webhook's replaced ``/spec`` does. Empty lists,
+    maps and strings, zero numbers, ``false`` and nulls; a struct is never empty and is walked into."""
+    kind = _underlying(type_name.lstrip("*"))
+    if kind.startswith("[]"):
+        if isinstance(value, list):
+            for item in value:
+                drop_omitted(item, kind[2:])
+        return
+    if kind not in STRUCTS or not isinstance(value, dict):
+        return
+    for _go, json_name, field_type, flags in _fields(kind):
+        if json_name not in value:
+            continue
+        field = value[json_name]
+        if flags & 1 and _is_empty(field, field_type):
+            del value[json_name]
+        elif isinstance(field, (dict, list)):
+            drop_omitted(field, field_type)

@@ -29,7 +29,7 @@ from vmctl.core.api import Conflict, ObjectSource, Resolved
 from vmctl.core.apply import apply_to_vmi
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
 from vmctl.core.fields import clone
-from vmctl.core.goshape import go_json
+from vmctl.core.goshape import drop_omitted, go_json
 from vmctl.core.matchers import validate_matchers
 from vmctl.core.origin import OriginTracker
 from vmctl.core.preference import apply_autoattach, check_spread_topology, mutate_vm
@@ -427,7 +427,9 @@ def _resolve_vm(
     validating: bool = True,
 ) -> Resolved:
     vm = clone(obj)
-    sanitize_nameservers(((vm.get("spec") or {}).get("template") or {}).get("spec"))
+    template_spec = ((vm.get("spec") or {}).get("template") or {}).get("spec")
+    sanitize_nameservers(template_spec)
+    drop_omitted(template_spec, "v1.VirtualMachineInstanceSpec")  # the VM mutating webhook replaces /spec
     ns = _namespace(vm, namespace)
     inference_warnings: list[str] = []
     it_obj, pref_obj, missing = _admit_vm(vm, ns, source, inference_warnings)
@@ -493,6 +495,7 @@ def _resolve_vmi(
 ) -> Resolved:
     vmi = clone(obj)
     sanitize_nameservers(vmi.get("spec"))
+    drop_omitted(vmi.get("spec"), "v1.VirtualMachineInstanceSpec")  # the VMI mutating webhook replaces /spec
     ns = _namespace(vmi, namespace)
     vmi.setdefault("spec", {})
     tracker.snap("vmi", vmi)

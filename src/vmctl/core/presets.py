@@ -120,10 +120,6 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def _equal(a: Any, b: Any) -> bool:
-    return _norm(a) == _norm(b)
-
-
 def _requests_equal(a: Obj, b: Obj) -> bool:
     if set(a) != set(b):
         return False
@@ -208,8 +204,16 @@ def _aggregate(errors: list[str]) -> str:
     return unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
 
 
+#: the sections mergeDomainSpec copies whole when the VMI leaves them unset, with their Go types
+_MERGED = (("cpu", "*v1.CPU"), ("firmware", "*v1.Firmware"), ("features", "*v1.Features"),
+           ("ioThreadsPolicy", "*v1.IOThreadsPolicy"))
+
+
 def merge_domain(preset_domain: Obj, vmi_domain: Obj) -> tuple[bool, list[str]]:
-    """Merge one preset into the VMI domain in place; (applied, conflicts with the VMI as readable text)."""
+    """Merge one preset into the VMI domain in place; (applied, conflicts with the VMI as readable text).
+
+    A section counts as applied when it equals the VMI's once both are decoded into their Go types, so
+    ``features: {}`` and ``features: {acpi: {}}`` are the same (``acpi`` is a struct, not a pointer)."""
     conflicts = [readable for _text, readable in _merge_conflicts(preset_domain, vmi_domain)]
     applied = False
     preset_req = (preset_domain.get("resources") or {}).get("requests") or {}
@@ -219,32 +223,32 @@ def merge_domain(preset_domain: Obj, vmi_domain: Obj) -> tuple[bool, list[str]]:
             resources["requests"] = dict(preset_req)
         if _requests_equal(resources["requests"], preset_req):
             applied = True
-    for key in ("cpu", "firmware", "features", "ioThreadsPolicy"):
+    for key, type_name in _MERGED:
         value = preset_domain.get(key)
         if value is None:
             continue
         if vmi_domain.get(key) is None:
             vmi_domain[key] = clone(value)
-        if _equal(vmi_domain[key], value):
+        if not _differ(vmi_domain[key], value, type_name):
             applied = True
     pclock = preset_domain.get("clock")
     if isinstance(pclock, dict):
         vclock = vmi_domain.get("clock")
         if not isinstance(vclock, dict):
             vclock = vmi_domain["clock"] = clone(_offset(pclock))
-        if _equal(vclock, pclock):
+        if not _differ(vclock, pclock, "*v1.Clock"):
             applied = True
         if pclock.get("timer") is not None:
             if vclock.get("timer") is None:
                 vclock["timer"] = clone(pclock["timer"])
-            if _equal(vclock["timer"], pclock["timer"]):
+            if not _differ(vclock["timer"], pclock["timer"], "*v1.Timer"):
                 applied = True
     watchdog = (preset_domain.get("devices") or {}).get("watchdog")
     if watchdog is not None:
         devices = vmi_domain.setdefault("devices", {})
         if devices.get("watchdog") is None:
             devices["watchdog"] = clone(watchdog)
-        if _equal(devices["watchdog"], watchdog):
+        if not _differ(devices["watchdog"], watchdog, "*v1.Watchdog"):
             applied = True
     return applied, conflicts
 
@@ -264,14 +268,15 @@ def is_excluded(vmi: Obj) -> bool:
 
 
 def matching_presets(vmi: Obj, presets: Iterable[Obj]) -> list[Obj]:
-    """Presets whose selector matches the VMI labels; an invalid selector rejects the VMI."""
+    """Presets whose selector matches the VMI labels; an invalid selector rejects the VMI. A preset's selector
+    is a struct, not a pointer, in KubeVirt: a missing one is empty and selects every VMI (the CRD requires it)."""
     from vmctl.core.selectors import SelectorError, compile_selector  # only needed when there are presets
 
     labels = (vmi.get("metadata") or {}).get("labels") or {}
     matched = []
     for preset in presets:
         try:
-            selector = compile_selector((preset.get("spec") or {}).get("selector"))
+            selector = compile_selector((preset.get("spec") or {}).get("selector") or {})
         except SelectorError as exc:
             raise ObjectRejected(exc.message) from None
         if selector(labels):

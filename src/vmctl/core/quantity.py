@@ -144,9 +144,40 @@ def _format_cached(value: Fraction, fmt: str) -> str:
 
 
 def canonical(text: str | int | float) -> str:
-    """The text Kubernetes stores for a quantity, e.g. ``2048Mi`` → ``2Gi``, ``1.5Gi`` → ``1536Mi``."""
+    """The text Kubernetes stores for a quantity, e.g. ``2048Mi`` → ``2Gi``, ``1.5Gi`` → ``1536Mi``; a text
+    ``ParseQuantity`` keeps as written (``kept_as_written``) stays as it is, e.g. ``02Gi``."""
     value, fmt = parse_quantity_with_format(text)
-    return format_quantity(value, fmt)
+    raw = str(text).strip()
+    return raw if kept_as_written(raw) else format_quantity(value, fmt)
+
+
+@lru_cache(maxsize=4096)
+def kept_as_written(raw: str) -> bool:
+    """Whether apimachinery's ``ParseQuantity`` caches the text itself, so that ``String()`` and its JSON give
+    it back unchanged: its fast path for small exact values, which takes any text whose digits (leading zeros
+    and a ``+`` sign aside) look canonical, e.g. ``02Gi``, ``+1G``, ``1.500G`` (``raw`` must parse)."""
+    if raw == "0":
+        return True
+    _positive, num, denom, suffix = _split(raw)
+    num = num.lstrip("0") or "0"
+    _base, exponent, fmt = _interpret(suffix, raw)
+    if fmt == BINARY_SI:
+        if denom:
+            return False
+        scale, mantissa = 0, 1 << exponent
+        precision = 15 - len(num) - int(exponent * 3 / 10) - 1
+    else:
+        scale, mantissa, precision = exponent, 1, 18 - len(num) - len(denom)
+    scale -= len(denom)
+    if precision < 0 or scale < -9:
+        return False
+    shifted = num + denom
+    value = int(shifted)
+    if value * mantissa > _MAX_INT64:
+        return False
+    if fmt == BINARY_SI:
+        return exponent % 10 == 0 and value & 0x07 != 0
+    return scale % 3 == 0 and not shifted.endswith("000") and shifted[0] != "0"
 
 
 def value_int(value: Fraction) -> int:

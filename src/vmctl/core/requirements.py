@@ -69,22 +69,30 @@ def _quantity(text: Any, where: str) -> tuple[Fraction, str]:
         raise InputError(f"{where}: {exc.message}") from None
 
 
+def _shown(parsed: tuple[Fraction, str], text: Any) -> str:
+    """``Quantity.String()``: the text as written when ``ParseQuantity`` kept it, else the canonical one."""
+    if text is not None and quantity.kept_as_written(str(text).strip()):
+        return str(text).strip()
+    return quantity.format_quantity(*parsed)
+
+
 def _check_memory(
     instancetype_spec: dict[str, Any] | None, preference_spec: dict[str, Any], vm_spec: dict[str, Any]
 ) -> tuple[list[str], str] | None:
     path, source = _MEMORY, "VirtualMachine"
-    provided = (Fraction(0), quantity.BINARY_SI)
+    provided, given = (Fraction(0), quantity.BINARY_SI), None
     if instancetype_spec is not None:
         path, source = _INSTANCETYPE, "instance type"
-        provided = _quantity(dig(instancetype_spec, "memory", "guest"), "instancetype spec.memory.guest")
+        given = dig(instancetype_spec, "memory", "guest")
+        provided = _quantity(given, "instancetype spec.memory.guest")
     vm_guest = dig(vm_spec, "domain", "memory", "guest")
     if vm_guest is not None:  # quirk kept from KubeVirt: the VM's own value wins, even with an instancetype
-        provided = _quantity(vm_guest, "spec.template.spec.domain.memory.guest")
-    required = _quantity(dig(preference_spec, "requirements", "memory", "guest"),
-                         "preference spec.requirements.memory.guest")
+        given, provided = vm_guest, _quantity(vm_guest, "spec.template.spec.domain.memory.guest")
+    wanted = dig(preference_spec, "requirements", "memory", "guest")
+    required = _quantity(wanted, "preference spec.requirements.memory.guest")
     if provided[0] < required[0]:
-        return [path], (f"insufficient Memory resources of {quantity.format_quantity(*provided)} provided by "
-                        f"{source}, preference requires {quantity.format_quantity(*required)}")
+        return [path], (f"insufficient Memory resources of {_shown(provided, given)} provided by "
+                        f"{source}, preference requires {_shown(required, wanted)}")
     return None
 
 

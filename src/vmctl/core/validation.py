@@ -4,7 +4,7 @@ Ports, in KubeVirt's order, of ``ValidateVirtualMachineInstanceSpec`` (vmi-creat
 it calls (network admitter, storage disks, boot order, CPU pinning, NUMA, realtime, hugepages, ...), the extra
 checks of the VMI create admitter (volumes mapped to disks, mandatory memory, per-architecture settings) and
 of the VM admitter (``ValidateVirtualMachineSpec``: run strategy, live-update CPU and memory). Checks that need
-the cluster (DataVolumes, feature gates other than KubeVirt's defaults, DRA, ...) are not ported; KubeVirt's
+the cluster (DataVolumes, feature gates other than KubeVirt's defaults, ...) are not ported; KubeVirt's
 default configuration is assumed (no feature gates, LiveUpdate rollout, bridge on pod network allowed).
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 from vmctl.core import quantity, validation_devices, validation_network
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
 from vmctl.core.names import label_errors, subdomain_errors
+from vmctl.core.validation_dra import validate_dra
 from vmctl.core.validation_scheduling import validate_affinity, validate_dns, validate_topology_spread
 from vmctl.core.validation_security import (
     validate_access_credentials,
@@ -488,13 +489,10 @@ def _boot_order(field: str, spec: Obj) -> list[FieldProblem]:
         disk = disk if isinstance(disk, dict) else {}
         base = f"{field}.domain.devices.disks[{idx}]"
         volume = volumes.get(disk.get("name"))
-        if volume is None:
-            if disk.get("cdrom") is None:
-                causes.append(FieldProblem(f"{base}.name", _NOT_FOUND.format(f"{base}.Name", disk.get("name", "")),
-                                           INVALID))
-            else:
-                causes.append(FieldProblem(f"{base}.name", "DeclarativeHotplugVolumes feature gate not enabled, "
-                                           "cannot define an empty CD-ROM disk", INVALID))
+        if volume is None and disk.get("cdrom") is None:  # an empty CD-ROM is allowed: the DeclarativeHotplugVolumes
+            # gate is beta, on by default
+            causes.append(FieldProblem(f"{base}.name", _NOT_FOUND.format(f"{base}.Name", disk.get("name", "")),
+                                       INVALID))
         if disk.get("lun") is not None and volume is not None and volume.get("persistentVolumeClaim") is None \
                 and volume.get("dataVolume") is None:
             causes.append(FieldProblem(f"{base}.lun", f"{base}.lun can only be mapped to a DataVolume or "
@@ -686,7 +684,7 @@ def _devices_misc(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldPr
     causes = []
     domain = spec.get("domain") or {}
     devices = domain.get("devices") or {}
-    if devices.get("hostDevices") is not None:
+    if devices.get("hostDevices"):  # an empty list does not survive the mutating webhooks' JSON round trip
         causes.append(FieldProblem(f"{field}.HostDevices", "Host Devices feature gate is not enabled in "
                                    "kubevirt-config", INVALID))
     sound = devices.get("sound")
@@ -757,6 +755,7 @@ def validate_vmi_spec(field: str, spec: Obj, cluster: ClusterConfig = DEFAULT_CL
     causes += _cpu_misc(field, spec)
     causes += validate_affinity(field, spec) + validate_topology_spread(field, spec)
     causes += validate_network(field, spec)
+    causes += validate_dra(field, spec)
     causes += _boot_order(field, spec)
     causes += _inputs_and_io_threads(field, spec)
     causes += _probes(field, spec)
