@@ -119,6 +119,12 @@ def test_get_selector_and_all_namespaces(env) -> None:
     assert code == 0
     assert [line.split()[:2] for line in out.splitlines()] == [
         ["NAMESPACE", "NAME"], ["default", "a"], ["default", "b"], ["other", "c"]]
+    # as kubectl: what exists is printed, then each missing name is an error line (exit 1)
+    code, out, err = env("get", "vm", "a", "nope", "b", "gone")
+    assert code == 1 and [line.split()[0] for line in out.splitlines()] == ["NAME", "a", "b"]
+    assert err == ('error: virtualmachines.kubevirt.io "nope" not found\n'
+                   'error: virtualmachines.kubevirt.io "gone" not found\n')
+    assert env("get", "vm", "a", "nope", "-o", "name")[:2] == (1, "virtualmachine.kubevirt.io/a\n")
 
 
 def test_get_missing_and_empty(env) -> None:

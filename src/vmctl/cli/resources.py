@@ -213,7 +213,7 @@ def show(kind: Kind, names: Sequence[str] = (), *, namespace: str | None = None,
     """What ``vmctl get <kind> [NAME...]`` prints for stored kinds: a table, ``-o yaml|json|name``, or domain XML."""
     from vmctl.backends.base import Ref, require_local
     from vmctl.cli.backend_flags import BackendFlags, open_backend
-    from vmctl.errors import UsageError
+    from vmctl.errors import NotFoundError, UsageError
 
     fmt = getattr(output, "value", output)
     if fmt == "wide":
@@ -228,17 +228,28 @@ def show(kind: Kind, names: Sequence[str] = (), *, namespace: str | None = None,
         text = require_local(be, "--domain-xml").domain_xml(Ref(kind.kind, names[0], ns or be.default_namespace))
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
+    if fmt not in (None, "", "yaml", "json", "name"):
+        raise UsageError(f"--output {fmt!r}: expected yaml, json, name or wide")
+    missing: list[NotFoundError] = []
     if names:
-        objs = [be.get(Ref(kind.kind, name, ns or be.default_namespace)) for name in names]
+        objs = []
+        for name in names:  # as kubectl: what exists is printed, then each missing name is an error
+            try:
+                objs.append(be.get(Ref(kind.kind, name, ns or be.default_namespace)))
+            except NotFoundError as exc:
+                missing.append(exc)
     else:
         objs = be.list(kind.kind, ns, selector, chunk_size=chunk_size)
     if fmt in ("yaml", "json", "name"):
-        print_objects(objs, fmt, single=len(names) == 1)
-        return
-    if fmt not in (None, ""):
-        raise UsageError(f"--output {fmt!r}: expected yaml, json, name or wide")
-    if not objs:
+        if objs:
+            print_objects(objs, fmt, single=len(names) == 1)
+    elif objs:
+        sys.stdout.write(render_table(kind, objs, wide=wide, all_namespaces=all_namespaces))
+    elif not missing:
         where = "" if all_namespaces or not kind.namespaced else f" in {ns} namespace"
         sys.stderr.write(f"No resources found{where}.\n")
-        return
-    sys.stdout.write(render_table(kind, objs, wide=wide, all_namespaces=all_namespaces))
+    if missing:
+        sys.stdout.flush()
+        for exc in missing[:-1]:
+            sys.stderr.write(f"error: {exc.message}\n")
+        raise missing[-1]
