@@ -241,7 +241,7 @@ def show(kind: Kind, names: Sequence[str] = (), *, namespace: str | None = None,
     else:
         objs = be.list(kind.kind, ns, selector, chunk_size=chunk_size)
     if fmt in ("yaml", "json", "name"):
-        if objs:
+        if objs or not missing:  # an empty listing is an empty List
             print_objects(objs, fmt, single=len(names) == 1)
     elif objs:
         sys.stdout.write(render_table(kind, objs, wide=wide, all_namespaces=all_namespaces))
