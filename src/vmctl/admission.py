@@ -132,12 +132,12 @@ def admit_batch(
     (feature gates) of the backend. Objects without a namespace (and no ``namespace``) go to
     ``default_namespace`` (the backend's)."""
     from vmctl.core.defaults import DEFAULT_CLUSTER
-    from vmctl.core.pipeline import admit
+    from vmctl.core.pipeline import MemoSource, admit
     from vmctl.errors import InputError, ObjectRejected
 
     objs = _identified(docs, namespace, stored_kinds, default_namespace)
     _check_schema(objs, warn)
-    source = BatchSource([o for _, o in objs], fallback)
+    source = MemoSource(BatchSource([o for _, o in objs], fallback))  # each lookup once per batch
     out: list[Admitted] = []
     for doc, obj in objs:
         if obj["kind"] in ("VirtualMachinePool", "VirtualMachineInstanceReplicaSet"):

@@ -209,3 +209,12 @@ def test_delete_cascade_sends_the_propagation_policy(
     code, out, err = cli("delete", "vm", "fg", "--cascade=sideways")
     assert (code, out) == (2, "")
     assert err.startswith('error: invalid cascade value (sideways). Must be "background", "foreground", or "orphan".')
+
+
+def test_apply_reads_what_admission_needs_once(cli: Any, namespace: str, requests: list[Any]) -> None:
+    """The namespace's presets are listed once for the whole batch, not once per VM."""
+    f = write(cli.tmp, "vms.yaml", vm("a"), vm("b"), vm("c"))
+    assert cli("apply", "-f", f)[0] == 0
+    preset_lists = [p for m, p, _, _ in requests if m == "GET" and p.endswith("/virtualmachineinstancepresets")]
+    assert len(preset_lists) == 1
+    assert [m for m, *_ in requests].count("PATCH") == 3

@@ -20,7 +20,6 @@ from vmctl.backends.cluster.connection import Connection
 from vmctl.backends.cluster.events import events_for
 from vmctl.backends.cluster.resources import Resource, of_kind
 from vmctl.core import kinds
-from vmctl.core.fields import clone
 from vmctl.core.matchers import is_cluster_kind
 from vmctl.errors import InputError, NotFoundError, VmctlError
 
@@ -50,28 +49,18 @@ def resource(kind: str) -> Resource:
 
 
 class ClusterSource:
-    """``ObjectSource`` reading instancetypes, preferences and presets from the cluster (read-only).
-
-    Each object (and each namespace's presets) is read once per source: a batch of 100 VMs sharing an
-    instancetype costs one GET, not 100; callers get copies."""
+    """``ObjectSource`` reading instancetypes, preferences and presets from the cluster (read-only); callers
+    wrap it in the pipeline's ``MemoSource`` so each object is read once per command."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._read: dict[tuple[str, str, str], Obj | NotFoundError] = {}
-        self._presets: dict[str, list[Obj]] = {}
 
     def _get(self, kind: kinds.Kind, name: str, namespace: str) -> Obj:
-        key = (kind.kind, name, namespace if kind.namespaced else "")
-        if key not in self._read:
-            res = of_kind(kind)
-            try:
-                self._read[key] = objects.get(self.conn, res, name, namespace)
-            except errors.ClusterNotFound:
-                self._read[key] = NotFoundError(f'{res.group_resource} "{name}" not found')
-        found = self._read[key]
-        if isinstance(found, NotFoundError):
-            raise NotFoundError(str(found))
-        return clone(found)
+        res = of_kind(kind)
+        try:
+            return objects.get(self.conn, res, name, namespace)
+        except errors.ClusterNotFound:
+            raise NotFoundError(f'{res.group_resource} "{name}" not found') from None
 
     def find_instancetype(self, name: str, kind: str, namespace: str) -> Obj:
         """``kind`` as the VM spells it: empty or any accepted spelling (KubeVirt's matcher rules)."""
@@ -83,10 +72,8 @@ class ClusterSource:
         return self._get(kinds.CLUSTER_PREFERENCE if cluster else kinds.PREFERENCE, name, namespace)
 
     def presets(self, namespace: str) -> list[Obj]:
-        if namespace not in self._presets:
-            found = objects.list_objects(self.conn, of_kind(kinds.PRESET), namespace)
-            self._presets[namespace] = sorted(found, key=lambda p: p["metadata"]["name"])
-        return clone(self._presets[namespace])
+        found = objects.list_objects(self.conn, of_kind(kinds.PRESET), namespace)
+        return sorted(found, key=lambda p: p["metadata"]["name"])
 
 
 class ClusterBackend:
