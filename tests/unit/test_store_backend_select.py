@@ -211,12 +211,12 @@ def test_a_kubeconfig_named_in_KUBECONFIG_means_the_cluster_even_when_broken(
 
 
 def test_in_a_pod_the_service_account_means_the_cluster(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from vmctl.backends.cluster import kubeconfig
+    from vmctl.backends.cluster import incluster
 
     sa = home / "sa"
     sa.mkdir()
     (sa / "token").write_text("t")
-    monkeypatch.setattr(kubeconfig, "SA_DIR", sa)
+    monkeypatch.setattr(incluster, "SA_DIR", sa)
     monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.0.0.1")
     monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
     assert select.choose_backend(None) == "cluster"

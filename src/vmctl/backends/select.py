@@ -127,7 +127,7 @@ def _has_kubeconfig() -> bool:
     files = _kubeconfig_files()
     if files:
         return bool(os.environ.get("KUBECONFIG")) or any(_sets_current_context(p) for p in files)
-    from vmctl.backends.cluster.kubeconfig import in_cluster_available
+    from vmctl.backends.cluster.incluster import in_cluster_available
 
     return in_cluster_available(os.environ)
 

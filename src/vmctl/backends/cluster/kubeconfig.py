@@ -26,9 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from vmctl.backends.cluster import official_client
+from vmctl.backends.cluster.incluster import SA_DIR, in_cluster_available
 from vmctl.errors import InputError
-
-SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
 class ConfigError(InputError):
@@ -67,15 +66,6 @@ def kubeconfig_paths(kubeconfig: str | os.PathLike[str] | None, environ: Mapping
     home = environ.get("HOME") or os.path.expanduser("~")
     default = Path(home) / ".kube" / "config"
     return [default] if default.is_file() else []
-
-
-def in_cluster_available(environ: Mapping[str, str], sa_dir: Path | None = None) -> bool:
-    """Inside a pod: the service's address in the environment and the service account's token mounted."""
-    return bool(
-        environ.get("KUBERNETES_SERVICE_HOST")
-        and environ.get("KUBERNETES_SERVICE_PORT")
-        and ((sa_dir or SA_DIR) / "token").is_file()
-    )
 
 
 def load(
