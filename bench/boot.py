@@ -74,7 +74,7 @@ def vmctl_boot(state: Path, n: int) -> tuple[float, str]:
     started = time.monotonic()
     backend.apply([Admitted(vmi(name))], namespace="default")
     backend.reconcile("default", start=True)
-    dom = backend.conn.lookupByName(f"default_{name}")
+    dom = backend.ctx.conn.lookupByName(f"default_{name}")
     xml = dom.XMLDesc(0)
     took = wait_marker(serial_log(xml), started)
     inactive = dom.XMLDesc(2)  # VIR_DOMAIN_XML_INACTIVE
