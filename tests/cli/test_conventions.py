@@ -505,11 +505,22 @@ def test_subcommands_do_not_offer_completion_installers() -> None:
     assert _complete("vmctl resolve --sh", 2) == ["--show-origin"]
 
 
-def test_show_completion_script() -> None:
-    proc = run_proc("--show-completion", "bash")
-    assert proc.returncode == 0
-    assert "_VMCTL_COMPLETE=complete_bash" in proc.stdout
+def test_completion_script_completes_commands() -> None:
+    proc = run_proc("completion", "bash")
+    assert proc.returncode == 0, proc.stderr
     assert "complete -o default -F _vmctl_completion vmctl" in proc.stdout
+    script = proc.stdout + '\nCOMP_WORDS=(vmctl sca); COMP_CWORD=1; _vmctl_completion vmctl; echo "${COMPREPLY[*]}"\n'
+    env = {**os.environ, "PATH": f"{PYTHON.parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert done.stdout.split() == ["scale"], done.stderr
+
+
+def test_completion_of_an_unknown_shell_is_one_line() -> None:
+    proc = run_proc("completion", "tcsh")
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.splitlines()[0] == (
+        "error: SHELL: unsupported shell 'tcsh' (expected one of: bash, zsh, fish, powershell)"
+    )
 
 
 # --- start-up stays light ---------------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ COMMANDS: dict[str, str] = {
     "port-forward": "port_forward",
     "volume": "volume",
     "controller": "controller",
+    "completion": "completion",
     "version": "version",
 }
 
