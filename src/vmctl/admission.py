@@ -125,12 +125,14 @@ def admit_batch(
     warn: Callable[[str], None], stored: Callable[[str, str, str], Obj | None] | None = None,
     cluster: ClusterConfig | None = None,
     default_namespace: str = "default",
+    server_defaults: Callable[[Obj], None] | None = None,
 ) -> list[Admitted]:
     """Check every object before anything is stored; the first problem raises ``InputError`` naming its
     file and line. VMs and VMIs come back with the VMI they resolve to. ``stored(kind, namespace, name)``
     gives the object an update replaces (a pool's selector may not change); ``cluster``: the KubeVirt settings
     (feature gates) of the backend. Objects without a namespace (and no ``namespace``) go to
-    ``default_namespace`` (the backend's)."""
+    ``default_namespace`` (the backend's). ``server_defaults(obj)`` sets what the backend's server gives a VM or
+    VMI before admission (``Backend.server_defaults``)."""
     from vmctl.core.defaults import DEFAULT_CLUSTER
     from vmctl.core.pipeline import MemoSource, admit
     from vmctl.errors import InputError, ObjectRejected
@@ -145,6 +147,8 @@ def admit_batch(
         if obj["kind"] not in ("VirtualMachine", "VirtualMachineInstance"):
             out.append(Admitted(obj))
             continue
+        if server_defaults is not None:
+            server_defaults(obj)
         try:
             resolved, found = admit(obj, source, cluster=cluster or DEFAULT_CLUSTER, supply=SUPPLY_ON_APPLY)
         except ObjectRejected as exc:

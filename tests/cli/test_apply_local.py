@@ -354,3 +354,33 @@ def test_delete_cascade_locally(env) -> None:
     assert err == 'error: invalid cascade value (later). Must be "background", "foreground", or "orphan".\n'
     assert env("delete", "vm", "web1", "--cascade=background")[:2] == (
         0, 'virtualmachine.kubevirt.io "web1" deleted\n')
+
+
+def test_a_new_vm_gets_its_own_firmware_identity_and_keeps_it(env) -> None:
+    """As KubeVirt's VM mutator: a random firmware UUID and serial on create, kept by later applies; so VMs
+    named alike in two namespaces run side by side (libvirt refuses a second domain with one UUID)."""
+    f = write(env.tmp, "vm.yaml", VM.format(name="web1", app="web", rs="Always"))
+    identities = []
+    for ns in ("a", "b"):
+        assert env("apply", "-f", f, "-n", ns)[:2] == (0, "virtualmachine.kubevirt.io/web1 created\n")
+        vm = json.loads(env("get", "vm", "web1", "-n", ns, "-o", "json")[1])
+        firmware = vm["spec"]["template"]["spec"]["domain"]["firmware"]
+        vmi = json.loads(env("get", "vmi", "web1", "-n", ns, "-o", "json")[1])
+        assert vmi["spec"]["domain"]["firmware"] == firmware and vmi["status"]["phase"] == "Running"
+        identities.append((firmware["uuid"], firmware["serial"]))
+    assert len({*identities[0], *identities[1]}) == 4
+    assert env("apply", "-f", f, "-n", "a")[:2] == (0, "virtualmachine.kubevirt.io/web1 unchanged\n")
+    f2 = write(env.tmp, "vm2.yaml", VM.format(name="web1", app="web2", rs="Always"))
+    assert env("apply", "-f", f2, "-n", "a")[:2] == (0, "virtualmachine.kubevirt.io/web1 configured\n")
+    vm = json.loads(env("get", "vm", "web1", "-n", "a", "-o", "json")[1])
+    firmware = vm["spec"]["template"]["spec"]["domain"]["firmware"]
+    assert (firmware["uuid"], firmware["serial"]) == identities[0]
+
+
+def test_a_firmware_uuid_given_is_kept(env) -> None:
+    text = VM.format(name="web1", app="web", rs="Halted").replace(
+        "        devices: {}\n", "        devices: {}\n        firmware: {uuid: 8d0a2f1e-43a9-5d1c-9b3e-0c5a7e2f9d11}\n")
+    assert env("apply", "-f", write(env.tmp, "vm.yaml", text))[0] == 0
+    vm = json.loads(env("get", "vm", "web1", "-o", "json")[1])
+    firmware = vm["spec"]["template"]["spec"]["domain"]["firmware"]
+    assert firmware["uuid"] == "8d0a2f1e-43a9-5d1c-9b3e-0c5a7e2f9d11" and firmware["serial"]

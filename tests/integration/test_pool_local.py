@@ -320,3 +320,33 @@ def test_a_rollout_survives_a_libvirtd_restart(env: Env, guest_image: str) -> No
     wait_for(lambda: sorted(env.running()) == ["web-0", "web-1"], what="both members running")
     env.ok("delete", "pool", "web")
     wait_for(lambda: env.domains() == [], what="no orphan domain")
+
+
+def test_same_names_in_two_namespaces_run_side_by_side(env: Env, guest_image: str) -> None:
+    """Members of two pools named alike in two namespaces have the same names: each VM gets its own random
+    firmware UUID and serial on create (KubeVirt's VM mutator), so libvirt runs both domains."""
+    other = f"{env.namespace}-b"
+    try:
+        env.apply(pool(guest_image, 1))
+        path = env.tmp / "pool-b.json"
+        path.write_text(json.dumps(pool(guest_image, 1)))
+        env.ok("apply", "-f", str(path), "-n", other, namespaced=False)
+        for ns in (env.namespace, other):
+            env.ok("scale", "pool/web", "--replicas", "1", "--wait", "--timeout", "4m", "-n", ns, namespaced=False)
+        identities = []
+        for ns in (env.namespace, other):
+            vm = json.loads(env.ok("get", "vm", "web-0", "-n", ns, "-o", "json", namespaced=False))
+            firmware = vm["spec"]["template"]["spec"]["domain"]["firmware"]
+            assert env.conn.lookupByName(f"{ns}_web-0").UUIDString() == firmware["uuid"]
+            identities.append((firmware["uuid"], firmware["serial"]))
+        assert len({*identities[0], *identities[1]}) == 4
+        env.apply(pool(guest_image, 1))  # applying again keeps the members (and their identity)
+        vm = env.get("vm", "web-0")
+        assert vm["spec"]["template"]["spec"]["domain"]["firmware"]["uuid"] == identities[0][0]
+    finally:
+        env.run("delete", "pool", "web", "-n", other, "--wait", namespaced=False)
+        for dom in env.conn.listAllDomains(0):
+            if dom.name().startswith(f"{other}_"):
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefine()

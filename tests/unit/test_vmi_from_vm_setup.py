@@ -73,3 +73,21 @@ def test_instancetype_annotation_names_by_kind() -> None:
         "instancetype": {"name": "a", "kind": "VirtualMachineInstancetype"},
         "preference": {"name": "b", "kind": "virtualmachinepreferences"}}}) == {
         "kubevirt.io/instancetype-name": "a", "kubevirt.io/preference-name": "b"}
+
+
+def test_firmware_identity_assigned_only_where_missing_and_kept_only_where_left_out() -> None:
+    from itertools import count
+
+    from vmctl.core.vmi_from_vm import assign_firmware_identity, keep_firmware_identity
+
+    ids = (f"id-{n}" for n in count())
+    spec: dict = {"domain": {"firmware": {"serial": "mine"}}}
+    assign_firmware_identity(spec, lambda: next(ids), serial=True)
+    assert spec["domain"]["firmware"] == {"serial": "mine", "uuid": "id-0"}
+    vmi: dict = {}
+    assign_firmware_identity(vmi, lambda: next(ids), serial=False)  # a VMI: a UUID only
+    assert vmi == {"domain": {"firmware": {"uuid": "id-1"}}}
+    update: dict = {"domain": {"firmware": {"uuid": "changed"}}}
+    keep_firmware_identity(update, spec)  # what the update says wins; what it leaves out stays
+    assert update["domain"]["firmware"] == {"uuid": "changed", "serial": "mine"}
+    assign_firmware_identity(None, lambda: next(ids), serial=True)  # no template spec: nothing to do

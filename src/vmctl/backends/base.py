@@ -89,6 +89,11 @@ class Backend(Protocol):
     def lookup_source(self) -> ObjectSource:
         """Instancetypes, preferences and presets as this backend's resolution sees them."""
 
+    def server_defaults(self, obj: Obj) -> None:
+        """What the server gives a VM or VMI before admission, set in place: locally a new one's random firmware
+        UUID (and a VM's serial), as KubeVirt's mutator, and an update keeps the stored ones; nothing on a
+        cluster, whose own webhooks do it."""
+
     # --- objects -------------------------------------------------------------------------------
     def apply(self, batch: list[Admitted], *, namespace: str | None = None, dry_run: str = "none",
               force: bool = False) -> list[tuple[Obj, str]]:

@@ -96,7 +96,8 @@ def register(app: typer.Typer) -> None:
         docs = read_objects(filename)  # an input with no objects is an error naming it, before the backend opens
         be = open_backend(flags, allow_hooks=allow_hooks or None)
         batch = admit_batch(docs, namespace, be.stored_kinds, be.lookup_source(), warn, stored=_stored(be),
-                             cluster=be.cluster_config, default_namespace=be.default_namespace)
+                             cluster=be.cluster_config, default_namespace=be.default_namespace,
+                             server_defaults=be.server_defaults)
         if not batch:
             raise UsageError("no objects passed to apply")
         failure: ApplyError | None = None

@@ -235,7 +235,7 @@ def _admit_vmi(
     defaults.set_default_vmi(vmi, cluster)
     _finish_vmi_spec(vmi["spec"])
     meta = vmi.get("metadata")
-    causes = _checked(source, ("vmi", _cluster_key(cluster), _without_uuid(vmi["spec"]), metadata_key(meta)),
+    causes = _checked(source, ("vmi", _cluster_key(cluster), _without_identity(vmi["spec"]), metadata_key(meta)),
                       lambda: validate_vmi_create(vmi["spec"], cluster, meta)) if validating else []
     if causes:  # the VMI validating webhook
         refused = rejection(causes)
@@ -303,14 +303,14 @@ _MAX_ADMITTED = 4096
 
 def _light_view(spec: Obj) -> Obj:
     """What conflicts, defaults and requirements read (no volumes, disks or other devices, no firmware
-    UUID), sharing the leaves with ``spec``."""
+    UUID or serial), sharing the leaves with ``spec``."""
     view = {k: v for k, v in spec.items() if k != "volumes" and k != "domain"}
     domain = spec.get("domain")
     if isinstance(domain, dict):
         light = {k: v for k, v in domain.items() if k != "devices"}
         firmware = light.get("firmware")
-        if isinstance(firmware, dict) and "uuid" in firmware:
-            light["firmware"] = {k: v for k, v in firmware.items() if k != "uuid"}
+        if isinstance(firmware, dict) and ("uuid" in firmware or "serial" in firmware):
+            light["firmware"] = {k: v for k, v in firmware.items() if k not in ("uuid", "serial")}
         devices = domain.get("devices")
         if isinstance(devices, dict):
             light["devices"] = {k: devices[k] for k in _KEPT_DEVICES if k in devices}
@@ -353,17 +353,17 @@ def _cluster_key(cluster: ClusterConfig) -> str:
     return found[1]
 
 
-def _without_uuid(spec: Obj) -> str:
-    """``repr`` of a VMI spec without its firmware UUID (the one part that differs between VMs of a batch that
-    differ only in their names); a key for remembering checks that passed."""
+def _without_identity(spec: Obj) -> str:
+    """``repr`` of a VMI spec without its firmware UUID and serial (the parts that differ between VMs of a batch
+    that differ only in their names; no check reads them); a key for remembering checks that passed."""
     firmware = (spec.get("domain") or {}).get("firmware")
-    if not isinstance(firmware, dict) or "uuid" not in firmware:
+    if not isinstance(firmware, dict) or ("uuid" not in firmware and "serial" not in firmware):
         return repr(spec)
-    uuid = firmware.pop("uuid")
+    identity = {key: firmware.pop(key) for key in ("uuid", "serial") if key in firmware}
     try:
         return repr(spec)
     finally:
-        firmware["uuid"] = uuid
+        firmware.update(identity)
 
 
 def _checked(memo: MemoSource, key: tuple[Any, ...], check: Any) -> list[FieldProblem]:
@@ -385,7 +385,7 @@ def _validate_vm_spec(
     VMI-spec defaults set: discontinued interface bindings, then ``ValidateVirtualMachineSpec``."""
     spec = vm.get("spec") or {}
     template_spec = (spec.get("template") or {}).get("spec") or {}
-    key = ("vm", id(it_spec), id(pref_spec), _cluster_key(cluster), _without_uuid(template_spec),
+    key = ("vm", id(it_spec), id(pref_spec), _cluster_key(cluster), _without_identity(template_spec),
            repr({k: v for k, v in spec.items() if k != "template"}), repr((spec.get("template") or {}).get("metadata")))
     if key in memo.admitted:
         return

@@ -5,8 +5,10 @@
   ``vmctl.core.preference.mutate_vm``.
 - ``setup_vmi_from_vm``: the VM controller's ``SetupVMIFromVM`` (+ generation annotation, finalizer).
 - ``instancetype_annotations``: the ``kubevirt.io/[cluster-]{instancetype,preference}-name`` VMI annotations.
+- ``assign_firmware_identity`` / ``keep_firmware_identity``: what a server does on create (random firmware UUID and
+  serial) and what an apply that leaves them out keeps; used where vmctl stores objects itself (the local backend).
 
-Determinism: KubeVirt gives a new VM a random firmware UUID and serial; vmctl uses the UUIDv5 of the VM
+Determinism: KubeVirt gives a new VM a random firmware UUID and serial; offline, vmctl uses the UUIDv5 of the VM
 name (KubeVirt's own fallback) and leaves the serial unset. A VM without ``uid`` (not yet stored) gives an
 owner reference with ``uid: ""`` and ``status.virtualMachineRevisionName: revision-start-vm--<generation>``,
 as KubeVirt's code gives with that input (nothing is invented).
@@ -14,6 +16,7 @@ as KubeVirt's code gives with that input (nothing is invented).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from vmctl.core.defaults import (
@@ -42,6 +45,42 @@ _CLUSTER_PREFERENCE = ("", "virtualmachineclusterpreference", "virtualmachineclu
 def template_of(vm: Obj) -> Obj:
     """``spec.template`` of a VM (created empty when missing)."""
     return ensure(ensure(vm, "spec"), "template")
+
+
+def _firmware(spec: Any) -> Obj | None:
+    """``spec.domain.firmware`` of a VMI spec (created when missing), None when the spec is not a mapping."""
+    if not isinstance(spec, dict):
+        return None
+    domain = spec.setdefault("domain", {})
+    if not isinstance(domain, dict):
+        return None
+    firmware = domain.setdefault("firmware", {})
+    return firmware if isinstance(firmware, dict) else None
+
+
+def assign_firmware_identity(spec: Any, new_id: Callable[[], str], *, serial: bool) -> None:
+    """A new object's firmware identity where none is set (``spec``: a VMI spec, or a VM's template spec): KubeVirt's
+    VM mutator gives a new VM a random UUID and serial (``serial=True``); a new VMI's defaults give it a UUID."""
+    firmware = _firmware(spec)
+    if firmware is None:
+        return
+    for key in ("uuid", "serial") if serial else ("uuid",):
+        if not firmware.get(key):
+            firmware[key] = new_id()
+
+
+def keep_firmware_identity(spec: Any, stored_spec: Any) -> None:
+    """An update that leaves the firmware UUID or serial out keeps the stored ones: the server set them, and
+    ``kubectl apply`` keeps the fields it never managed."""
+    stored = ((stored_spec or {}).get("domain") or {}).get("firmware") if isinstance(stored_spec, dict) else None
+    if not isinstance(stored, dict) or not (stored.get("uuid") or stored.get("serial")):
+        return
+    firmware = _firmware(spec)
+    if firmware is None:
+        return
+    for key in ("uuid", "serial"):
+        if stored.get(key) and not firmware.get(key):
+            firmware[key] = stored[key]
 
 
 def mutate_defaults(vm: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> None:

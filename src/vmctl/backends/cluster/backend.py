@@ -101,6 +101,9 @@ class ClusterBackend:
     def lookup_source(self) -> ClusterSource:
         return ClusterSource(self.conn)
 
+    def server_defaults(self, obj: Obj) -> None:
+        """Nothing: KubeVirt's own mutating webhook gives new VMs and VMIs their firmware identity."""
+
     def apply(self, batch: list[Admitted], *, namespace: str | None = None, dry_run: str = "none",
               force: bool = False) -> list[tuple[Obj, str]]:
         """Server-side apply each admitted object in order (``dryRun=All`` for "server", only GETs for

@@ -37,7 +37,14 @@ from vmctl.backends.local.context import LocalContext, now
 from vmctl.backends.local.converge import Converger
 from vmctl.backends.local.executor import Executor
 from vmctl.backends.local.libvirt_conn import libvirt_module
-from vmctl.backends.local.store import STORED_BY_KIND, ConflictError, not_found, now_rfc3339, scope_namespace
+from vmctl.backends.local.store import (
+    STORED_BY_KIND,
+    ConflictError,
+    new_uuid,
+    not_found,
+    now_rfc3339,
+    scope_namespace,
+)
 from vmctl.backends.local.streams import LocalStreams
 from vmctl.controllers import lifecycle as api
 from vmctl.controllers import vm as vmctrl
@@ -109,6 +116,22 @@ class LocalBackend:
         from vmctl.backends.local.source import StoreSource
 
         return StoreSource(self.ctx.store)
+
+    def server_defaults(self, obj: Obj) -> None:
+        """A new VM's template gets a random firmware UUID and serial and a new VMI a random UUID where none is
+        set (KubeVirt's mutator and VMI defaults; domains of one host need distinct UUIDs, and a name-based one
+        repeats across namespaces); an update that leaves them out keeps the stored ones."""
+        from vmctl.core.vmi_from_vm import assign_firmware_identity, keep_firmware_identity
+
+        kind = obj.get("kind")
+        if kind not in (kinds.VM.kind, kinds.VMI.kind):
+            return
+        meta = obj["metadata"]
+        current = self.ctx.store.get(kind, scope_namespace(kind, meta.get("namespace")), meta["name"])
+        if current is None:
+            assign_firmware_identity(_vmi_spec(obj), new_uuid, serial=kind == kinds.VM.kind)
+        else:
+            keep_firmware_identity(_vmi_spec(obj), _vmi_spec(current))
 
     # -- objects ------------------------------------------------------------------------------------------
 
@@ -550,3 +573,12 @@ def _with_grace(vmi: Obj, grace: int) -> Obj:
             meta["deletionTimestamp"] = timestamp(sooner)
             meta["deletionGracePeriodSeconds"] = grace
     return vmi
+
+
+def _vmi_spec(obj: Obj) -> Any:
+    """A VMI's spec, a VM's template spec (None when it has none)."""
+    spec = obj.get("spec")
+    if obj.get("kind") == kinds.VM.kind:
+        template = spec.get("template") if isinstance(spec, dict) else None
+        spec = template.get("spec") if isinstance(template, dict) else None
+    return spec

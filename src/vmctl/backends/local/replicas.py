@@ -12,7 +12,7 @@ from typing import Any
 
 from vmctl.backends.local.context import LocalContext, now
 from vmctl.backends.local.executor import Executor
-from vmctl.backends.local.store import AlreadyExistsError, ConflictError
+from vmctl.backends.local.store import AlreadyExistsError, ConflictError, new_uuid
 from vmctl.controllers import events
 from vmctl.controllers import pool as poolctl
 from vmctl.controllers import replicaset as rsctl
@@ -21,6 +21,7 @@ from vmctl.controllers.status import condition, grace_seconds
 from vmctl.core import kinds
 from vmctl.core.fields import canonical_json, clone, controller_reference
 from vmctl.core.pools import FINALIZER, REVISION_LABEL
+from vmctl.core.vmi_from_vm import assign_firmware_identity
 from vmctl.errors import NotFoundError, VmctlError
 
 Obj = dict[str, Any]
@@ -102,8 +103,11 @@ class ReplicaControllers:
         vm_kind = kinds.VM.kind
         match action:
             case poolctl.CreateVM(vm=vm):
+                vm = clone(vm)  # created as through the API: KubeVirt's mutator gives it a firmware identity
+                assign_firmware_identity(((vm.get("spec") or {}).get("template") or {}).get("spec"), new_uuid,
+                                         serial=True)
                 with contextlib.suppress(AlreadyExistsError):  # made by an earlier pass
-                    store.create(clone(vm), namespace=ns)
+                    store.create(vm, namespace=ns)
             case poolctl.UpdateVM(vm=vm):
                 store.update(clone(vm), status=False)
             case poolctl.DeleteVM(name=name, preserve=preserve):
@@ -184,6 +188,8 @@ class ReplicaControllers:
         vmi_kind = kinds.VMI.kind
         match action:
             case rsctl.CreateVMI(vmi=vmi):
+                vmi = clone(vmi)
+                assign_firmware_identity(vmi.get("spec"), new_uuid, serial=False)  # KubeVirt's VMI defaults
                 resolved = self.executor.resolve(clone(vmi))  # VMI admission: presets and defaults
                 resolved["metadata"] = {**clone(vmi["metadata"]), "namespace": ns}
                 resolved.setdefault("status", {})["phase"] = "Pending"

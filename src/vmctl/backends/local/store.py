@@ -310,7 +310,7 @@ class Store:
         with self.transaction():
             if self.get(obj["kind"], meta.get("namespace"), meta["name"]) is not None:
                 raise AlreadyExistsError(f'{resource_of(obj["kind"])} "{meta["name"]}" already exists')
-            meta["uid"] = str(uuid.uuid4())
+            meta["uid"] = new_uuid()
             meta["generation"] = 1
             meta["creationTimestamp"] = now_rfc3339()
             for key in ("deletionTimestamp", "resourceVersion"):
@@ -494,3 +494,8 @@ class Store:
                     "INSERT OR REPLACE INTO runtime (namespace, name, body) VALUES (?,?,?)",
                     (namespace, name, json.dumps(record, sort_keys=True)),
                 )
+
+
+def new_uuid() -> str:
+    """A random UUID (object uids, firmware identities)."""
+    return str(uuid.uuid4())
