@@ -384,3 +384,23 @@ def test_a_firmware_uuid_given_is_kept(env) -> None:
     vm = json.loads(env("get", "vm", "web1", "-o", "json")[1])
     firmware = vm["spec"]["template"]["spec"]["domain"]["firmware"]
     assert firmware["uuid"] == "8d0a2f1e-43a9-5d1c-9b3e-0c5a7e2f9d11" and firmware["serial"]
+
+
+def test_get_several_kinds_as_kubectl(env) -> None:
+    """``get vm,vmi``: one table per kind with kind-qualified names, one List for -o json, -o name for all."""
+    f = write(env.tmp, "vm.yaml", VM.format(name="web1", app="web", rs="Always"))
+    assert env("apply", "-f", f)[0] == 0
+    code, out, _ = env("get", "vm,vmi")
+    tables = out.split("\n\n")
+    assert code == 0 and len(tables) == 2
+    assert tables[0].splitlines()[1].split()[0] == "virtualmachine.kubevirt.io/web1"
+    assert tables[1].splitlines()[0].split()[:3] == ["NAME", "AGE", "PHASE"]
+    assert tables[1].splitlines()[1].split()[0] == "virtualmachineinstance.kubevirt.io/web1"
+    assert env("get", "vm,vmi,pool", "-o", "name") == (
+        0, "virtualmachine.kubevirt.io/web1\nvirtualmachineinstance.kubevirt.io/web1\n", "")
+    code, out, _ = env("get", "vm,vmi", "web1", "-o", "json")
+    assert [i["kind"] for i in json.loads(out)["items"]] == ["VirtualMachine", "VirtualMachineInstance"]
+    assert env("get", "pool,vmirs") == (0, "", "No resources found in default namespace.\n")
+    code, _, err = env("get", "vm,instancetypes")
+    assert (code, err.splitlines()[0]) == (2, "error: vm,instancetypes: instancetypes, preferences and presets come "
+                                              "from the catalog: get them one type at a time")

@@ -22,6 +22,8 @@ Example: vmctl get instancetype u1.medium -o yaml
 Example: vmctl get preferences -l instancetype.kubevirt.io/os-type=windows -o wide
 
 Example: vmctl get vms -A
+
+Example: vmctl get vm,vmi -n dev
 """
 
 
@@ -185,7 +187,10 @@ def register(app: typer.Typer) -> None:
     @backend_command
     def get(
         resource: Annotated[
-            str, typer.Argument(help="Type (instancetypes, preferences, presets, vms, vmis, ...) or TYPE/NAME.")
+            str, typer.Argument(
+                help="Type (instancetypes, preferences, presets, vms, vmis, ...), several stored types (vm,vmi) or "
+                "TYPE/NAME."
+            )
         ],
         names: Annotated[list[str] | None, typer.Argument(help="Names of the objects to show (default: all).")] = None,
         output: Annotated[
@@ -221,7 +226,8 @@ def register(app: typer.Typer) -> None:
             if not first:
                 raise UsageError(f"TYPE/NAME: name missing in {resource}/")
             wanted.insert(0, first)
-        kind = _resolve_type(resource)
+        several = [_resolve_type(text) for text in resource.split(",")] if "," in resource else None
+        kind = several[0] if several else _resolve_type(resource)
         if chunk_size < 0:
             raise UsageError(f"--chunk-size {chunk_size}: must be 0 or more")
         if wanted and selector:
@@ -233,7 +239,12 @@ def register(app: typer.Typer) -> None:
                 parse_selector(selector)
             except SelectorError as exc:
                 raise UsageError(f"--selector: {exc.message}") from None
-        if kind in (kinds.INSTANCETYPE, kinds.CLUSTER_INSTANCETYPE, kinds.PREFERENCE, kinds.CLUSTER_PREFERENCE, kinds.PRESET):
+        catalog_kinds = (kinds.INSTANCETYPE, kinds.CLUSTER_INSTANCETYPE, kinds.PREFERENCE, kinds.CLUSTER_PREFERENCE,
+                         kinds.PRESET)
+        if several and any(k in catalog_kinds for k in several):
+            raise UsageError(f"{resource}: instancetypes, preferences and presets come from the catalog: "
+                             "get them one type at a time")
+        if kind in catalog_kinds:
             if domain_xml:
                 raise UsageError("--domain-xml: only for vms and vmis")
             show_catalog(
@@ -246,7 +257,7 @@ def register(app: typer.Typer) -> None:
 
         fmt = Format(output.value) if output is not None and output is not GetFormat.wide else None
         resources.show(
-            kind, wanted, namespace=namespace, all_namespaces=all_namespaces, output=fmt,
+            several or kind, wanted, namespace=namespace, all_namespaces=all_namespaces, output=fmt,
             wide=output is GetFormat.wide, selector=selector, flags=flags, domain_xml=domain_xml,
             chunk_size=chunk_size,
         )

@@ -179,9 +179,14 @@ def headers(kind: Kind, wide: bool) -> list[str]:
 
 
 def render_table(kind: Kind, objs: list[Obj], *, wide: bool = False, all_namespaces: bool = False,
-                 now: datetime | None = None) -> str:
+                 now: datetime | None = None, qualified: bool = False) -> str:
+    """``kubectl get``'s table of ``objs``; ``qualified``: names as ``kind.group/name`` (a listing of several
+    kinds)."""
+    from vmctl.cli.output import object_name
+
     now = now or datetime.now(UTC)
     rows = [(["NAMESPACE"] if all_namespaces and kind.namespaced else []) + headers(kind, wide)]
+    name_column = rows[0].index("NAME")
     for o in objs:
         if kind.kind == "VirtualMachine":
             row = _vm_row(o, now, wide)
@@ -193,6 +198,8 @@ def render_table(kind: Kind, objs: list[Obj], *, wide: bool = False, all_namespa
             row = _generic_row(kind, o, now, wide)
         if all_namespaces and kind.namespaced:
             row = [o["metadata"].get("namespace", "")] + row
+        if qualified:
+            row[name_column] = object_name(o)
         rows.append(row)
     return table(rows)
 
@@ -207,49 +214,62 @@ def print_objects(objs: list[Obj], fmt: str, *, single: bool) -> None:
     emit(objs, fmt, as_list=not single)
 
 
-def show(kind: Kind, names: Sequence[str] = (), *, namespace: str | None = None, all_namespaces: bool = False,
-         output: Any = None, wide: bool = False, selector: str | None = None,
+def show(kind: Kind | list[Kind], names: Sequence[str] = (), *, namespace: str | None = None,
+         all_namespaces: bool = False, output: Any = None, wide: bool = False, selector: str | None = None,
          flags: BackendFlags | None = None, domain_xml: bool = False, chunk_size: int = 500) -> None:
-    """What ``vmctl get <kind> [NAME...]`` prints for stored kinds: a table, ``-o yaml|json|name``, or domain XML."""
+    """What ``vmctl get <kind>[,<kind>...] [NAME...]`` prints for stored kinds: a table (one per kind, names
+    qualified by kind when there are several, as kubectl), ``-o yaml|json|name`` (one List), or domain XML."""
     from vmctl.backends.base import Ref, require_local
     from vmctl.cli.backend_flags import BackendFlags, open_backend
     from vmctl.errors import NotFoundError, UsageError
 
+    several = list(kind) if isinstance(kind, list) else [kind]
     fmt = getattr(output, "value", output)
     if fmt == "wide":
         fmt, wide = None, True
     be = open_backend(flags or BackendFlags())
     ns = None if all_namespaces else (namespace or be.default_namespace)
     if domain_xml:
-        if kind.kind != "VirtualMachineInstance" and kind.kind != "VirtualMachine":
+        if len(several) != 1 or several[0].kind not in ("VirtualMachineInstance", "VirtualMachine"):
             raise UsageError("--domain-xml: only for vmi (or vm) NAME")
         if len(names) != 1:
             raise UsageError("--domain-xml needs one NAME")
-        text = require_local(be, "--domain-xml").domain_xml(Ref(kind.kind, names[0], ns or be.default_namespace))
+        text = require_local(be, "--domain-xml").domain_xml(Ref(several[0].kind, names[0], ns or be.default_namespace))
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
     if fmt not in (None, "", "yaml", "json", "name"):
         raise UsageError(f"--output {fmt!r}: expected yaml, json, name or wide")
     missing: list[NotFoundError] = []
-    if names:
-        objs = []
-        for name in names:  # as kubectl: what exists is printed, then each missing name is an error
-            try:
-                objs.append(be.get(Ref(kind.kind, name, ns or be.default_namespace)))
-            except NotFoundError as exc:
-                missing.append(exc)
-    else:
-        objs = be.list(kind.kind, ns, selector, chunk_size=chunk_size)
+    found: list[tuple[Kind, list[Obj]]] = []
+    for each in several:
+        if names:
+            objs = []
+            for name in names:  # as kubectl: what exists is printed, then each missing name is an error
+                try:
+                    objs.append(be.get(Ref(each.kind, name, ns or be.default_namespace)))
+                except NotFoundError as exc:
+                    missing.append(exc)
+        else:
+            objs = be.list(each.kind, ns, selector, chunk_size=chunk_size)
+        found.append((each, objs))
+    everything = [o for _, objs in found for o in objs]
     if fmt in ("yaml", "json", "name"):
-        if objs or not missing:  # an empty listing is an empty List
-            print_objects(objs, fmt, single=len(names) == 1)
-    elif objs:
-        sys.stdout.write(render_table(kind, objs, wide=wide, all_namespaces=all_namespaces))
+        if everything or not missing:  # an empty listing is an empty List
+            print_objects(everything, fmt, single=len(names) == 1 and len(several) == 1)
+    elif everything:
+        tables = []
+        for each, objs in found:
+            if objs:
+                tables.append(render_table(each, objs, wide=wide, all_namespaces=all_namespaces,
+                                           qualified=len(several) > 1))
+        sys.stdout.write("\n".join(tables))
     elif not missing:
-        where = "" if all_namespaces or not kind.namespaced else f" in {ns} namespace"
+        namespaced = any(each.namespaced for each in several)
+        where = "" if all_namespaces or not namespaced else f" in {ns} namespace"
         sys.stderr.write(f"No resources found{where}.\n")
     if missing:
         sys.stdout.flush()
         for exc in missing[:-1]:
             sys.stderr.write(f"error: {exc.message}\n")
         raise missing[-1]
+
