@@ -5,6 +5,7 @@ them."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import socket
@@ -30,12 +31,18 @@ VMCTL = helpers.VMCTL
 SHARED_IMAGE = "localhost:5000/vmctl/test-guest:v1"
 
 
-def _has_image(ref: str) -> bool:
+def _has_image(ref: str, oci: Path) -> bool:
+    """Whether the registry holds this build of the test guest (an older build there is not used)."""
+    import hashlib
+
     host, _, rest = ref.partition("/")
     repo, _, tag = rest.rpartition(":")
+    want = json.loads((oci / "index.json").read_text())["manifests"][0]["digest"]
+    accept = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"
+    request = urllib.request.Request(f"http://{host}/v2/{repo}/manifests/{tag}", headers={"Accept": accept})
     try:
-        with urllib.request.urlopen(f"http://{host}/v2/{repo}/manifests/{tag}", timeout=2) as resp:
-            return resp.status == 200
+        with urllib.request.urlopen(request, timeout=2) as resp:
+            return resp.status == 200 and "sha256:" + hashlib.sha256(resp.read()).hexdigest() == want
     except OSError:
         return False
 
@@ -44,7 +51,7 @@ def _has_image(ref: str) -> bool:
 def guest_image(test_guest: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The test guest as an OCI image: from the shared registry (tests/vm/setup_registry.sh) when it has it,
     else pushed to a throw-away docker-registry on a free local port."""
-    if _has_image(SHARED_IMAGE):
+    if _has_image(SHARED_IMAGE, Path(test_guest.oci)):
         yield SHARED_IMAGE
         return
     binary, skopeo = shutil.which("docker-registry"), shutil.which("skopeo")

@@ -94,6 +94,20 @@ show_seed() {  # show_seed LABEL DEVICE FILE...
   done
 }
 
+# SATA: a slow link reset (TCG on a busy host) brings sdb up seconds after sda, so first wait until every SATA
+# port has reported its link (up or down) and every linked port's disk is attached (libata's and sd's log lines)
+i=0
+while [ "$i" -lt 300 ]; do
+  log=$(dmesg 2>/dev/null)
+  ports=$(echo "$log" | grep -cE 'ata[0-9]+: SATA max')
+  links=$(echo "$log" | grep -cE 'ata[0-9]+: SATA link (up|down)')
+  up=$(echo "$log" | grep -cE 'ata[0-9]+: SATA link up')
+  attached=$(echo "$log" | grep -cE 'Attached (SCSI disk|scsi CD-ROM)')
+  [ "$links" -ge "$ports" ] && [ "$attached" -ge "$up" ] && break
+  i=$((i+1)); sleep 0.1
+done
+[ "$i" -gt 0 ] && echo "VMCTL-SATA-WAIT $i"
+
 # NoCloud (cidata) / ConfigDrive (config-2): ISO9660 volume id at byte 32808 (findfs does not read it)
 seen=" "; found=0; i=0
 while :; do
