@@ -146,6 +146,10 @@ def test_get_table_and_describe(cli: Any, apiserver: Any, namespace: str) -> Non
     code, out, err = cli("get", "vm", "missing")
     assert (code, out) == (1, "")
     assert err == 'error: virtualmachines.kubevirt.io "missing" not found\n', err  # as on the local backend
+    code, out, err = cli("get", "vm,vmi", "-o", "name")  # several types, as kubectl (no VMI here: none made)
+    assert (code, out, err) == (0, "virtualmachine.kubevirt.io/web\n", "")
+    code, out, _ = cli("get", "vm,vmirs")
+    assert code == 0 and out.splitlines()[1].split()[0] == "virtualmachine.kubevirt.io/web"
 
 
 POOL_YAML = """apiVersion: pool.kubevirt.io/v1beta1
