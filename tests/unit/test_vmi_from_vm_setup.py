@@ -81,13 +81,15 @@ def test_firmware_identity_assigned_only_where_missing_and_kept_only_where_left_
     from vmctl.core.vmi_from_vm import assign_firmware_identity, keep_firmware_identity
 
     ids = (f"id-{n}" for n in count())
-    spec: dict = {"domain": {"firmware": {"serial": "mine"}}}
-    assign_firmware_identity(spec, lambda: next(ids), serial=True)
-    assert spec["domain"]["firmware"] == {"serial": "mine", "uuid": "id-0"}
-    vmi: dict = {}
-    assign_firmware_identity(vmi, lambda: next(ids), serial=False)  # a VMI: a UUID only
-    assert vmi == {"domain": {"firmware": {"uuid": "id-1"}}}
-    update: dict = {"domain": {"firmware": {"uuid": "changed"}}}
-    keep_firmware_identity(update, spec)  # what the update says wins; what it leaves out stays
-    assert update["domain"]["firmware"] == {"uuid": "changed", "serial": "mine"}
-    assign_firmware_identity(None, lambda: next(ids), serial=True)  # no template spec: nothing to do
+    vm: dict = {"kind": "VirtualMachine", "spec": {"template": {"spec": {"domain": {"firmware": {"serial": "mine"}}}}}}
+    assign_firmware_identity(vm, lambda: next(ids))  # a VM: a UUID and a serial
+    assert vm["spec"]["template"]["spec"]["domain"]["firmware"] == {"serial": "mine", "uuid": "id-0"}
+    vmi: dict = {"kind": "VirtualMachineInstance", "spec": {}}
+    assign_firmware_identity(vmi, lambda: next(ids))  # a VMI: a UUID only
+    assert vmi["spec"] == {"domain": {"firmware": {"uuid": "id-1"}}}
+    update: dict = {"kind": "VirtualMachine", "spec": {"template": {"spec": {"domain": {"firmware": {"uuid": "x"}}}}}}
+    keep_firmware_identity(update, vm)  # what the update says wins; what it leaves out stays
+    assert update["spec"]["template"]["spec"]["domain"]["firmware"] == {"uuid": "x", "serial": "mine"}
+    bare: dict = {"kind": "VirtualMachine", "spec": {}}
+    assign_firmware_identity(bare, lambda: next(ids))  # no template spec: nothing to do
+    assert bare == {"kind": "VirtualMachine", "spec": {}}

@@ -217,7 +217,6 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--domain-xml", help="For a VMI on the local backend: print its libvirt domain XML.")
         ] = False,
     ) -> None:
-        from vmctl.core import kinds
         from vmctl.errors import UsageError
 
         wanted = list(names or [])
@@ -226,8 +225,8 @@ def register(app: typer.Typer) -> None:
             if not first:
                 raise UsageError(f"TYPE/NAME: name missing in {resource}/")
             wanted.insert(0, first)
-        several = [_resolve_type(text) for text in resource.split(",")] if "," in resource else None
-        kind = several[0] if several else _resolve_type(resource)
+        chosen = [_resolve_type(text) for text in resource.split(",")]  # kubectl's TYPE[,TYPE...]
+        kind = chosen[0]
         if chunk_size < 0:
             raise UsageError(f"--chunk-size {chunk_size}: must be 0 or more")
         if wanted and selector:
@@ -239,12 +238,12 @@ def register(app: typer.Typer) -> None:
                 parse_selector(selector)
             except SelectorError as exc:
                 raise UsageError(f"--selector: {exc.message}") from None
-        catalog_kinds = (kinds.INSTANCETYPE, kinds.CLUSTER_INSTANCETYPE, kinds.PREFERENCE, kinds.CLUSTER_PREFERENCE,
-                         kinds.PRESET)
-        if several and any(k in catalog_kinds for k in several):
+        from vmctl.catalog.sources import CATALOG_KINDS
+
+        if len(chosen) > 1 and any(k.kind in CATALOG_KINDS for k in chosen):
             raise UsageError(f"{resource}: instancetypes, preferences and presets come from the catalog: "
                              "get them one type at a time")
-        if kind in catalog_kinds:
+        if kind.kind in CATALOG_KINDS:
             if domain_xml:
                 raise UsageError("--domain-xml: only for vms and vmis")
             show_catalog(
@@ -257,7 +256,7 @@ def register(app: typer.Typer) -> None:
 
         fmt = Format(output.value) if output is not None and output is not GetFormat.wide else None
         resources.show(
-            several or kind, wanted, namespace=namespace, all_namespaces=all_namespaces, output=fmt,
+            chosen, wanted, namespace=namespace, all_namespaces=all_namespaces, output=fmt,
             wide=output is GetFormat.wide, selector=selector, flags=flags, domain_xml=domain_xml,
             chunk_size=chunk_size,
         )

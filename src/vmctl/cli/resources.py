@@ -214,16 +214,15 @@ def print_objects(objs: list[Obj], fmt: str, *, single: bool) -> None:
     emit(objs, fmt, as_list=not single)
 
 
-def show(kind: Kind | list[Kind], names: Sequence[str] = (), *, namespace: str | None = None,
+def show(several: Sequence[Kind], names: Sequence[str] = (), *, namespace: str | None = None,
          all_namespaces: bool = False, output: Any = None, wide: bool = False, selector: str | None = None,
          flags: BackendFlags | None = None, domain_xml: bool = False, chunk_size: int = 500) -> None:
-    """What ``vmctl get <kind>[,<kind>...] [NAME...]`` prints for stored kinds: a table (one per kind, names
+    """What ``vmctl get <kind>[,<kind>...] [NAME...]`` (``several`` kinds: one or more) prints for stored kinds: a table (one per kind, names
     qualified by kind when there are several, as kubectl), ``-o yaml|json|name`` (one List), or domain XML."""
     from vmctl.backends.base import Ref, require_local
     from vmctl.cli.backend_flags import BackendFlags, open_backend
     from vmctl.errors import NotFoundError, UsageError
 
-    several = list(kind) if isinstance(kind, list) else [kind]
     fmt = getattr(output, "value", output)
     if fmt == "wide":
         fmt, wide = None, True

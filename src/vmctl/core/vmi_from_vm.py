@@ -47,8 +47,19 @@ def template_of(vm: Obj) -> Obj:
     return ensure(ensure(vm, "spec"), "template")
 
 
-def _firmware(spec: Any) -> Obj | None:
-    """``spec.domain.firmware`` of a VMI spec (created when missing), None when the spec is not a mapping."""
+def _vmi_spec(obj: Obj) -> Any:
+    """A VMI's spec or a VM's template spec (anything, when the object is malformed)."""
+    spec = obj.get("spec")
+    if obj.get("kind") == "VirtualMachine":
+        template = spec.get("template") if isinstance(spec, dict) else None
+        spec = template.get("spec") if isinstance(template, dict) else None
+    return spec
+
+
+def _firmware(obj: Obj) -> Obj | None:
+    """``domain.firmware`` of a VMI's spec or a VM's template spec, created when missing; None when the object
+    has no such spec."""
+    spec = _vmi_spec(obj)
     if not isinstance(spec, dict):
         return None
     domain = spec.setdefault("domain", {})
@@ -58,29 +69,29 @@ def _firmware(spec: Any) -> Obj | None:
     return firmware if isinstance(firmware, dict) else None
 
 
-def assign_firmware_identity(spec: Any, new_id: Callable[[], str], *, serial: bool) -> None:
-    """A new object's firmware identity where none is set (``spec``: a VMI spec, or a VM's template spec): KubeVirt's
-    VM mutator gives a new VM a random UUID and serial (``serial=True``); a new VMI's defaults give it a UUID."""
-    firmware = _firmware(spec)
+def assign_firmware_identity(obj: Obj, new_id: Callable[[], str]) -> None:
+    """A new VM's or VMI's firmware identity where none is set: KubeVirt's VM mutator gives a new VM a random UUID
+    and serial; a new VMI's defaults give it a UUID."""
+    firmware = _firmware(obj)
     if firmware is None:
         return
-    for key in ("uuid", "serial") if serial else ("uuid",):
+    for key in ("uuid", "serial") if obj.get("kind") == "VirtualMachine" else ("uuid",):
         if not firmware.get(key):
             firmware[key] = new_id()
 
 
-def keep_firmware_identity(spec: Any, stored_spec: Any) -> None:
-    """An update that leaves the firmware UUID or serial out keeps the stored ones: the server set them, and
-    ``kubectl apply`` keeps the fields it never managed."""
-    stored = ((stored_spec or {}).get("domain") or {}).get("firmware") if isinstance(stored_spec, dict) else None
-    if not isinstance(stored, dict) or not (stored.get("uuid") or stored.get("serial")):
+def keep_firmware_identity(obj: Obj, stored: Obj) -> None:
+    """An update of a VM or VMI that leaves the firmware UUID or serial out keeps the stored ones: the server set
+    them, and ``kubectl apply`` keeps the fields it never managed."""
+    kept = ((_vmi_spec(stored) or {}).get("domain") or {}).get("firmware")
+    if not isinstance(kept, dict) or not (kept.get("uuid") or kept.get("serial")):
         return
-    firmware = _firmware(spec)
+    firmware = _firmware(obj)
     if firmware is None:
         return
     for key in ("uuid", "serial"):
-        if stored.get(key) and not firmware.get(key):
-            firmware[key] = stored[key]
+        if kept.get(key) and not firmware.get(key):
+            firmware[key] = kept[key]
 
 
 def mutate_defaults(vm: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> None:

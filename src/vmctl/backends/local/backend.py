@@ -129,9 +129,9 @@ class LocalBackend:
         meta = obj["metadata"]
         current = self.ctx.store.get(kind, scope_namespace(kind, meta.get("namespace")), meta["name"])
         if current is None:
-            assign_firmware_identity(_vmi_spec(obj), new_uuid, serial=kind == kinds.VM.kind)
+            assign_firmware_identity(obj, new_uuid)
         else:
-            keep_firmware_identity(_vmi_spec(obj), _vmi_spec(current))
+            keep_firmware_identity(obj, current)
 
     # -- objects ------------------------------------------------------------------------------------------
 
@@ -574,11 +574,3 @@ def _with_grace(vmi: Obj, grace: int) -> Obj:
             meta["deletionGracePeriodSeconds"] = grace
     return vmi
 
-
-def _vmi_spec(obj: Obj) -> Any:
-    """A VMI's spec, a VM's template spec (None when it has none)."""
-    spec = obj.get("spec")
-    if obj.get("kind") == kinds.VM.kind:
-        template = spec.get("template") if isinstance(spec, dict) else None
-        spec = template.get("spec") if isinstance(template, dict) else None
-    return spec

@@ -104,8 +104,7 @@ class ReplicaControllers:
         match action:
             case poolctl.CreateVM(vm=vm):
                 vm = clone(vm)  # created as through the API: KubeVirt's mutator gives it a firmware identity
-                assign_firmware_identity(((vm.get("spec") or {}).get("template") or {}).get("spec"), new_uuid,
-                                         serial=True)
+                assign_firmware_identity(vm, new_uuid)
                 with contextlib.suppress(AlreadyExistsError):  # made by an earlier pass
                     store.create(vm, namespace=ns)
             case poolctl.UpdateVM(vm=vm):
@@ -189,7 +188,7 @@ class ReplicaControllers:
         match action:
             case rsctl.CreateVMI(vmi=vmi):
                 vmi = clone(vmi)
-                assign_firmware_identity(vmi.get("spec"), new_uuid, serial=False)  # KubeVirt's VMI defaults
+                assign_firmware_identity(vmi, new_uuid)  # KubeVirt's VMI defaults
                 resolved = self.executor.resolve(clone(vmi))  # VMI admission: presets and defaults
                 resolved["metadata"] = {**clone(vmi["metadata"]), "namespace": ns}
                 resolved.setdefault("status", {})["phase"] = "Pending"
