@@ -13,6 +13,7 @@ from typing import Any
 
 from vmctl.core.api import ObjectSource
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
+from vmctl.core.gotext import quote
 from vmctl.core.pools import MAX_SURGE_ANNOTATION, semantic
 from vmctl.core.selectors import SelectorError, compile_selector
 from vmctl.errors import FieldProblem
@@ -29,11 +30,6 @@ MAX_SURGE_HINT = (
     "spec.updateStrategy.proactive|opportunistic|unmanaged; on vmctl's local backend the annotation "
     f"{MAX_SURGE_ANNOTATION} (an int or a percentage) starts extra members before retiring old ones"
 )
-
-
-def _go_quote(text: str) -> str:
-    """Go's ``%q`` for plain text."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def _selector_problems(spec: Obj, template_labels: Any) -> list[FieldProblem]:
@@ -56,8 +52,8 @@ def _max_unavailable_problems(value: Any) -> list[FieldProblem]:
             return [
                 FieldProblem(
                     field,
-                    f"maxUnavailable percentage value {_go_quote(digits)} is invalid: "
-                    f"strconv.Atoi: parsing {_go_quote(digits)}: invalid syntax",
+                    f"maxUnavailable percentage value {quote(digits)} is invalid: "
+                    f"strconv.Atoi: parsing {quote(digits)}: invalid syntax",
                 )
             ]
         pct = int(digits)
@@ -183,7 +179,7 @@ def pool_hints(pool: Obj) -> list[FieldProblem]:
             hints.append(
                 FieldProblem(
                     f"metadata.annotations[{MAX_SURGE_ANNOTATION}]",
-                    f"{_go_quote(text)} is neither an integer nor a percentage: vmctl ignores it "
+                    f"{quote(text)} is neither an integer nor a percentage: vmctl ignores it "
                     "(use e.g. 1 or 25%)",
                     HINT,
                 )

@@ -10,11 +10,11 @@ Callers map ``SelectorError`` to their own errors (a usage error for ``-l``, a r
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from vmctl.core.gotext import json_text
 from vmctl.core.names import label_value_errors, qualified_name_errors
 from vmctl.errors import VmctlError
 
@@ -30,11 +30,7 @@ def _json_strings(values: list[str]) -> str:
     ``LabelSelectorAsSelector`` passes a nil slice then)."""
     if not values:
         return "null"
-    text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
-    return text
+    return json_text(values)
 
 
 def _requirement_errors(key: str, op: str, values: list[str]) -> list[str]:

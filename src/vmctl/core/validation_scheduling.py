@@ -8,10 +8,10 @@ and apimachinery's label-selector and name checks; each error becomes a cause wh
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
+from vmctl.core.gotext import json_text, quote
 from vmctl.core.names import label_errors, label_value_errors, qualified_name_errors, size, subdomain_errors
 from vmctl.core.netaddr import ip_text, parse_ip_sloppy
 from vmctl.errors import FieldProblem
@@ -27,39 +27,12 @@ _MAX_NAMESERVERS, _MAX_SEARCHES, _MAX_SEARCH_CHARS = 3, 6, 256
 
 # --- field.Error texts ------------------------------------------------------------------------------------
 
-_SHORT_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
-                  "\\": "\\\\", '"': '\\"'}
-
-
-def go_quote(text: str) -> str:
-    """Go's ``%q`` of a string."""
-    out = []
-    for char in text:
-        if char in _SHORT_ESCAPES:
-            out.append(_SHORT_ESCAPES[char])
-        elif char.isprintable() or char == " ":
-            out.append(char)
-        elif ord(char) < 0x80:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) <= 0xFFFF:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    return '"' + "".join(out) + '"'
-
-
-def go_json(value: Any) -> str:
-    """``json.Marshal`` of a value (how a field error shows a value of a named string type)."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    return go_quote(value) if isinstance(value, str) else go_json(value)
+    return quote(value) if isinstance(value, str) else json_text(value)
 
 
 def _error(path: str, kind: str, detail: str = "", value: Any = None, named: bool = False) -> FieldProblem:
@@ -69,7 +42,7 @@ def _error(path: str, kind: str, detail: str = "", value: Any = None, named: boo
     """
     body = kind
     if kind in ("Invalid value", "Unsupported value", "Duplicate value"):
-        body += ": " + (go_json(value) if named else _shown(value))
+        body += ": " + (json_text(value) if named else _shown(value))
     if detail:
         body += ": " + detail
     return FieldProblem(path, f"{path}: {body}", INVALID)

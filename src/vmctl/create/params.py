@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from vmctl.core import gotext
 from vmctl.core.names import label_errors
 from vmctl.errors import UsageError, VmctlError
 
@@ -137,13 +138,6 @@ def supported(spec: Mapping[str, ParamType]) -> str:
     return ",".join(f"{name}:{shown[kind]}" for name, kind in spec.items())
 
 
-def _go_quote(text: str) -> str:
-    """About Go's ``%q``: a double-quoted string with escapes."""
-    import json
-
-    return json.dumps(text, ensure_ascii=False)
-
-
 def csv_record(flag: str, value: str) -> list[str]:
     """The fields of a pflag StringSlice value: the first record of Go's ``encoding/csv`` reader (comma
     separated; a field in double quotes may hold commas, ``""`` and line breaks; leading empty lines skipped).
@@ -158,7 +152,7 @@ def csv_record(flag: str, value: str) -> list[str]:
     def fail(line: int, column: int, problem: str) -> UsageError:
         where = f"record on line {record_line}; " if line != record_line else ""
         return UsageError(
-            f"invalid argument {_go_quote(value)} for \"--{flag}\" flag: {where}parse error on line {line}, "
+            f"invalid argument {gotext.quote(value)} for \"--{flag}\" flag: {where}parse error on line {line}, "
             f"column {column}: {problem}"
         )
 

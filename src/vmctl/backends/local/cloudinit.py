@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vmctl.core.gotext import json_text
 from vmctl.errors import InputError, VmctlError
 
 NO_CLOUD = "noCloud"
@@ -195,14 +195,6 @@ def _secret_key(secrets: dict[str, dict[str, str]] | None, name: str, keys: tupl
 # --- writing -------------------------------------------------------------------------------------
 
 
-def go_json(obj: Any) -> str:
-    """Compact JSON escaped like Go's ``encoding/json`` (``<``, ``>``, ``&``, U+2028/9 as ``\\uXXXX``)."""
-    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
-        text = text.replace(char, escaped)
-    return text
-
-
 def _sorted_maps(meta: dict[str, Any]) -> dict[str, Any]:
     """Go marshals maps with sorted keys; struct fields keep their order."""
     out = dict(meta)
@@ -224,7 +216,7 @@ def seed_files(data: CloudInitData, vmi: dict[str, Any]) -> tuple[str, dict[str,
             nc = {"instance-id": instance_uuid(vmi)}
             if instance_type(vmi):
                 nc = {"instance-type": instance_type(vmi), **nc}
-        files["meta-data"] = go_json(_sorted_maps(nc)).encode()
+        files["meta-data"] = json_text(_sorted_maps(nc)).encode()
         files["user-data"] = data.user_data.encode()
         if data.network_data:
             files["network-config"] = data.network_data.encode()
@@ -243,7 +235,7 @@ def seed_files(data: CloudInitData, vmi: dict[str, Any]) -> tuple[str, dict[str,
         ordered = {k: cd[k] for k in order if k in cd}
         ordered.update({k: v for k, v in cd.items() if k not in ordered})
         base = "openstack/latest"
-        files[f"{base}/meta_data.json"] = go_json(_sorted_maps(ordered)).encode()
+        files[f"{base}/meta_data.json"] = json_text(_sorted_maps(ordered)).encode()
         files[f"{base}/user_data"] = data.user_data.encode()
         if data.network_data:
             files[f"{base}/network_data.json"] = data.network_data.encode()
