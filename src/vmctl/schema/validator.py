@@ -285,12 +285,9 @@ def _memo_key(obj: dict[str, Any], definition: str) -> str | None:
         return None
 
 
-_DNS1123_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-
-
 def name_problems(obj: dict[str, Any]) -> list[FieldProblem]:
     """The API server's object-name rules: a name (or generateName) is required and is an RFC 1123 subdomain."""
-    import re
+    from vmctl.core.names import subdomain_errors
 
     meta = obj.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
@@ -301,13 +298,4 @@ def name_problems(obj: dict[str, Any]) -> list[FieldProblem]:
         return [FieldProblem("metadata.name", "Required value: name or generateName is required", "FieldValueRequired")]
     if not isinstance(name, str):
         return []  # the schema walk reports the type
-    if len(name) > 253:
-        return [FieldProblem("metadata.name", f'Invalid value: "{name}": must be no more than 253 characters')]
-    if not re.fullmatch(_DNS1123_SUBDOMAIN, name):
-        return [FieldProblem(
-            "metadata.name",
-            f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric '
-            "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', "
-            f"regex used for validation is '{_DNS1123_SUBDOMAIN}')",
-        )]
-    return []
+    return [FieldProblem("metadata.name", f'Invalid value: "{name}": {message}') for message in subdomain_errors(name)]

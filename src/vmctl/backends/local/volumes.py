@@ -31,7 +31,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
@@ -41,6 +40,7 @@ from typing import Any
 
 from vmctl.backends.local import cloudinit
 from vmctl.backends.local.contracts import DiskSource, DomainInputs
+from vmctl.core.names import subdomain_errors
 from vmctl.errors import InputError, NotFoundError, VmctlError
 
 #: ``store_lookup(kind, namespace, name)`` -> stored object or None (``Store.get`` fits).
@@ -51,7 +51,6 @@ SOURCES = (
     "containerDisk", "cloudInitNoCloud", "cloudInitConfigDrive", "emptyDisk", "hostDisk", "persistentVolumeClaim",
     "dataVolume", "ephemeral", "configMap", "secret", *UNSUPPORTED,
 )
-_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 # --- qemu-img -------------------------------------------------------------------------------------
@@ -110,7 +109,7 @@ def volume_path(state_dir: Path, namespace: str, name: str) -> Path:
 
 
 def check_name(name: str, *, what: str) -> None:
-    if not isinstance(name, str) or len(name) > 253 or not _NAME.fullmatch(name):
+    if not isinstance(name, str) or subdomain_errors(name):
         raise InputError(
             f"{what} {name!r}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
             "'-' or '.', and must start and end with an alphanumeric character"
