@@ -19,6 +19,7 @@ from typing import Any
 
 from vmctl.core import quantity, validation_devices, validation_network
 from vmctl.core.defaults import DEFAULT_CLUSTER, ClusterConfig
+from vmctl.core.fields import dig
 from vmctl.core.names import label_errors, subdomain_errors
 from vmctl.core.validation_dra import validate_dra
 from vmctl.core.validation_scheduling import validate_affinity, validate_dns, validate_topology_spread
@@ -48,11 +49,6 @@ _HOTPLUG_ALIGNMENT = 2 * 1024 * 1024
 _HOTPLUG_1G_ALIGNMENT = 1024 * 1024 * 1024
 _MIN_HOTPLUG_GUEST = 1024 * 1024 * 1024
 
-
-def _d(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj
 
 
 def _quantity(value: Any) -> Fraction:
@@ -122,7 +118,7 @@ def _host_names(field: str, spec: Obj) -> list[FieldProblem]:
 def validate_network_creation(field: str, spec: Obj) -> list[FieldProblem]:
     """``Validator.ValidateCreation``: the discontinued bindings."""
     causes = []
-    for idx, iface in enumerate(_d(spec, "domain", "devices", "interfaces") or []):
+    for idx, iface in enumerate(dig(spec, "domain", "devices", "interfaces") or []):
         base = f"{field}.domain.devices.interfaces[{idx}]"
         for key, message in (("slirp", "Slirp interface support has been discontinued since v1.3"),
                              ("passt", "Passt network binding has been discontinued since v1.3"),
@@ -184,7 +180,7 @@ def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
     DRA networks in ``validation_network``)."""
     causes: list[FieldProblem] = []
     networks = [n for n in spec.get("networks") or [] if isinstance(n, dict)]
-    interfaces = [i for i in _d(spec, "domain", "devices", "interfaces") or [] if isinstance(i, dict)]
+    interfaces = [i for i in dig(spec, "domain", "devices", "interfaces") or [] if isinstance(i, dict)]
     causes += _network_sources(field, networks)
     causes += _interface_states(field, interfaces)
     by_name = {}
@@ -312,7 +308,7 @@ def _over_limit(request_path: str, request: Any, limit_path: str, limit: Any) ->
 
 def _memory_checks(field: str, spec: Obj) -> list[FieldProblem]:
     causes = []
-    resources = _d(spec, "domain", "resources") or {}
+    resources = dig(spec, "domain", "resources") or {}
     requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
     req_mem, lim_mem = requests.get("memory"), limits.get("memory")
     req_path = f"{field}.domain.resources.requests.memory"
@@ -326,7 +322,7 @@ def _memory_checks(field: str, spec: Obj) -> list[FieldProblem]:
         causes.append(_negative(lim_path, lim_mem))
     if _value(lim_mem) > 0 and _value(req_mem) > _value(lim_mem):
         causes.append(_over_limit(req_path, req_mem, lim_path, lim_mem))
-    hugepages = _d(spec, "domain", "memory", "hugepages")
+    hugepages = dig(spec, "domain", "memory", "hugepages")
     if isinstance(hugepages, dict):
         page = hugepages.get("pageSize", "")
         page_path = f"{field}.domain.memory.hugepages.pageSize"
@@ -336,7 +332,7 @@ def _memory_checks(field: str, spec: Obj) -> list[FieldProblem]:
             causes.append(FieldProblem(page_path, f"{page_path} '{page}': quantities must match the regular "
                                        "expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'", INVALID))
             return causes
-        vm_memory = _value(req_mem) or _value(_d(spec, "domain", "memory", "guest")) or _value(lim_mem)
+        vm_memory = _value(req_mem) or _value(dig(spec, "domain", "memory", "guest")) or _value(lim_mem)
         if vm_memory != 0 and vm_memory < page_size:
             causes.append(FieldProblem(req_path, f"{req_path} '{_text(req_mem)}' must be equal to or larger than page "
                                        f"size {page_path} '{page}'", INVALID))
@@ -347,7 +343,7 @@ def _memory_checks(field: str, spec: Obj) -> list[FieldProblem]:
 
 
 def _emulated_machine(field: str, spec: Obj) -> list[FieldProblem]:
-    machine_type = _d(spec, "domain", "machine", "type")
+    machine_type = dig(spec, "domain", "machine", "type")
     if not machine_type:
         return []
     allowed = _EMULATED_MACHINES.get(str(spec.get("architecture") or ""), _AMD64_MACHINES)
@@ -360,7 +356,7 @@ def _emulated_machine(field: str, spec: Obj) -> list[FieldProblem]:
 
 def _cpu_resources(field: str, spec: Obj) -> list[FieldProblem]:
     causes = []
-    resources = _d(spec, "domain", "resources") or {}
+    resources = dig(spec, "domain", "resources") or {}
     req_cpu, lim_cpu = (resources.get("requests") or {}).get("cpu"), (resources.get("limits") or {}).get("cpu")
     req_path, lim_path = f"{field}.domain.resources.requests.cpu", f"{field}.domain.resources.limits.cpu"
     if _milli(req_cpu) < 0:
@@ -373,11 +369,11 @@ def _cpu_resources(field: str, spec: Obj) -> list[FieldProblem]:
 
 
 def _memory_is_provided(field: str, spec: Obj) -> list[FieldProblem]:
-    resources = _d(spec, "domain", "resources") or {}
+    resources = dig(spec, "domain", "resources") or {}
     if _quantity((resources.get("limits") or {}).get("memory")) or _quantity(
             (resources.get("requests") or {}).get("memory")):
         return []
-    memory = _d(spec, "domain", "memory")
+    memory = dig(spec, "domain", "memory")
     if isinstance(memory, dict) and (memory.get("hugepages") is not None or _quantity(memory.get("guest"))):
         return []
     return [FieldProblem(
@@ -387,11 +383,11 @@ def _memory_is_provided(field: str, spec: Obj) -> list[FieldProblem]:
 
 
 def _cpu_pinning(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem]:
-    cpu = _d(spec, "domain", "cpu")
+    cpu = dig(spec, "domain", "cpu")
     if not isinstance(cpu, dict) or cpu.get("dedicatedCpuPlacement") is not True:
         return []
     causes = _memory_is_provided(field, spec)
-    resources = _d(spec, "domain", "resources") or {}
+    resources = dig(spec, "domain", "resources") or {}
     requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
     req_cpu, lim_cpu = _value(requests.get("cpu")), _value(limits.get("cpu"))
     dedicated = f"{field}.domain.cpu.dedicatedCpuPlacement"
@@ -429,15 +425,15 @@ def _cpu_pinning(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldPro
 
 
 def _numa(field: str, spec: Obj) -> list[FieldProblem]:
-    cpu = _d(spec, "domain", "cpu")
-    if _d(cpu, "numa", "guestMappingPassthrough") is None:
+    cpu = dig(spec, "domain", "cpu")
+    if dig(cpu, "numa", "guestMappingPassthrough") is None:
         return []
     path = f"{field}.domain.cpu.numa.guestMappingPassthrough"
     causes = []  # the NUMA feature gate is GA: no gate check
     if cpu.get("dedicatedCpuPlacement") is not True:
         causes.append(FieldProblem(path, f"{field}.domain.cpu.dedicatedCpuPlacement must be set to true when NUMA "
                                    f"topology strategy is set in {path}", INVALID))
-    if _d(spec, "domain", "memory", "hugepages") is None:
+    if dig(spec, "domain", "memory", "hugepages") is None:
         causes.append(FieldProblem(path, f"{field}.domain.memory.hugepages must be requested when NUMA topology "
                                    f"strategy is set in {path}", INVALID))
     return causes
@@ -446,7 +442,7 @@ def _numa(field: str, spec: Obj) -> list[FieldProblem]:
 def _cpu_misc(field: str, spec: Obj) -> list[FieldProblem]:
     """Isolated emulator thread, CPU feature policies, CPU hotplug, start strategy, realtime."""
     causes = []
-    cpu = _d(spec, "domain", "cpu")
+    cpu = dig(spec, "domain", "cpu")
     if isinstance(cpu, dict):
         if cpu.get("isolateEmulatorThread") is True and cpu.get("dedicatedCpuPlacement") is not True:
             causes.append(FieldProblem(f"{field}.domain.cpu.isolateEmulatorThread", "IsolateEmulatorThread should be "
@@ -474,7 +470,7 @@ def _cpu_misc(field: str, spec: Obj) -> list[FieldProblem]:
             causes.append(FieldProblem(f"{field}.domain.cpu.dedicatedCpuPlacement", f"{field}.domain.cpu."
                                        f"dedicatedCpuPlacement must be set to true when {field}.domain.cpu.realtime "
                                        "is used", REQUIRED))
-        if _d(cpu, "numa", "guestMappingPassthrough") is None:
+        if dig(cpu, "numa", "guestMappingPassthrough") is None:
             path = f"{field}.domain.cpu.numa.guestMappingPassthrough"
             causes.append(FieldProblem(path, f"{path} must be defined when {field}.domain.cpu.realtime is used",
                                        REQUIRED))
@@ -485,7 +481,7 @@ def _boot_order(field: str, spec: Obj) -> list[FieldProblem]:
     causes = []
     orders: set[int] = set()
     volumes = {v.get("name"): v for v in spec.get("volumes") or [] if isinstance(v, dict)}
-    for idx, disk in enumerate(_d(spec, "domain", "devices", "disks") or []):
+    for idx, disk in enumerate(dig(spec, "domain", "devices", "disks") or []):
         disk = disk if isinstance(disk, dict) else {}
         base = f"{field}.domain.devices.disks[{idx}]"
         volume = volumes.get(disk.get("name"))
@@ -503,7 +499,7 @@ def _boot_order(field: str, spec: Obj) -> list[FieldProblem]:
                 causes.append(FieldProblem(f"{base}.bootOrder", f"Boot order for {base}.bootOrder already set for a "
                                            "different device.", INVALID))
             orders.add(order)
-    for idx, iface in enumerate(_d(spec, "domain", "devices", "interfaces") or []):
+    for idx, iface in enumerate(dig(spec, "domain", "devices", "interfaces") or []):
         order = (iface or {}).get("bootOrder")
         if not isinstance(order, int):
             continue
@@ -521,19 +517,19 @@ def _boot_order(field: str, spec: Obj) -> list[FieldProblem]:
 
 def _inputs_and_io_threads(field: str, spec: Obj) -> list[FieldProblem]:
     causes = []
-    for idx, device in enumerate(_d(spec, "domain", "devices", "inputs") or []):
+    for idx, device in enumerate(dig(spec, "domain", "devices", "inputs") or []):
         device = device if isinstance(device, dict) else {}
         base = f"{field}.domain.devices.inputs[{idx}]"
         if device.get("bus", "") not in ("virtio", "usb", ""):
             causes.append(FieldProblem(f"{base}.bus", "Input device can have only virtio or usb bus.", INVALID))
         if device.get("type") != "tablet":
             causes.append(FieldProblem(f"{base}.type", "Input device can have only tablet type.", INVALID))
-    policy = _d(spec, "domain", "ioThreadsPolicy")
+    policy = dig(spec, "domain", "ioThreadsPolicy")
     if policy is not None:
         if policy not in _IO_THREADS_POLICIES:
             causes.append(FieldProblem(f"{field}.domain.ioThreadsPolicy", f"Invalid IOThreadsPolicy ({policy})",
                                        INVALID))
-        count = _d(spec, "domain", "ioThreads", "supplementalPoolThreadCount")
+        count = dig(spec, "domain", "ioThreads", "supplementalPoolThreadCount")
         if policy == "supplementalPool" and (not isinstance(count, int) or count < 1):
             causes.append(FieldProblem(f"{field}.domain.ioThreads.count", "the number of iothreads needs to be set "
                                        "and positive for the dedicated policy", INVALID))
@@ -566,13 +562,13 @@ def _probes(field: str, spec: Obj) -> list[FieldProblem]:
 def _domain_spec(field: str, spec: Obj) -> list[FieldProblem]:
     domain = spec.get("domain") or {}
     path = f"{field}.domain"
-    causes = validate_disks(f"{path}.devices.disks", _d(domain, "devices", "disks") or [])
+    causes = validate_disks(f"{path}.devices.disks", dig(domain, "devices", "disks") or [])
     causes += validation_devices.firmware(path, domain)
-    efi = _d(domain, "firmware", "bootloader", "efi")
+    efi = dig(domain, "firmware", "bootloader", "efi")
     secure_boot = isinstance(efi, dict) and efi.get("secureBoot") is not False
-    smm = _d(domain, "features", "smm")
+    smm = dig(domain, "features", "smm")
     smm_enabled = isinstance(smm, dict) and smm.get("enabled") is not False
-    if secure_boot and not smm_enabled and _d(domain, "launchSecurity", "tdx") is None:
+    if secure_boot and not smm_enabled and dig(domain, "launchSecurity", "tdx") is None:
         causes.append(FieldProblem(path, f"{path} has EFI SecureBoot enabled. SecureBoot requires SMM, which is "
                                    "currently disabled.", INVALID))
     return causes
@@ -774,17 +770,17 @@ def validate_vmi_create(spec: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER, met
     Hyper-V, per-architecture settings."""
     causes = validate_network_creation("spec", spec) + validate_network("spec", spec)
     causes += validation_devices.storage_checks("spec", spec)  # the storage spec validator, then the disks
-    causes += validate_disks("spec.domain.devices.disks", _d(spec, "domain", "devices", "disks") or [])
+    causes += validate_disks("spec.domain.devices.disks", dig(spec, "domain", "devices", "disks") or [])
     causes += validate_vmi_spec("spec", spec, cluster)
-    disks = {(d or {}).get("name") for d in _d(spec, "domain", "devices", "disks") or []}
-    filesystems = {(f or {}).get("name") for f in _d(spec, "domain", "devices", "filesystems") or []}
+    disks = {(d or {}).get("name") for d in dig(spec, "domain", "devices", "disks") or []}
+    filesystems = {(f or {}).get("name") for f in dig(spec, "domain", "devices", "filesystems") or []}
     for idx, volume in enumerate(spec.get("volumes") or []):
         volume = volume or {}
         if volume.get("memoryDump") is None and volume.get("name") not in disks | filesystems:
             path = f"spec.domain.volumes[{idx}].name"
             causes.append(FieldProblem(path, _NOT_FOUND.format(path, volume.get("name", "")), INVALID))
-    resources = _d(spec, "domain", "resources") or {}
-    memory = _d(spec, "domain", "memory")
+    resources = dig(spec, "domain", "resources") or {}
+    memory = dig(spec, "domain", "memory")
     if not _value((resources.get("requests") or {}).get("memory")) and (
             not isinstance(memory, dict) or (memory.get("guest") is None and memory.get("hugepages") is None)):
         causes.append(FieldProblem("", "no memory requested, at least one of 'spec.domain.memory.guest', "
@@ -801,7 +797,7 @@ _ARM64_VIDEO = ("virtio", "ramfb")
 
 
 def _video(spec: Obj, arch: str, allowed: tuple[str, ...]) -> list[FieldProblem]:
-    video = _d(spec, "domain", "devices", "video")
+    video = dig(spec, "domain", "devices", "video")
     if not isinstance(video, dict) or video.get("type", "") in allowed:
         return []
     return [FieldProblem("spec.domain.devices.video.type", f"video model '{video.get('type', '')}' is not supported "
@@ -810,7 +806,7 @@ def _video(spec: Obj, arch: str, allowed: tuple[str, ...]) -> list[FieldProblem]
 
 def _amd64(spec: Obj) -> list[FieldProblem]:
     causes = []
-    watchdog = _d(spec, "domain", "devices", "watchdog")
+    watchdog = dig(spec, "domain", "devices", "watchdog")
     if isinstance(watchdog, dict) and (watchdog.get("i6300esb") is None or watchdog.get("diag288") is not None):
         causes.append(FieldProblem("spec.domain.devices.watchdog", "amd64 only supports I6300ESB watchdog device",
                                    NOT_SUPPORTED))
@@ -819,22 +815,22 @@ def _amd64(spec: Obj) -> list[FieldProblem]:
 
 def _arm64(spec: Obj) -> list[FieldProblem]:
     causes = []
-    if _d(spec, "domain", "firmware", "bootloader", "bios") is not None:
+    if dig(spec, "domain", "firmware", "bootloader", "bios") is not None:
         causes.append(FieldProblem("spec.domain.firmware.bootloader.bios", "Arm64 does not support bios boot, please "
                                    "change to uefi boot", NOT_SUPPORTED))
-    model = _d(spec, "domain", "cpu", "model")
+    model = dig(spec, "domain", "cpu", "model")
     if model and model != "host-passthrough":
         causes.append(FieldProblem("spec.domain.cpu.model", "currently, host-passthrough is the only model supported "
                                    "on Arm64", NOT_SUPPORTED))
-    for idx, disk in enumerate(_d(spec, "domain", "devices", "disks") or []):
+    for idx, disk in enumerate(dig(spec, "domain", "devices", "disks") or []):
         for kind in ("disk", "cdrom", "lun"):
             target = (disk or {}).get(kind)
             if isinstance(target, dict) and target.get("bus", "") not in ("", "virtio", "scsi"):
                 causes.append(FieldProblem(f"spec.domain.devices.disks[{idx}].{kind}.bus", "Arm64 not support this "
                                            "disk bus type, please use virtio or scsi", NOT_SUPPORTED))
-    if _d(spec, "domain", "devices", "watchdog") is not None:
+    if dig(spec, "domain", "devices", "watchdog") is not None:
         causes.append(FieldProblem("spec.domain.devices.watchdog", "Arm64 not support Watchdog device", NOT_SUPPORTED))
-    if _d(spec, "domain", "devices", "sound") is not None:
+    if dig(spec, "domain", "devices", "sound") is not None:
         causes.append(FieldProblem("spec.domain.devices.sound", "Arm64 not support sound device", NOT_SUPPORTED))
     return causes + _video(spec, "arm64", _ARM64_VIDEO)
 
@@ -880,13 +876,13 @@ def validate_vm_spec(spec: Obj, cluster: ClusterConfig = DEFAULT_CLUSTER) -> lis
 
 def _live_update(spec: Obj) -> list[FieldProblem]:
     causes = []
-    cpu = _d(spec, "domain", "cpu")
+    cpu = dig(spec, "domain", "cpu")
     if isinstance(cpu, dict):
         sockets, max_sockets = int(cpu.get("sockets") or 0), int(cpu.get("maxSockets") or 0)
         if sockets and max_sockets and sockets > max_sockets:
             causes.append(FieldProblem("spec.template.spec.domain.cpu.sockets", "Number of sockets in CPU topology is "
                                        "greater than the maximum sockets allowed", INVALID))
-    memory = _d(spec, "domain", "memory")
+    memory = dig(spec, "domain", "memory")
     if isinstance(memory, dict) and memory.get("maxGuest") is not None:
         problem = _live_update_memory(spec, memory)
         if problem:
@@ -896,14 +892,14 @@ def _live_update(spec: Obj) -> list[FieldProblem]:
 
 def _live_update_memory(spec: Obj, memory: Obj) -> str | None:
     """``memory.ValidateLiveUpdateMemory``."""
-    cpu = _d(spec, "domain", "cpu") or {}
+    cpu = dig(spec, "domain", "cpu") or {}
     if cpu.get("realtime") is not None:
         return "Memory hotplug is not compatible with realtime VMs"
-    if _d(cpu, "numa", "guestMappingPassthrough") is not None:
+    if dig(cpu, "numa", "guestMappingPassthrough") is not None:
         return "Memory hotplug is not compatible with guest mapping passthrough"
-    if _d(spec, "domain", "launchSecurity") is not None:
+    if dig(spec, "domain", "launchSecurity") is not None:
         return "Memory hotplug is not compatible with encrypted VMs"
-    alignment = _HOTPLUG_1G_ALIGNMENT if _d(memory, "hugepages", "pageSize") == "1Gi" else _HOTPLUG_ALIGNMENT
+    alignment = _HOTPLUG_1G_ALIGNMENT if dig(memory, "hugepages", "pageSize") == "1Gi" else _HOTPLUG_ALIGNMENT
     if memory.get("guest") is None:
         return "Guest memory must be configured when memory hotplug is enabled"
     guest, max_guest = _quantity(memory["guest"]), _quantity(memory["maxGuest"])

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from vmctl.core.defaults import ClusterConfig
+from vmctl.core.fields import dig
 from vmctl.core.names import label_errors
 from vmctl.errors import FieldProblem
 
@@ -25,13 +26,9 @@ PERSISTENT_RESERVATION_GATE = "PersistentReservation"
 VIRTIOFS_STORAGE_GATE = "EnableVirtioFsStorageVolumes"
 
 
-def _d(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj
 
-
-def _devices(spec: Obj) -> Obj:
+def devices_of(spec: Obj) -> Obj:
+    """``spec.domain.devices`` (an empty mapping when it is not one)."""
     domain = spec.get("domain")
     devices = domain.get("devices") if isinstance(domain, dict) else None
     return devices if isinstance(devices, dict) else {}
@@ -201,7 +198,7 @@ def _bus(disk: Obj) -> str:
 
 def firmware_acpi(field: str, spec: Obj) -> list[FieldProblem]:
     """``validateFirmwareACPI``: ACPI tables come from a named secret volume (reported at ``<spec>.acpi``)."""
-    firmware = _d(spec, "domain", "firmware")
+    firmware = dig(spec, "domain", "firmware")
     acpi = firmware.get("acpi") if isinstance(firmware, dict) else None
     if not isinstance(acpi, dict):
         return []
@@ -281,7 +278,7 @@ def _enabled(state: Any) -> bool:
 def mdev_ramfb(field: str, spec: Obj) -> list[FieldProblem]:
     """``validateMDEVRamFB``: at most one GPU display with a RAM framebuffer."""
     count = 0
-    for gpu in _items(_devices(spec).get("gpus")):
+    for gpu in _items(devices_of(spec).get("gpus")):
         options = gpu.get("virtualGPUOptions")
         display = options.get("display") if isinstance(options, dict) else None
         if isinstance(display, dict) and display.get("enabled") is not False and _enabled(display.get("ramFB")):
@@ -303,7 +300,7 @@ def persistent_reservation(field: str, spec: Obj, cluster: ClusterConfig) -> lis
     """``validatePersistentReservation``: a LUN with ``reservation`` needs the PersistentReservation gate."""
     if PERSISTENT_RESERVATION_GATE in cluster.feature_gates:
         return []
-    for disk in _items(_devices(spec).get("disks")):
+    for disk in _items(devices_of(spec).get("disks")):
         lun = disk.get("lun")
         if isinstance(lun, dict) and lun.get("reservation") is True:
             return [FieldProblem(f"{field}.domain.devices.disks.luns.reservation", "persistent reservation is not "
@@ -319,7 +316,7 @@ def virtiofs(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem
     for volume in _items(spec.get("volumes")):
         volumes[volume.get("name", "")] = volume  # the last of a name wins, as in KubeVirt's map
     causes = []
-    for filesystem in _items(_devices(spec).get("filesystems")):
+    for filesystem in _items(devices_of(spec).get("filesystems")):
         volume = volumes.get(filesystem.get("name", ""))
         if volume is not None and (volume.get("persistentVolumeClaim") is not None
                                    or volume.get("dataVolume") is not None):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from vmctl.core.names import label_errors, subdomain_errors
+from vmctl.core.validation_devices import devices_of
 from vmctl.errors import FieldProblem
 
 Obj = dict[str, Any]
@@ -22,12 +23,6 @@ INVALID, REQUIRED, DUPLICATE = "FieldValueInvalid", "FieldValueRequired", "Field
 _CLAIM_KEYS = ("claimName", "requestName")
 #: (devices key, KubeVirt's type name, whether DRA and non-DRA devices may be mixed)
 _KINDS = (("gpus", "GPU", False), ("hostDevices", "HostDevice", True))
-
-
-def _device_lists(spec: Obj) -> Obj:
-    domain = spec.get("domain")
-    devices = domain.get("devices") if isinstance(domain, dict) else None
-    return devices if isinstance(devices, dict) else {}
 
 
 def _has_claim(device: Obj) -> bool:
@@ -113,7 +108,7 @@ def _dra_devices(field: str, key: str, kind: str, mixed_ok: bool, devices: list[
 def validate_dra(field: str, spec: Obj) -> list[FieldProblem]:
     """``draadmitter.ValidateCreation`` under KubeVirt's default configuration."""
     claims = spec.get("resourceClaims") if isinstance(spec.get("resourceClaims"), list) else []
-    devices = _device_lists(spec)
+    devices = devices_of(spec)
     causes = resource_claims(f"{field}.resourceClaims", claims)
     used: set[str] = set()
     pairs: list[tuple[str, dict[str, int]]] = []

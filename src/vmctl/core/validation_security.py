@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from vmctl.core.defaults import ClusterConfig
+from vmctl.core.fields import dig
 from vmctl.errors import FieldProblem
 
 Obj = dict[str, Any]
@@ -25,11 +26,6 @@ _SIDECAR_ANNOTATION = "hooks.kubevirt.io/hookSidecars"
 _DEFAULT_GATES = frozenset({"WorkloadEncryptionSEV"})
 
 
-def _d(obj: Any, *keys: str) -> Any:
-    for key in keys:
-        obj = obj.get(key) if isinstance(obj, dict) else None
-    return obj
-
 
 def _gate(cluster: ClusterConfig, name: str) -> bool:
     return name in _DEFAULT_GATES or name in cluster.feature_gates
@@ -40,7 +36,7 @@ def _gate(cluster: ClusterConfig, name: str) -> bool:
 
 def _ssh_public_key(base: str, ssh: Obj, no_cloud: bool, config_drive: bool) -> list[FieldProblem]:
     causes = []
-    method = _d(ssh, "propagationMethod") or {}
+    method = dig(ssh, "propagationMethod") or {}
     methods = 0
     if method.get("noCloud") is not None:
         methods += 1
@@ -58,7 +54,7 @@ def _ssh_public_key(base: str, ssh: Obj, no_cloud: bool, config_drive: bool) -> 
             causes.append(FieldProblem(f"{base}.sshPublicKey.propagationMethod.qemuGuestAgent.users", f"{base} requires "
                                        "at least one user to be present in the users list", INVALID))
         methods += 1
-    if _d(ssh, "source", "secret") is None:
+    if dig(ssh, "source", "secret") is None:
         causes.append(FieldProblem(f"{base}.sshPublicKey.source", f"{base} must have exactly one source set", INVALID))
     if methods != 1:
         causes.append(FieldProblem(f"{base}.sshPublicKey.propagationMethod", f"{base} must have exactly one "
@@ -68,9 +64,9 @@ def _ssh_public_key(base: str, ssh: Obj, no_cloud: bool, config_drive: bool) -> 
 
 def _user_password(base: str, password: Obj) -> list[FieldProblem]:
     causes = []
-    if _d(password, "source", "secret") is None:
+    if dig(password, "source", "secret") is None:
         causes.append(FieldProblem(f"{base}.userPassword.source", f"{base} must have exactly one source set", INVALID))
-    if _d(password, "propagationMethod", "qemuGuestAgent") is None:
+    if dig(password, "propagationMethod", "qemuGuestAgent") is None:
         causes.append(FieldProblem(f"{base}.userPassword.propagationMethod", f"{base} must have exactly one "
                                    "propagationMethod set", INVALID))
     return causes
@@ -116,10 +112,10 @@ def _launch_security_amd64(field: str, spec: Obj, security: Obj, cluster: Cluste
         return [FieldProblem(path, f"{gate} feature gate is not enabled in kubevirt-config", INVALID)]
     causes = []
     domain = spec.get("domain") or {}
-    smm = _d(domain, "features", "smm")
+    smm = dig(domain, "features", "smm")
     if tdx and isinstance(smm, dict) and smm.get("enabled") is not False:
         causes.append(FieldProblem(path, "TDX does not work along with SMM", INVALID))
-    efi = _d(domain, "firmware", "bootloader", "efi")
+    efi = dig(domain, "firmware", "bootloader", "efi")
     if not isinstance(efi, dict):
         causes.append(FieldProblem(path, f"{kind} requires OVMF (UEFI)", INVALID))
     else:
@@ -127,9 +123,9 @@ def _launch_security_amd64(field: str, spec: Obj, security: Obj, cluster: Cluste
             causes.append(FieldProblem(path, f"{kind} does not work along with SecureBoot", INVALID))
         if (snp or tdx) and efi.get("persistent") is True:
             causes.append(FieldProblem(path, f"{kind} does not work along with Persistent EFI variables", INVALID))
-    if sev and spec.get("startStrategy") != "Paused" and _d(security, "sev", "attestation") is not None:
+    if sev and spec.get("startStrategy") != "Paused" and dig(security, "sev", "attestation") is not None:
         causes.append(FieldProblem(path, "SEV attestation requires VMI StartStrategy 'Paused'", INVALID))
-    for iface in _d(domain, "devices", "interfaces") or []:
+    for iface in dig(domain, "devices", "interfaces") or []:
         if isinstance(iface, dict) and iface.get("bootOrder") is not None:
             causes.append(FieldProblem(path, f"{kind} does not work with bootable NICs: {iface.get('name', '')}",
                                        INVALID))
@@ -138,7 +134,7 @@ def _launch_security_amd64(field: str, spec: Obj, security: Obj, cluster: Cluste
 
 def validate_launch_security(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem]:
     """``validateLaunchSecurity``: SEV, SEV-SNP and TDX on amd64 (note the path ``<field>.launchSecurity``)."""
-    security = _d(spec, "domain", "launchSecurity")
+    security = dig(spec, "domain", "launchSecurity")
     if not isinstance(security, dict):
         return []
     arch = spec.get("architecture") or ""
@@ -162,7 +158,7 @@ def validate_hyperv(spec: Obj) -> list[FieldProblem]:
 
     KubeVirt passes ``spec.domain.features.hyperv`` as the root and appends ``domain.features.hyperv`` again, so the
     dependency paths repeat it."""
-    features = _d(spec, "domain", "features") or {}
+    features = dig(spec, "domain", "features") or {}
     hyperv = features.get("hyperv")
     root = "spec.domain.features.hyperv"
     causes = []
@@ -179,7 +175,7 @@ def validate_hyperv(spec: Obj) -> list[FieldProblem]:
                                            "disabled.", INVALID))
         evmcs = hyperv.get("evmcs")
         if isinstance(evmcs, dict) and evmcs.get("enabled") is not False:
-            cpu_features = _d(spec, "domain", "cpu", "features") or []
+            cpu_features = dig(spec, "domain", "cpu", "features") or []
             if not cpu_features:
                 causes.append(FieldProblem("spec.domain.cpu.features", "vmx cpu feature is required when evmcs is set",
                                            REQUIRED))
