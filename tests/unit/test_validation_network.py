@@ -28,13 +28,13 @@ def test_interface_fields_in_kubevirts_order() -> None:
     iface = {"name": "default", "masquerade": {}, "macAddress": "x", "pciAddress": "y",
              "ports": [{"port": 0, "protocol": "ICMP"}], "portRanges": [{"protocol": "TCP", "start": 1, "end": 2}],
              "dhcpOptions": {"privateOptions": [{"option": 1}], "ntpServers": ["x"]}}
-    causes = vn.interface_fields("spec", 0, iface, [{"name": "default", "pod": {}}])
+    causes = vn.interface_fields("spec", 0, iface, {"name": "default", "pod": {}})
     base = "spec.domain.devices.interfaces[0]"
     assert [c.field for c in causes] == [f"{base}.macAddress", f"{base}.pciAddress", f"{base}.ports[0].port",
                                          f"{base}.ports[0].protocol", f"{base}.name", "spec",
                                          f"{base}.dhcpOptions.ntpServers[0]"]
     assert vn.interface_fields("spec", 0, {**iface, "macAddress": "", "pciAddress": "", "portRanges": [],
-                                           "dhcpOptions": {}}, [{"name": "default", "multus": {}}]) == []
+                                           "dhcpOptions": {}}, {"name": "default", "multus": {}}) == []
 
 
 def test_addresses_are_canonical_after_decoding() -> None:

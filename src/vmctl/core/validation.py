@@ -229,7 +229,7 @@ def validate_network(field: str, spec: Obj) -> list[FieldProblem]:
         if model and model not in _INTERFACE_MODELS:
             causes.append(FieldProblem(f"{base}.model",
                                        f"interface {base}.name uses model {model} that is not supported.", NOT_SUPPORTED))
-        causes += validation_network.interface_fields(field, idx, iface, networks)
+        causes += validation_network.interface_fields(field, idx, iface, by_name.get(iface.get("name", ""), {}))
     return causes
 
 

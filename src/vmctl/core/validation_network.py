@@ -159,12 +159,9 @@ def _dhcp(field: str, base: str, iface: Obj) -> list[FieldProblem]:
     return causes
 
 
-def interface_fields(field: str, idx: int, iface: Obj, networks: list[Obj]) -> list[FieldProblem]:
-    """The checks of ``validateInterfacesFields`` after the name and model, for interface ``idx``."""
+def interface_fields(field: str, idx: int, iface: Obj, network: Obj) -> list[FieldProblem]:
+    """The checks of ``validateInterfacesFields`` after the name and model, for interface ``idx`` and the network
+    of its name (``{}`` when there is none)."""
     base = f"{field}.domain.devices.interfaces[{idx}]"
-    network: Obj = {}
-    for candidate in networks:
-        if candidate.get("name", "") == iface.get("name", ""):
-            network = candidate  # the last of a name wins, as in KubeVirt's index
     return (_mac(base, iface) + _pci(base, iface) + _ports(base, iface, network) + _port_ranges(base, iface)
             + _dhcp(field, base, iface))
