@@ -40,6 +40,10 @@ class Unreachable(ClusterError, Unavailable):
     """No HTTP answer: connection refused, DNS, TLS, or a timeout."""
 
 
+class TimedOut(Unreachable):
+    """No answer in time: the request may have been carried out."""
+
+
 class ClusterNotFound(NotFoundError):
     """404 from the API server."""
 
@@ -208,7 +212,7 @@ def from_transport(
     ):
         waited = timeout if elapsed is None else round(elapsed, 1) if elapsed < 10 else round(elapsed)
         limit = f" within {waited:g} s" if waited else ""
-        return Unreachable(
+        return TimedOut(
             f"timeout: the API server at {ctx.server} did not answer{limit}",
             hint=f"connecting (TCP and TLS) may take at most {CONNECT_LIMIT:g} s; "
             "--request-timeout sets how long vmctl waits for an answer",

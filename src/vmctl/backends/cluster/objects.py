@@ -15,7 +15,7 @@ from vmctl.backends.base import NOT_SENT, not_applied, ref_name
 from vmctl.backends.cluster import errors
 from vmctl.backends.cluster.connection import APPLY_PATCH, MERGE_PATCH, Connection
 from vmctl.backends.cluster.resources import Resource, for_object
-from vmctl.errors import InputError, NotFoundError, Unavailable, VmctlError
+from vmctl.errors import InputError, NotFoundError, VmctlError
 
 FIELD_MANAGER = "vmctl"
 DEFAULT_CHUNK_SIZE = 500  # kubectl's --chunk-size default
@@ -132,7 +132,7 @@ class ApplyReport:
         out = [f"{ref(a.obj)} {a.action}" for a in self.applied]
         if self.failed is not None:
             index, obj, err = self.failed
-            if isinstance(err, Unavailable) and err.message.startswith("timeout"):  # sent, but no answer came
+            if isinstance(err, errors.TimedOut):  # sent, but no answer came
                 out.append(f"{ref(obj)} not known to be applied (document {index + 1}): {err.message}")
             else:
                 out.append(not_applied(index, obj, err.message))
