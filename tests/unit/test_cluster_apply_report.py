@@ -32,7 +32,7 @@ def test_a_refusal_with_causes_then_what_was_not_sent() -> None:
 
 
 def test_a_timeout_is_not_called_not_applied() -> None:
-    err = errors.Unreachable("timeout: the API server at https://k did not answer within 30 s")
+    err = errors.TimedOut("timeout: the API server at https://k did not answer within 30 s")
     lines = ApplyReport([], (0, vm("a"), err), [(1, vm("b"))]).lines()
     assert lines[0] == ("virtualmachine.kubevirt.io/a not known to be applied (document 1): timeout: the API server "
                         "at https://k did not answer within 30 s")

@@ -146,9 +146,17 @@ def _format_cached(value: Fraction, fmt: str) -> str:
 def canonical(text: str | int | float) -> str:
     """The text Kubernetes stores for a quantity, e.g. ``2048Mi`` → ``2Gi``, ``1.5Gi`` → ``1536Mi``; a text
     ``ParseQuantity`` keeps as written (``kept_as_written``) stays as it is, e.g. ``02Gi``."""
-    value, fmt = parse_quantity_with_format(text)
-    raw = str(text).strip()
-    return raw if kept_as_written(raw) else format_quantity(value, fmt)
+    return shown(text, *parse_quantity_with_format(text))
+
+
+def shown(text: object, value: Fraction, fmt: str) -> str:
+    """``Quantity.String()`` of ``text`` already parsed to ``value`` in format ``fmt``: the text as written when
+    ``ParseQuantity`` keeps it, else the canonical form of ``value``."""
+    if isinstance(text, (str, int, float)) and not isinstance(text, bool):
+        raw = str(text).strip()
+        if kept_as_written(raw):
+            return raw
+    return format_quantity(value, fmt)
 
 
 @lru_cache(maxsize=4096)

@@ -69,13 +69,6 @@ def _quantity(text: Any, where: str) -> tuple[Fraction, str]:
         raise InputError(f"{where}: {exc.message}") from None
 
 
-def _shown(parsed: tuple[Fraction, str], text: Any) -> str:
-    """``Quantity.String()``: the text as written when ``ParseQuantity`` kept it, else the canonical one."""
-    if text is not None and quantity.kept_as_written(str(text).strip()):
-        return str(text).strip()
-    return quantity.format_quantity(*parsed)
-
-
 def _check_memory(
     instancetype_spec: dict[str, Any] | None, preference_spec: dict[str, Any], vm_spec: dict[str, Any]
 ) -> tuple[list[str], str] | None:
@@ -91,8 +84,8 @@ def _check_memory(
     wanted = dig(preference_spec, "requirements", "memory", "guest")
     required = _quantity(wanted, "preference spec.requirements.memory.guest")
     if provided[0] < required[0]:
-        return [path], (f"insufficient Memory resources of {_shown(provided, given)} provided by "
-                        f"{source}, preference requires {_shown(required, wanted)}")
+        return [path], (f"insufficient Memory resources of {quantity.shown(given, *provided)} provided by "
+                        f"{source}, preference requires {quantity.shown(wanted, *required)}")
     return None
 
 

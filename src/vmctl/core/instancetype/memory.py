@@ -35,13 +35,6 @@ def _parse(text: object, field: str) -> tuple[Fraction, str]:
         raise InputError(f"instancetype spec.memory.{field}: {exc.message}") from None
 
 
-def _copied(text: object, value: Fraction, fmt: str) -> str:
-    """A quantity KubeVirt deep-copies: the text as written when ``ParseQuantity`` kept it, else canonical."""
-    if isinstance(text, (str, int, float)) and not isinstance(text, bool):
-        return quantity.canonical(text)
-    return quantity.format_quantity(value, fmt)
-
-
 def overcommit_request(guest: object, percent: int) -> str:
     """The memory request KubeVirt writes for ``guest`` at ``percent`` overcommit (float32 arithmetic)."""
     value, fmt = _parse(guest, "guest")
@@ -55,7 +48,7 @@ def apply(path: str, instancetype_spec: Spec, preference_spec: Spec | None, vmi_
     if conflict is not None:
         return [conflict]
     value, fmt = _parse(memory.get("guest"), "guest")
-    vmi_memory["guest"] = _copied(memory.get("guest"), value, fmt)
+    vmi_memory["guest"] = quantity.shown(memory.get("guest"), value, fmt)
     percent = memory.get("overcommitPercent") or 0
     if isinstance(percent, int) and percent > 0:
         requested = quantity.overcommitted_request(quantity.value_int(value), percent)
@@ -64,5 +57,5 @@ def apply(path: str, instancetype_spec: Spec, preference_spec: Spec | None, vmi_
         vmi_memory["hugepages"] = clone(memory["hugepages"])
     if memory.get("maxGuest") is not None:
         max_value, max_fmt = _parse(memory["maxGuest"], "maxGuest")
-        vmi_memory["maxGuest"] = _copied(memory["maxGuest"], max_value, max_fmt)
+        vmi_memory["maxGuest"] = quantity.shown(memory["maxGuest"], max_value, max_fmt)
     return []
