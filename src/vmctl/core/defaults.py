@@ -31,6 +31,10 @@ _HOTPLUG_ALIGN_1G = 0x40000000
 _MIN_HOTPLUG_GUEST = 0x40000000
 
 
+#: Feature gates on in KubeVirt v1.9's default configuration that vmctl's checks read (beta gates).
+DEFAULT_ON_GATES = frozenset({"WorkloadEncryptionSEV"})
+
+
 class ClusterConfig(NamedTuple):  # immutable; a NamedTuple is much quicker to define than a frozen dataclass
     """The KubeVirt CR settings the defaults read; every default equals KubeVirt's."""
 
@@ -54,6 +58,10 @@ class ClusterConfig(NamedTuple):  # immutable; a NamedTuple is much quicker to d
     #: Feature gates beyond KubeVirt's defaults that the checks honour ("HostDisk", "Sidecar",
     #: "ExperimentalIgnitionSupport", "WorkloadEncryptionTDX").
     feature_gates: frozenset[str] = frozenset()
+
+    def gate(self, name: str) -> bool:
+        """Whether feature gate ``name`` is on: one of ``feature_gates`` or on by default in KubeVirt."""
+        return name in DEFAULT_ON_GATES or name in self.feature_gates
 
     def machine_type_for(self, arch: str) -> str:
         if self.machine_type:

@@ -606,7 +606,7 @@ def _volumes(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem
         if volume.get("downwardMetrics") is not None:
             causes.append(FieldProblem(path, "downwardMetrics disks are not allowed: DownwardMetrics feature gate is "
                                        "not enabled.", INVALID))
-        causes += _host_disk(path, volume.get("hostDisk"), "HostDisk" in cluster.feature_gates)
+        causes += _host_disk(path, volume.get("hostDisk"), cluster.gate("HostDisk"))
         for key, ref in (("configMap", "name"), ("secret", "secretName"), ("serviceAccount", "serviceAccountName")):
             source = volume.get(key)
             if isinstance(source, dict) and not source.get(ref):

@@ -298,7 +298,7 @@ def migration_and_displays(field: str, spec: Obj, cluster: ClusterConfig) -> lis
 
 def persistent_reservation(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem]:
     """``validatePersistentReservation``: a LUN with ``reservation`` needs the PersistentReservation gate."""
-    if PERSISTENT_RESERVATION_GATE in cluster.feature_gates:
+    if cluster.gate(PERSISTENT_RESERVATION_GATE):
         return []
     for disk in _items(devices_of(spec).get("disks")):
         lun = disk.get("lun")
@@ -310,7 +310,7 @@ def persistent_reservation(field: str, spec: Obj, cluster: ClusterConfig) -> lis
 
 def virtiofs(field: str, spec: Obj, cluster: ClusterConfig) -> list[FieldProblem]:
     """``validateFilesystemsWithVirtIOFSEnabled``: a filesystem on a PVC or DataVolume needs its gate."""
-    if VIRTIOFS_STORAGE_GATE in cluster.feature_gates:
+    if cluster.gate(VIRTIOFS_STORAGE_GATE):
         return []
     volumes = {}
     for volume in _items(spec.get("volumes")):

@@ -1,7 +1,7 @@
 """KubeVirt's offline checks of access credentials, launch security, Hyper-V feature dependencies and the
 VMI/VM template metadata (reserved labels, feature-gated annotations), with its texts and field paths.
 
-Feature gates are those of a fresh cluster (``ClusterConfig.feature_gates`` adds more): WorkloadEncryptionSEV
+Feature gates are those of a fresh cluster (``ClusterConfig.gate``; ``feature_gates`` adds more): WorkloadEncryptionSEV
 is a beta gate and on by default, WorkloadEncryptionTDX, Sidecar and ExperimentalIgnitionSupport are off.
 """
 
@@ -22,15 +22,6 @@ _RESTRICTED_LABELS = frozenset({"kubevirt.io/created-by", "kubevirt.io/migration
                                 "kubevirt.io/install-strategy"})
 _IGNITION_ANNOTATION = "kubevirt.io/ignitiondata"
 _SIDECAR_ANNOTATION = "hooks.kubevirt.io/hookSidecars"
-#: gates on by default in v1.9 (beta)
-_DEFAULT_GATES = frozenset({"WorkloadEncryptionSEV"})
-
-
-
-def _gate(cluster: ClusterConfig, name: str) -> bool:
-    return name in _DEFAULT_GATES or name in cluster.feature_gates
-
-
 # --- access credentials (validateAccessCredentials) ----------------------------------------------------------
 
 
@@ -108,7 +99,7 @@ def _launch_security_amd64(field: str, spec: Obj, security: Obj, cluster: Cluste
         return [FieldProblem(path, "One and only one launchSecurity type can be set", FORBIDDEN)]
     kind = selected[0]
     gate = "WorkloadEncryptionTDX" if tdx else "WorkloadEncryptionSEV"
-    if not _gate(cluster, gate):
+    if not cluster.gate(gate):
         return [FieldProblem(path, f"{gate} feature gate is not enabled in kubevirt-config", INVALID)]
     causes = []
     domain = spec.get("domain") or {}
@@ -206,7 +197,7 @@ def validate_metadata(field: str, metadata: Any, cluster: ClusterConfig) -> list
     for annotation, gate, text in (
             (_IGNITION_ANNOTATION, "ExperimentalIgnitionSupport", "ExperimentalIgnitionSupport feature gate"),
             (_SIDECAR_ANNOTATION, "Sidecar", "sidecar feature gate")):
-        if annotations.get(annotation) and not _gate(cluster, gate):
+        if annotations.get(annotation) and not cluster.gate(gate):
             causes.append(FieldProblem(f"{field}.annotations", f"{text} is not enabled in kubevirt-config, invalid "
                                        f"entry {field}.annotations.{annotation}", INVALID))
     return causes
