@@ -225,6 +225,17 @@ class ApplyError(VmctlError):
 #: Why a document after a refused one was not applied.
 NOT_SENT = "not sent after the failure"
 
+#: ``delete --cascade`` policies (kubectl's), as ``Backend.delete`` takes them.
+CASCADE_POLICIES = ("background", "foreground", "orphan")
+
+
+def check_cascade(cascade: str) -> None:
+    """A ``Backend.delete`` caller passed one of ``CASCADE_POLICIES``."""
+    from vmctl.errors import InputError
+
+    if cascade not in CASCADE_POLICIES:
+        raise InputError(f"--cascade: expected background, foreground or orphan, got {cascade!r}")
+
 
 def ref_name(obj: Obj) -> str:
     """``kind.group/name`` as kubectl prints it in ``-o name`` (``virtualmachine.kubevirt.io/web``)."""

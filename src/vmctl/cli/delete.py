@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         import sys
 
-        from vmctl.backends.base import Ref
+        from vmctl.backends.base import CASCADE_POLICIES, Ref
         from vmctl.cli.backend_flags import open_backend
         from vmctl.cli.output import warn
         from vmctl.cli.resources import split_type_names
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
         if policy in _LEGACY_CASCADE:
             policy = _LEGACY_CASCADE[policy]
             warn(f"--cascade={cascade} is deprecated (boolean value) and can be replaced with --cascade={policy}.")
-        if policy not in ("background", "foreground", "orphan"):
+        if policy not in CASCADE_POLICIES:
             raise UsageError(f'invalid cascade value ({cascade}). Must be "background", "foreground", or "orphan".')
         targets = split_type_names(args)
         be = open_backend(flags)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from vmctl.backends.base import NOT_SENT, not_applied, ref_name
+from vmctl.backends.base import NOT_SENT, check_cascade, not_applied, ref_name
 from vmctl.backends.cluster import errors
 from vmctl.backends.cluster.connection import APPLY_PATCH, MERGE_PATCH, Connection
 from vmctl.backends.cluster.resources import Resource, for_object
@@ -212,9 +212,8 @@ def delete(
     dry_run: bool = False,
 ) -> Obj | None:
     """Delete one object with a propagation policy (kubectl's ``--cascade=background|foreground|orphan``)."""
-    policy = PROPAGATION.get(cascade.lower())
-    if policy is None:
-        raise InputError(f"--cascade: expected background, foreground or orphan, got {cascade!r}")
+    check_cascade(cascade)
+    policy = PROPAGATION[cascade]
     ns = namespace_for(conn, res, namespace)
     body: Obj = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": policy}
     if grace_period is not None:

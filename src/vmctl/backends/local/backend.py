@@ -30,6 +30,7 @@ from vmctl.backends.base import (
     Ref,
     Reporter,
     Stream,
+    check_cascade,
     not_applied,
     refusal,
 )
@@ -273,8 +274,7 @@ class LocalBackend:
         "orphan" leaves a pool's or replica set's members (and anything else it owns) without the owner. A VM
         owns its running VMI: orphaning it is refused here."""
         store = self.ctx.store
-        if cascade not in ("background", "foreground", "orphan"):
-            raise InputError(f"--cascade: expected background, foreground or orphan, got {cascade!r}")
+        check_cascade(cascade)
         obj = store.get(ref.kind, ref.namespace, ref.name)
         if obj is None:
             raise not_found(ref.kind, ref.name)
