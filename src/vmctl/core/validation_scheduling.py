@@ -13,7 +13,7 @@ from typing import Any
 
 from vmctl.core.gotext import json_text, quote
 from vmctl.core.names import label_errors, label_value_errors, qualified_name_errors, size, subdomain_errors
-from vmctl.core.netaddr import ip_text, parse_ip_sloppy
+from vmctl.core.netaddr import ip_text, parse_ip_sloppy, sanitize_ip
 from vmctl.errors import FieldProblem
 
 Obj = dict[str, Any]
@@ -259,9 +259,7 @@ def sanitize_nameservers(spec: Any) -> None:
     servers = config.get("nameservers") if isinstance(config, dict) else None
     if not isinstance(servers, list):
         return
-    for i, server in enumerate(servers):
-        if isinstance(server, str):
-            servers[i] = sanitized_ip(server) or server
+    servers[:] = [sanitize_ip(server) for server in servers]
 
 
 def validate_dns(field: str, spec: Obj) -> list[FieldProblem]:
